@@ -1,0 +1,142 @@
+/**
+ * \file dc_env.h
+ * \defgroup dc_env Environment
+ * The env is the root object: every other object hangs off one. It holds a private duplicate of
+ * the application's communicator (with MPI_ERRORS_RETURN set on the duplicate only), the hwloc
+ * topology and the placement it applied, the options, the profiler and the last-error buffer.
+ * Several envs may coexist (for example one per sub-communicator).
+ *
+ * Handles must be valid on every rank of a collective call: a NULL or destroyed handle fails at
+ * once on the rank that passed it (it has no communicator to agree on).
+ * @{
+ */
+#ifndef DC_ENV_H
+#define DC_ENV_H
+
+#include <stdio.h>
+#include <dcompute/dc_types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** How ranks are bound to cores when the launcher left them unbound. */
+typedef enum {
+    DC_BIND_AUTO = 0,  /**< keep the launcher's binding; else bind compact if ranks <= cores */
+    DC_BIND_COMPACT,   /**< node-local rank r gets consecutive cores */
+    DC_BIND_SPREAD,    /**< ranks spread round-robin over packages / NUMA nodes */
+    DC_BIND_NONE       /**< never change the binding */
+} dc_bind_t;
+
+/** Algorithm of dc_allreduce() for built-in operations. */
+typedef enum {
+    DC_ALLREDUCE_FLAT = 0, /**< one MPI_Allreduce on the env's communicator */
+    DC_ALLREDUCE_NODE      /**< node-aware: reduce in the node, allreduce over node leaders, bcast */
+} dc_allreduce_algo_t;
+
+/** Bits of dc_env_params_t::field_mask: only fields whose bit is set are read. */
+enum {
+    DC_ENV_PARAM_BIND = 1u << 0,
+    DC_ENV_PARAM_BLAS_THREADS = 1u << 1,
+    DC_ENV_PARAM_REPRO = 1u << 2,
+    DC_ENV_PARAM_DEBUG = 1u << 3,
+    DC_ENV_PARAM_PROFILE = 1u << 4,
+    DC_ENV_PARAM_ALLREDUCE = 1u << 5,
+    DC_ENV_PARAM_TOPOLOGY = 1u << 6
+};
+
+/**
+ * Creation parameters. Set field_mask to the DC_ENV_PARAM_* bits of the fields you set; the
+ * others come from the DC_* environment variables (read on rank 0 and broadcast) or defaults.
+ * Precedence: params, then environment variable, then default. New fields are only appended.
+ */
+typedef struct dc_env_params {
+    uint64_t field_mask;
+    dc_bind_t bind;                /**< DC_BIND */
+    int blas_threads;              /**< DC_BLAS_THREADS: 0 = from the rank's CPU set */
+    dc_repro_t repro;              /**< DC_REPRO */
+    int debug;                     /**< DC_DEBUG: check argument consistency across ranks */
+    int profile;                   /**< DC_PROFILE: print the profile at dc_env_destroy */
+    dc_allreduce_algo_t allreduce; /**< DC_ALLREDUCE */
+    const char *topology;          /**< DC_TOPOLOGY: hwloc synthetic string or XML file (copied) */
+} dc_env_params_t;
+
+/** Verdict on how the ranks of a node sit on its cores. */
+typedef enum {
+    DC_PLACEMENT_OK = 0,         /**< every rank bound to its own cores, threads fit */
+    DC_PLACEMENT_UNBOUND,        /**< ranks <= cores but ranks are not bound (DC_BIND=none) */
+    DC_PLACEMENT_OVERLAP,        /**< bindings of ranks of this node overlap */
+    DC_PLACEMENT_OVERSUBSCRIBED  /**< more ranks than cores on the node */
+} dc_placement_verdict_t;
+
+/** Where one rank runs (a value type, filled by dc_env_get_placement()). */
+typedef struct dc_placement {
+    char node_name[MPI_MAX_PROCESSOR_NAME]; /**< MPI_Get_processor_name */
+    int node_id;        /**< index of the node, 0 .. nnodes-1, in order of lowest rank */
+    int nnodes;         /**< number of nodes of the env */
+    int node_rank;      /**< rank within the node */
+    int node_size;      /**< ranks of this env on the node */
+    int node_cores;     /**< cores of the node (from its topology) */
+    int bound;          /**< 1 if the rank's CPU set is smaller than the machine */
+    int applied;        /**< 1 if libdcompute set the binding itself */
+    int ncores;         /**< cores the rank's CPU set touches */
+    int npus;           /**< PUs in the rank's CPU set */
+    int numa_node;      /**< NUMA node of the CPU set, -1 if it spans several or unknown */
+    int blas_threads;   /**< OpenBLAS threads set for this rank */
+    dc_placement_verdict_t verdict;
+    char cpuset[128];   /**< PU list of the CPU set, e.g. "0-3,8" */
+} dc_placement_t;
+
+/**
+ * \brief Create an env on \p comm. Collective on comm.
+ *
+ * Calls MPI_Init_thread (MPI_THREAD_FUNNELED) if MPI is not initialised yet; then the last
+ * dc_env_destroy() calls MPI_Finalize. Duplicates comm, discovers the topology, applies the
+ * placement and sets the BLAS thread count. Invalid options on any rank make it fail on all.
+ * \param[in]  comm    the application's communicator (not used afterwards; may be freed)
+ * \param[in]  params  options, or NULL for environment variables and defaults (copied)
+ * \param[out] env_p   the new env, set only on success
+ * \return DC_SUCCESS, DC_ERR_ARG (env_p NULL, bad option), DC_ERR_MPI, DC_ERR_TOPO, DC_ERR_NOMEM
+ */
+DC_API int dc_env_create(MPI_Comm comm, const dc_env_params_t *params, dc_env_t **env_p);
+
+/**
+ * \brief Destroy an env and set *env_p to NULL. Collective on the env. NULL is a no-op.
+ * Objects still built on the env keep it alive until they are destroyed. With profiling on,
+ * rank 0 prints the profile to stderr (or to DC_PROFILE_FILE).
+ */
+DC_API int dc_env_destroy(dc_env_t **env_p);
+
+/** \brief The env's private communicator (do not free it). Local. */
+DC_API int dc_env_get_comm(const dc_env_t *env, MPI_Comm *comm_p);
+/** \brief This rank and the number of ranks in the env. Local. */
+DC_API int dc_env_get_rank(const dc_env_t *env, int *rank_p, int *size_p);
+/** \brief Placement of this rank. Local. */
+DC_API int dc_env_get_placement(const dc_env_t *env, dc_placement_t *placement_p);
+/**
+ * \brief Set the env's default reproducibility mode. Collective, arguments must match on all
+ * ranks (a mode that differs on one rank fails on all with DC_ERR_ARG).
+ */
+DC_API int dc_env_set_repro(dc_env_t *env, dc_repro_t mode);
+/** \brief The env's default reproducibility mode. Local. */
+DC_API int dc_env_get_repro(const dc_env_t *env, dc_repro_t *mode_p);
+/** \brief Turn debug checks on or off. Collective, arguments must match. */
+DC_API int dc_env_set_debug(dc_env_t *env, int on);
+
+/**
+ * \brief Print the placement table (one line per rank) and the verdict on rank 0. Collective.
+ * \param[in] f  stream to print to on rank 0 (NULL: stdout)
+ */
+DC_API int dc_env_view(dc_env_t *env, FILE *f);
+
+/**
+ * \brief Print the options table (name, type, default, current value, help). Local.
+ * Used by tools/dc_info -c; \p env may be NULL to print defaults only.
+ */
+DC_API int dc_options_view(const dc_env_t *env, FILE *f);
+
+#ifdef __cplusplus
+}
+#endif
+/** @} */
+#endif /* DC_ENV_H */

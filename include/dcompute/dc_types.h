@@ -1,0 +1,77 @@
+/**
+ * \file dc_types.h
+ * Basic types shared by every module: handles, global indices, data types and reduction ops.
+ */
+#ifndef DC_TYPES_H
+#define DC_TYPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <mpi.h>
+#include <dcompute/dc_version.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Global index into a distributed index space (signed so that differences are safe). */
+typedef int64_t dc_gidx_t;
+
+/** Execution environment: communicator, topology, options, profiler, last error. */
+typedef struct dc_env dc_env_t;
+/** Partition of the global index space [0, N) over the ranks of an env. */
+typedef struct dc_layout dc_layout_t;
+/** 2-D process grid (P x Q) over the ranks of an env. */
+typedef struct dc_grid dc_grid_t;
+/** Distributed vector of doubles, built on a layout. */
+typedef struct dc_vec dc_vec_t;
+/** Request of a non-blocking reduction. */
+typedef struct dc_request dc_request_t;
+
+/** Element types understood by the reductions. The *_LOC types are (value, index) pairs. */
+typedef enum {
+    DC_TYPE_DOUBLE = 0,  /**< double */
+    DC_TYPE_FLOAT,       /**< float */
+    DC_TYPE_INT32,       /**< int32_t */
+    DC_TYPE_INT64,       /**< int64_t */
+    DC_TYPE_DOUBLE_LOC,  /**< dc_double_loc_t, for DC_REDUCE_MINLOC / DC_REDUCE_MAXLOC */
+    DC_TYPE_FLOAT_LOC,   /**< dc_float_loc_t */
+    DC_TYPE_INT32_LOC,   /**< dc_int32_loc_t */
+    DC_TYPE_INT64_LOC,   /**< dc_int64_loc_t */
+    DC_TYPE_COUNT_
+} dc_dtype_t;
+
+/** (value, global index) pairs reduced by DC_REDUCE_MINLOC / DC_REDUCE_MAXLOC. */
+typedef struct { double value; int64_t index; } dc_double_loc_t;
+typedef struct { float value; int64_t index; } dc_float_loc_t;
+typedef struct { int32_t value; int64_t index; } dc_int32_loc_t;
+typedef struct { int64_t value; int64_t index; } dc_int64_loc_t;
+
+/**
+ * Reduction operations. Built-in values below DC_REDUCE_USER; dc_reduce_op_create() returns
+ * user-defined ones. MINLOC/MAXLOC take the *_LOC types; ties pick the smallest index.
+ */
+typedef int dc_reduce_op_t;
+enum {
+    DC_REDUCE_SUM = 0,
+    DC_REDUCE_PROD,
+    DC_REDUCE_MIN,
+    DC_REDUCE_MAX,
+    DC_REDUCE_MINLOC,
+    DC_REDUCE_MAXLOC,
+    DC_REDUCE_USER = 64 /**< first id handed out to user-defined operations */
+};
+
+/** Reproducibility of sums, dots and norms (see dc_env_set_repro()). */
+typedef enum {
+    DC_REPRO_DEFAULT = -1, /**< per call: use the env's mode */
+    DC_REPRO_OFF = 0,      /**< fastest: OpenBLAS locally, MPI_SUM across ranks */
+    DC_REPRO_BINNED = 1,   /**< bitwise identical for any rank count and layout; products rounded
+                                once, then summed exactly (error <= u * sum |x_i y_i| + final rounding) */
+    DC_REPRO_EXACT = 2     /**< bitwise identical and correctly rounded (exact products) */
+} dc_repro_t;
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DC_TYPES_H */

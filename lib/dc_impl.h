@@ -1,0 +1,293 @@
+/*
+ * Private declarations shared by the library's files: the object header, the env and layout
+ * structures, error/check macros, allocation, options, agreement and profiling hooks.
+ * Never installed. Internal cross-file functions are prefixed dci_.
+ */
+#ifndef DC_IMPL_H
+#define DC_IMPL_H
+
+#include "dc_config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <mpi.h>
+
+#include <dcompute.h>
+
+#define DCI_LIKELY(x) __builtin_expect(!!(x), 1)
+#define DCI_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* ---------------------------------------------------------------- object header */
+
+enum {
+    DCI_CLASS_ENV = 0x44430001,
+    DCI_CLASS_LAYOUT = 0x44430002,
+    DCI_CLASS_VEC = 0x44430003,
+    DCI_CLASS_GRID = 0x44430004,
+    DCI_CLASS_REQUEST = 0x44430005,
+    DCI_CLASS_DEAD = 0x0dead0dc
+};
+
+typedef struct dci_obj {
+    uint32_t magic;  /* DCI_CLASS_*; DCI_CLASS_DEAD once destroyed */
+    int refcnt;
+    dc_env_t *env;   /* env the object lives on (the env itself for an env) */
+} dci_obj_t;
+
+/* ---------------------------------------------------------------- options */
+
+/* Parsed option values; filled from params, then DC_* variables (rank 0, broadcast), then
+ * defaults, by dci_options_load(). Plain data so that it can be broadcast as bytes. */
+typedef struct dci_opts {
+    int bind;           /* dc_bind_t */
+    int blas_threads;   /* 0 = auto */
+    int repro;          /* dc_repro_t */
+    int debug;
+    int profile;
+    int allreduce;      /* dc_allreduce_algo_t */
+    int verbose;
+    char topology[1024];     /* "" = discover */
+    char profile_file[1024]; /* "" = stderr */
+} dci_opts_t;
+
+/* ---------------------------------------------------------------- profiling */
+
+/* One id per public operation; names in lib/prof.c (same order). */
+typedef enum {
+    DCI_EV_ENV_CREATE = 0,
+    DCI_EV_LAYOUT_CREATE,
+    DCI_EV_GRID_CREATE,
+    DCI_EV_VEC_CREATE,
+    DCI_EV_VEC_SCATTER,
+    DCI_EV_VEC_GATHER,
+    DCI_EV_VEC_REDISTRIBUTE,
+    DCI_EV_VEC_FILL,
+    DCI_EV_VEC_COPY,
+    DCI_EV_VEC_SCAL,
+    DCI_EV_VEC_AXPY,
+    DCI_EV_VEC_AXPBY,
+    DCI_EV_VEC_DOT,
+    DCI_EV_VEC_NRM2,
+    DCI_EV_VEC_ASUM,
+    DCI_EV_VEC_SUM,
+    DCI_EV_VEC_MAXMIN,
+    DCI_EV_ALLREDUCE,
+    DCI_EV_REDUCE,
+    DCI_EV_SCAN,
+    DCI_EV_EXSCAN,
+    DCI_EV_IREDUCE,     /* all non-blocking starts */
+    DCI_EV_REQUEST_WAIT,
+    DCI_EV_SUM,         /* dc_sum, dc_dot, dc_asum, dc_nrm2 */
+    DCI_EV_DOT,
+    DCI_EV_NRM2,
+    DCI_EV_COUNT
+} dci_event_t;
+
+typedef struct dci_prof {
+    int on;
+    double t0[DCI_EV_COUNT];     /* start of the open interval; nesting is not counted twice */
+    int depth[DCI_EV_COUNT];
+    uint64_t calls[DCI_EV_COUNT];
+    uint64_t bytes[DCI_EV_COUNT];
+    double time[DCI_EV_COUNT];
+} dci_prof_t;
+
+/* ---------------------------------------------------------------- env */
+
+struct dci_topo;  /* lib/topo.c */
+
+#define DCI_ERRBUF 640
+#define DCI_MAX_USER_OPS 64
+
+struct dc_env {
+    dci_obj_t hdr;
+    MPI_Comm comm;         /* private duplicate, MPI_ERRORS_RETURN */
+    int rank, size;
+    MPI_Comm node_comm;    /* ranks of this env on this node (MPI_COMM_TYPE_SHARED) */
+    MPI_Comm leader_comm;  /* node-local rank 0 of every node; MPI_COMM_NULL elsewhere */
+    int initialized_mpi;   /* this env called MPI_Init_thread */
+    dci_opts_t opts;
+    struct dci_topo *topo;
+    dc_placement_t place;
+    dci_prof_t prof;
+    MPI_Datatype loc_type[4];              /* MPI types of the *_LOC pairs */
+    MPI_Op minloc_op, maxloc_op;           /* on the *_LOC types */
+    MPI_Op user_op[DCI_MAX_USER_OPS];      /* MPI_OP_NULL when free */
+    char errbuf[DCI_ERRBUF];
+};
+
+/* ---------------------------------------------------------------- layout */
+
+struct dc_layout {
+    dci_obj_t hdr;
+    dc_layout_kind_t kind;
+    dc_gidx_t n;          /* global size */
+    dc_gidx_t block;      /* block-cyclic block size (1 for cyclic) */
+    int nranks;
+    size_t nlocal;        /* this rank's count */
+    dc_gidx_t *offsets;   /* contiguous kinds: nranks + 1 prefix offsets; NULL otherwise */
+};
+
+/* ---------------------------------------------------------------- errors */
+
+/* Record a message in env (may be NULL) and return code. */
+int dci_error_set(dc_env_t *env, int code, const char *func, const char *file, int line,
+                  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Record an MPI failure (its MPI_Error_string) and return DC_ERR_MPI. */
+int dci_error_mpi(dc_env_t *env, int mpirc, const char *func, const char *file, int line,
+                  const char *what);
+
+#define DC_ERR(env, code, ...) dci_error_set((env), (code), __func__, __FILE__, __LINE__, __VA_ARGS__)
+
+/* Return at once: only while the function holds nothing. */
+#define DC_REQUIRE(env, cond, code, ...)                                                       \
+    do {                                                                                       \
+        if (DCI_UNLIKELY(!(cond)))                                                             \
+            return DC_ERR((env), (code), __VA_ARGS__);                                         \
+    } while (0)
+#define DC_REQUIRE_GOTO(env, cond, code, label, ...)                                           \
+    do {                                                                                       \
+        if (DCI_UNLIKELY(!(cond))) {                                                           \
+            rc = DC_ERR((env), (code), __VA_ARGS__);                                           \
+            goto label;                                                                        \
+        }                                                                                      \
+    } while (0)
+#define DC_CHECK(expr)                                                                         \
+    do {                                                                                       \
+        int rc_ = (expr);                                                                      \
+        if (DCI_UNLIKELY(rc_ != DC_SUCCESS))                                                   \
+            return rc_;                                                                        \
+    } while (0)
+#define DC_CHECK_GOTO(expr, label)                                                             \
+    do {                                                                                       \
+        rc = (expr);                                                                           \
+        if (DCI_UNLIKELY(rc != DC_SUCCESS))                                                    \
+            goto label;                                                                        \
+    } while (0)
+#define DC_CHECK_MPI_GOTO(env, expr, label)                                                    \
+    do {                                                                                       \
+        int mpirc_ = (expr);                                                                   \
+        if (DCI_UNLIKELY(mpirc_ != MPI_SUCCESS)) {                                             \
+            rc = dci_error_mpi((env), mpirc_, __func__, __FILE__, __LINE__, #expr);            \
+            goto label;                                                                        \
+        }                                                                                      \
+    } while (0)
+#define DC_CHECK_MPI(env, expr)                                                                \
+    do {                                                                                       \
+        int mpirc_ = (expr);                                                                   \
+        if (DCI_UNLIKELY(mpirc_ != MPI_SUCCESS))                                               \
+            return dci_error_mpi((env), mpirc_, __func__, __FILE__, __LINE__, #expr);          \
+    } while (0)
+
+/* Handle validation: NULL or wrong class fails at once on this rank (no env to agree on). */
+#define DC_VALIDATE(obj, cls)                                                                  \
+    do {                                                                                       \
+        if (DCI_UNLIKELY((obj) == NULL))                                                       \
+            return dci_error_set(NULL, DC_ERR_ARG, __func__, __FILE__, __LINE__,               \
+                                 "%s is NULL", #obj);                                          \
+        if (DCI_UNLIKELY(((const dci_obj_t *)(obj))->magic != (uint32_t)(cls)))                \
+            return dci_error_set(NULL, DC_ERR_ARG, __func__, __FILE__, __LINE__,               \
+                                 "%s is not a valid handle (destroyed?)", #obj);              \
+    } while (0)
+
+#ifdef DC_DEBUG_BUILD
+#define DC_ASSERT(cond)                                                                        \
+    do {                                                                                       \
+        if (!(cond))                                                                           \
+            return DC_ERR(NULL, DC_ERR_INTERNAL, "assertion failed: %s", #cond);               \
+    } while (0)
+#else
+#define DC_ASSERT(cond) ((void)0)
+#endif
+
+/*
+ * Agreement for setup-class collectives: every rank passes its local rc and all return the
+ * same code (the most negative one). The message of the lowest failing rank is copied to the
+ * others' error buffers, prefixed with its rank.
+ */
+int dci_agree(dc_env_t *env, int rc);
+/*
+ * Debug-mode consistency: fails (on every rank, with DC_ERR_ARG / DC_ERR_SIZE) unless the
+ * nvals values are the same on all ranks. 'what' names them in the message. Collective.
+ */
+int dci_check_same(dc_env_t *env, int code, const int64_t *vals, int nvals, const char *what);
+
+/* ---------------------------------------------------------------- memory (lib/mem.c) */
+
+/* All allocations go through these; DC_TEST_FAIL_ALLOC=N fails the N-th one (tests). */
+int dci_malloc(dc_env_t *env, size_t size, void **ptr_p);
+int dci_calloc(dc_env_t *env, size_t n, size_t size, void **ptr_p);
+/* Cache-line aligned (64 B) allocation for data arrays. */
+int dci_malloc_aligned(dc_env_t *env, size_t size, void **ptr_p);
+void dci_free(void *ptr);
+
+/* ---------------------------------------------------------------- objects */
+
+void dci_obj_init(dci_obj_t *hdr, uint32_t cls, dc_env_t *env);
+dc_env_t *dci_env_ref(dc_env_t *env);   /* objects keep their env alive */
+void dci_env_unref(dc_env_t *env);
+dc_layout_t *dci_layout_ref(dc_layout_t *layout);
+void dci_layout_unref(dc_layout_t *layout);
+
+/* ---------------------------------------------------------------- options (lib/options.c) */
+
+/* Collective: rank 0 reads DC_* variables, broadcasts; params override. */
+int dci_options_load(dc_env_t *env, MPI_Comm comm, const dc_env_params_t *params);
+
+/* ---------------------------------------------------------------- placement (lib/topo.c) */
+
+/* Collective on env->comm: load topology, group ranks by node, bind, size BLAS threads, fill
+ * env->place and env->node_comm/leader_comm. */
+int dci_topo_setup(dc_env_t *env);
+void dci_topo_free(dc_env_t *env);
+/* Print the placement table on rank 0 (collective). */
+int dci_topo_view(dc_env_t *env, FILE *f);
+
+/* ---------------------------------------------------------------- BLAS (lib/blas.c) */
+
+int dci_blas_get_threads(void);
+void dci_blas_set_threads(int n);
+
+/* ---------------------------------------------------------------- reductions (lib/reduce.c) */
+
+int dci_reduce_env_setup(dc_env_t *env);  /* LOC types and ops */
+void dci_reduce_env_free(dc_env_t *env);
+MPI_Datatype dci_dtype_mpi(const dc_env_t *env, dc_dtype_t type);
+/* Allreduce with the env's algorithm choice (flat / node-aware); no checks, no profiling. */
+int dci_allreduce(dc_env_t *env, const void *sendbuf, void *recvbuf, int count,
+                  MPI_Datatype type, MPI_Op op);
+/*
+ * Global sum/asum/dot/sumsq of local arrays for the vector ops and dc_sum & co: 'kind' is a
+ * dci_racc_kind_t; local_err != 0 on a rank makes all ranks return DC_ERR_ARG-class failure
+ * without a hang (the flag travels with the reduction). Collective.
+ */
+int dci_global_sum(dc_env_t *env, int kind, const double *x, const double *y, size_t n,
+                   dc_repro_t mode, int local_err, double *result_p);
+
+/* ---------------------------------------------------------------- profiling (lib/prof.c) */
+
+double dci_wtime(void);
+void dci_prof_begin_slow(dc_env_t *env, dci_event_t ev);
+void dci_prof_end_slow(dc_env_t *env, dci_event_t ev, size_t bytes);
+int dci_prof_print_at_destroy(dc_env_t *env);
+
+static inline void dci_prof_begin(dc_env_t *env, dci_event_t ev)
+{
+    if (DCI_UNLIKELY(env->prof.on))
+        dci_prof_begin_slow(env, ev);
+}
+
+static inline void dci_prof_end(dc_env_t *env, dci_event_t ev, size_t bytes)
+{
+    if (DCI_UNLIKELY(env->prof.on))
+        dci_prof_end_slow(env, ev, bytes);
+}
+
+/* ---------------------------------------------------------------- logging (lib/log.c) */
+
+/* Prints to stderr only when DC_VERBOSE >= level; the library is silent otherwise. */
+void dci_log(const dc_env_t *env, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif /* DC_IMPL_H */

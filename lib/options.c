@@ -1,0 +1,235 @@
+/*
+ * Options: one declarative table of the DC_* environment variables (name, type, default, help,
+ * target field). Rank 0 reads the environment and broadcasts the parsed values, because
+ * launchers do not always forward the environment and all ranks must agree. Precedence:
+ * dc_env_params_t (field_mask), then the variable, then the default.
+ */
+#include "dc_impl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { OPT_INT, OPT_BOOL, OPT_ENUM, OPT_STRING } opt_type_t;
+
+typedef struct {
+    const char *name;
+    opt_type_t type;
+    const char *defval;
+    const char *const *choices; /* OPT_ENUM: NULL-terminated, index = value */
+    size_t offset;              /* into dci_opts_t */
+    size_t size;                /* OPT_STRING: buffer size */
+    const char *help;
+} opt_desc_t;
+
+static const char *const bind_names[] = {"auto", "compact", "spread", "none", NULL};
+static const char *const repro_names[] = {"off", "binned", "exact", NULL};
+static const char *const allreduce_names[] = {"flat", "node", NULL};
+
+#define OFF(f) offsetof(dci_opts_t, f)
+#define SZ(f) sizeof(((dci_opts_t *)0)->f)
+
+static const opt_desc_t opt_table[] = {
+    {"DC_BIND", OPT_ENUM, "auto", bind_names, OFF(bind), 0,
+     "binding of unbound ranks: auto keeps the launcher's binding, else binds compact when "
+     "ranks <= cores; compact, spread (over packages/NUMA), none"},
+    {"DC_BLAS_THREADS", OPT_INT, "0", NULL, OFF(blas_threads), 0,
+     "OpenBLAS threads per rank; 0 = the cores of the rank's CPU set, so that ranks x threads "
+     "never exceed a node's cores"},
+    {"DC_REPRO", OPT_ENUM, "off", repro_names, OFF(repro), 0,
+     "default reproducibility of sums, dots and norms: off, binned (same bits for any rank "
+     "count), exact (same bits, correctly rounded)"},
+    {"DC_DEBUG", OPT_BOOL, DC_HAVE_DEBUG ? "1" : "0", NULL, OFF(debug), 0,
+     "check that arguments of hot-path collectives match on all ranks (one extra allreduce)"},
+    {"DC_PROFILE", OPT_BOOL, "0", NULL, OFF(profile), 0,
+     "print a per-operation profile and the placement map at dc_env_destroy (rank 0)"},
+    {"DC_PROFILE_FILE", OPT_STRING, "", NULL, OFF(profile_file), SZ(profile_file),
+     "file for the profile instead of stderr"},
+    {"DC_ALLREDUCE", OPT_ENUM, "flat", allreduce_names, OFF(allreduce), 0,
+     "allreduce algorithm: flat (one MPI_Allreduce) or node (reduce in node, allreduce over "
+     "node leaders, broadcast in node)"},
+    {"DC_TOPOLOGY", OPT_STRING, "", NULL, OFF(topology), SZ(topology),
+     "replace the discovered machine: an hwloc synthetic description (\"package:2 core:4 "
+     "pu:2\") or the path of an hwloc XML file"},
+    {"DC_VERBOSE", OPT_INT, "0", NULL, OFF(verbose), 0,
+     "diagnostics on stderr (0 = silent)"},
+};
+
+#define NOPTS (sizeof(opt_table) / sizeof(opt_table[0]))
+
+/* Parse text into the field; returns 0 or -1 with a reason in why. */
+static int opt_parse(const opt_desc_t *d, const char *text, dci_opts_t *o, const char **why)
+{
+    char *field = (char *)o + d->offset;
+    char *end;
+    long v;
+    int i;
+
+    switch (d->type) {
+    case OPT_INT:
+        errno = 0;
+        v = strtol(text, &end, 10);
+        if (errno != 0 || end == text || *end != '\0' || v < 0 || v > 1000000) {
+            *why = "expected an integer in [0, 1000000]";
+            return -1;
+        }
+        *(int *)field = (int)v;
+        return 0;
+    case OPT_BOOL:
+        if (!strcmp(text, "1") || !strcasecmp(text, "yes") || !strcasecmp(text, "on") ||
+            !strcasecmp(text, "true")) {
+            *(int *)field = 1;
+            return 0;
+        }
+        if (!strcmp(text, "0") || !strcasecmp(text, "no") || !strcasecmp(text, "off") ||
+            !strcasecmp(text, "false") || text[0] == '\0') {
+            *(int *)field = 0;
+            return 0;
+        }
+        *why = "expected 0/1, yes/no, on/off";
+        return -1;
+    case OPT_ENUM:
+        for (i = 0; d->choices[i] != NULL; i++) {
+            if (!strcasecmp(text, d->choices[i])) {
+                *(int *)field = i;
+                return 0;
+            }
+        }
+        *why = "not one of the allowed values";
+        return -1;
+    case OPT_STRING:
+        if (strlen(text) >= d->size) {
+            *why = "too long";
+            return -1;
+        }
+        strcpy(field, text);
+        return 0;
+    }
+    *why = "bad option type";
+    return -1;
+}
+
+/* Rank 0 (of comm): defaults, then the environment. */
+static int opts_read_env(dc_env_t *env, dci_opts_t *o)
+{
+    const char *why = NULL;
+    size_t i;
+
+    memset(o, 0, sizeof(*o));
+    for (i = 0; i < NOPTS; i++) {
+        const opt_desc_t *d = &opt_table[i];
+        const char *val = getenv(d->name);
+        if (opt_parse(d, d->defval, o, &why) != 0)
+            return DC_ERR(env, DC_ERR_INTERNAL, "default of %s: %s", d->name, why);
+        if (val != NULL && opt_parse(d, val, o, &why) != 0)
+            return DC_ERR(env, DC_ERR_ARG, "environment variable %s=\"%s\": %s", d->name, val,
+                          why);
+    }
+    return DC_SUCCESS;
+}
+
+static int opts_apply_params(dc_env_t *env, dci_opts_t *o, const dc_env_params_t *p)
+{
+    uint64_t m = p->field_mask;
+
+    if (m & DC_ENV_PARAM_BIND) {
+        if ((int)p->bind < DC_BIND_AUTO || p->bind > DC_BIND_NONE)
+            return DC_ERR(env, DC_ERR_ARG, "params.bind = %d is not a dc_bind_t", (int)p->bind);
+        o->bind = p->bind;
+    }
+    if (m & DC_ENV_PARAM_BLAS_THREADS) {
+        if (p->blas_threads < 0)
+            return DC_ERR(env, DC_ERR_ARG, "params.blas_threads = %d < 0", p->blas_threads);
+        o->blas_threads = p->blas_threads;
+    }
+    if (m & DC_ENV_PARAM_REPRO) {
+        if ((int)p->repro < DC_REPRO_OFF || p->repro > DC_REPRO_EXACT)
+            return DC_ERR(env, DC_ERR_ARG, "params.repro = %d is not a mode", (int)p->repro);
+        o->repro = p->repro;
+    }
+    if (m & DC_ENV_PARAM_DEBUG)
+        o->debug = p->debug != 0;
+    if (m & DC_ENV_PARAM_PROFILE)
+        o->profile = p->profile != 0;
+    if (m & DC_ENV_PARAM_ALLREDUCE) {
+        if ((int)p->allreduce < DC_ALLREDUCE_FLAT || p->allreduce > DC_ALLREDUCE_NODE)
+            return DC_ERR(env, DC_ERR_ARG, "params.allreduce = %d is not an algorithm",
+                          (int)p->allreduce);
+        o->allreduce = p->allreduce;
+    }
+    if (m & DC_ENV_PARAM_TOPOLOGY) {
+        const char *t = p->topology ? p->topology : "";
+        if (strlen(t) >= sizeof(o->topology))
+            return DC_ERR(env, DC_ERR_ARG, "params.topology is longer than %zu bytes",
+                          sizeof(o->topology) - 1);
+        strcpy(o->topology, t);
+    }
+    return DC_SUCCESS;
+}
+
+int dci_options_load(dc_env_t *env, MPI_Comm comm, const dc_env_params_t *params)
+{
+    int rc = DC_SUCCESS, rc0;
+    int rank;
+
+    DC_CHECK_MPI(env, MPI_Comm_rank(comm, &rank));
+    if (rank == 0)
+        rc = opts_read_env(env, &env->opts);
+    /* rank 0's parse result and values travel together; others learn of its failure here. */
+    rc0 = rc;
+    DC_CHECK_MPI(env, MPI_Bcast(&rc0, 1, MPI_INT, 0, comm));
+    if (rc0 != DC_SUCCESS) {
+        if (rank != 0)
+            rc = DC_ERR(env, rc0, "invalid DC_* environment variable on rank 0");
+        return rc;
+    }
+    DC_CHECK_MPI(env, MPI_Bcast(&env->opts, (int)sizeof(env->opts), MPI_BYTE, 0, comm));
+    /* Params are per rank; a value that differs across ranks is caught by the caller's
+     * consistency check after this. */
+    if (params != NULL)
+        rc = opts_apply_params(env, &env->opts, params);
+    return rc;
+}
+
+static void opt_value_text(const opt_desc_t *d, const dci_opts_t *o, char *buf, size_t len)
+{
+    const char *field = (const char *)o + d->offset;
+
+    switch (d->type) {
+    case OPT_INT: snprintf(buf, len, "%d", *(const int *)field); break;
+    case OPT_BOOL: snprintf(buf, len, "%d", *(const int *)field); break;
+    case OPT_ENUM: snprintf(buf, len, "%s", d->choices[*(const int *)field]); break;
+    case OPT_STRING: snprintf(buf, len, "%s", field); break;
+    }
+}
+
+int dc_options_view(const dc_env_t *env, FILE *f)
+{
+    static const char *const tnames[] = {"int", "bool", "enum", "string"};
+    size_t i;
+
+    if (env != NULL && env->hdr.magic != DCI_CLASS_ENV)
+        return dci_error_set(NULL, DC_ERR_ARG, __func__, __FILE__, __LINE__,
+                             "env is not a valid handle");
+    if (f == NULL)
+        f = stdout;
+    for (i = 0; i < NOPTS; i++) {
+        const opt_desc_t *d = &opt_table[i];
+        char cur[64];
+        fprintf(f, "%-16s %-6s default \"%s\"", d->name, tnames[d->type], d->defval);
+        if (d->type == OPT_ENUM) {
+            int k;
+            fprintf(f, " (");
+            for (k = 0; d->choices[k] != NULL; k++)
+                fprintf(f, "%s%s", k ? "|" : "", d->choices[k]);
+            fprintf(f, ")");
+        }
+        if (env != NULL) {
+            opt_value_text(d, &env->opts, cur, sizeof(cur));
+            fprintf(f, " current \"%s\"", cur);
+        }
+        fprintf(f, "\n    %s\n", d->help);
+    }
+    return DC_SUCCESS;
+}

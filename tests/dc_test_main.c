@@ -1,0 +1,115 @@
+/*
+ * main() of every test binary: MPI_Init, register the suites, run them (rank 0 with CUnit's
+ * basic report, the others silent), then sum failures over ranks and exit 1 everywhere if any.
+ */
+#include "dc_test.h"
+
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+int dct_rank, dct_size;
+MPI_Comm dct_comm = MPI_COMM_NULL;
+
+int dct_all(int cond)
+{
+    int in = cond ? 1 : 0, out = 0;
+
+    MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_LAND, dct_comm);
+    return out;
+}
+
+dc_env_t *dct_env_create_params(const dc_env_params_t *params)
+{
+    dc_env_t *env = NULL;
+    int rc = dc_env_create(MPI_COMM_WORLD, params, &env);
+
+    if (rc != DC_SUCCESS) {
+        fprintf(stderr, "[rank %d] dc_env_create: %s: %s\n", dct_rank, dc_strerror(rc),
+                dc_env_last_error(NULL));
+        CU_FAIL("dc_env_create failed");
+        return NULL;
+    }
+    return env;
+}
+
+dc_env_t *dct_env_create(void)
+{
+    return dct_env_create_params(NULL);
+}
+
+double dct_rand(uint64_t seed, uint64_t i)
+{
+    /* splitmix64 of (seed, i): independent of the library's own generators */
+    uint64_t z = seed * 0x9E3779B97F4A7C15ull + i + 0x632BE59BD9B4E019ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return (double)(z >> 11) * 0x1.0p-52 - 1.0;
+}
+
+int dct_same_bits(double a, double b)
+{
+    return memcmp(&a, &b, sizeof(a)) == 0;
+}
+
+int main(int argc, char **argv)
+{
+    int provided, nfail = 0, total = 0, ok;
+    unsigned int failures;
+
+    (void)argc;
+    (void)argv;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+    MPI_Comm_dup(MPI_COMM_WORLD, &dct_comm);
+    MPI_Comm_rank(dct_comm, &dct_rank);
+    MPI_Comm_size(dct_comm, &dct_size);
+
+    if (CU_initialize_registry() != CUE_SUCCESS) {
+        fprintf(stderr, "CUnit registry init failed\n");
+        MPI_Abort(MPI_COMM_WORLD, 2);
+    }
+    dct_register();
+    if (dct_rank == 0) {
+        CU_basic_set_mode(CU_BRM_VERBOSE);
+        CU_basic_run_tests();
+    } else {
+        /* CUnit prints its run summary even in silent mode: send stdout away meanwhile. */
+        int saved = dup(STDOUT_FILENO), devnull = open("/dev/null", O_WRONLY);
+        fflush(stdout);
+        if (devnull >= 0)
+            dup2(devnull, STDOUT_FILENO);
+        CU_basic_set_mode(CU_BRM_SILENT);
+        CU_basic_run_tests();
+        fflush(stdout);
+        if (saved >= 0) {
+            dup2(saved, STDOUT_FILENO);
+            close(saved);
+        }
+        if (devnull >= 0)
+            close(devnull);
+        {
+            CU_pFailureRecord f;
+            for (f = CU_get_failure_list(); f != NULL; f = f->pNext)
+                fprintf(stderr, "[rank %d] FAILED %s / %s, %s:%u: %s\n", dct_rank,
+                        f->pSuite ? f->pSuite->pName : "?", f->pTest ? f->pTest->pName : "?",
+                        f->strFileName ? f->strFileName : "?", f->uiLineNumber,
+                        f->strCondition ? f->strCondition : "?");
+        }
+    }
+    failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed() * 0;
+    nfail = (int)failures;
+    if (CU_get_error() != CUE_SUCCESS)
+        nfail++;
+    MPI_Allreduce(&nfail, &total, 1, MPI_INT, MPI_SUM, dct_comm);
+    ok = total == 0;
+    if (dct_rank == 0)
+        printf("\n%s: %d assertion failure(s) over %d rank(s)\n", ok ? "PASS" : "FAIL", total,
+               dct_size);
+    CU_cleanup_registry();
+    MPI_Comm_free(&dct_comm);
+    MPI_Finalize();
+    return ok ? 0 : 1;
+}
