@@ -53,18 +53,25 @@ static size_t block_count(dc_gidx_t n, int p, int r)
     return (size_t)(n / p + (r < n % p ? 1 : 0));
 }
 
+/* Number of blocks of b in [0, n), without the overflow of n + b - 1 for huge b. */
+static dc_gidx_t nblocks_of(dc_gidx_t n, dc_gidx_t b)
+{
+    return n / b + (n % b != 0 ? 1 : 0);
+}
+
 static size_t bc_count(dc_gidx_t n, dc_gidx_t b, int p, int r)
 {
-    dc_gidx_t nblocks = (n + b - 1) / b, mine, last;
+    dc_gidx_t nblocks = nblocks_of(n, b), mine, last;
     size_t cnt;
 
     if (n == 0)
         return 0;
     mine = nblocks / p + (r < nblocks % p ? 1 : 0);
-    cnt = (size_t)(mine * b);
+    /* unsigned: mine * b may pass INT64_MAX on the rank with the short last block */
+    cnt = (size_t)mine * (size_t)b;
     last = (nblocks - 1) % p;
     if (r == last)
-        cnt -= (size_t)(nblocks * b - n); /* the last block is short */
+        cnt -= (size_t)nblocks * (size_t)b - (size_t)n; /* the last block is short */
     return cnt;
 }
 
@@ -82,8 +89,11 @@ static int set_offsets(dc_env_t *env, dc_layout_t *l, const dc_gidx_t *counts)
     if (rc != DC_SUCCESS)
         return rc;
     l->offsets[0] = 0;
-    for (r = 0; r < l->nranks; r++)
+    for (r = 0; r < l->nranks; r++) {
+        if (counts[r] > INT64_MAX - l->offsets[r]) /* explicit sizes can sum past INT64_MAX */
+            return DC_ERR(env, DC_ERR_SIZE, "the local sizes sum to more than INT64_MAX");
         l->offsets[r + 1] = l->offsets[r] + counts[r];
+    }
     return DC_SUCCESS;
 }
 
@@ -444,7 +454,9 @@ static dc_gidx_t contiguous_start(const dc_layout_t *l, int r)
 
     if (is_contiguous(l))
         return l->offsets[r];
-    nblocks = l->n == 0 ? 0 : (l->n + l->block - 1) / l->block;
+    if (l->nranks == 1)
+        return 0; /* one rank owns everything in order, whatever the block size */
+    nblocks = nblocks_of(l->n, l->block);
     if (nblocks > l->nranks)
         return -1;
     return r < nblocks ? r * l->block : l->n;

@@ -1,1 +1,894 @@
-/* being written */
+/*
+ * Distributed vectors: the local part of a vector of doubles on a shared layout. Local BLAS-1
+ * runs on the CBLAS (OpenBLAS); sums, dots and norms go through dci_global_sum (one reduction,
+ * reproducible on request); max/min reduce one (value, index) pair. Invariant: local entry i
+ * holds global index l2g(layout, rank, i), which increases with i for every layout kind.
+ */
+#include "dc_impl.h"
+#include "repro.h"
+
+#include <cblas.h>
+#include <limits.h>
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+struct dc_vec {
+    dci_obj_t hdr;
+    dc_layout_t *layout; /* counted reference; the layout holds the env */
+    size_t nlocal;
+    double *data;     /* 64-byte aligned, nlocal entries */
+    int rw_borrowed;  /* 1 between dc_vec_get_array and dc_vec_restore_array */
+    int read_borrows; /* outstanding dc_vec_get_array_read */
+};
+
+/* ---------------------------------------------------------------- helpers */
+
+/* CBLAS takes int lengths (blasint): long arrays go in chunks. */
+#define VEC_CHUNK ((size_t)INT_MAX / 2)
+
+static void blas_copy(size_t n, const double *x, double *y)
+{
+    while (n > 0) {
+        size_t k = n < VEC_CHUNK ? n : VEC_CHUNK;
+        cblas_dcopy((int)k, x, 1, y, 1);
+        x += k;
+        y += k;
+        n -= k;
+    }
+}
+
+static void blas_scal(size_t n, double alpha, double *x)
+{
+    while (n > 0) {
+        size_t k = n < VEC_CHUNK ? n : VEC_CHUNK;
+        cblas_dscal((int)k, alpha, x, 1);
+        x += k;
+        n -= k;
+    }
+}
+
+static void blas_axpy(size_t n, double alpha, const double *x, double *y)
+{
+    while (n > 0) {
+        size_t k = n < VEC_CHUNK ? n : VEC_CHUNK;
+        cblas_daxpy((int)k, alpha, x, 1, y, 1);
+        x += k;
+        y += k;
+        n -= k;
+    }
+}
+
+static void blas_axpby(size_t n, double alpha, const double *x, double beta, double *y)
+{
+#ifdef OPENBLAS_VERSION
+    /* OpenBLAS extension: one pass instead of scal + axpy. */
+    while (n > 0) {
+        size_t k = n < VEC_CHUNK ? n : VEC_CHUNK;
+        cblas_daxpby((int)k, alpha, x, 1, beta, y, 1);
+        x += k;
+        y += k;
+        n -= k;
+    }
+#else
+    blas_scal(n, beta, y);
+    blas_axpy(n, alpha, x, y);
+#endif
+}
+
+/* Global index of local entry i of rank r (i < that rank's count). */
+static dc_gidx_t l2g(const dc_layout_t *l, int r, size_t i)
+{
+    dc_gidx_t b;
+
+    if (l->offsets != NULL)
+        return l->offsets[r] + (dc_gidx_t)i;
+    b = l->block;
+    return (((dc_gidx_t)i / b) * l->nranks + r) * b + (dc_gidx_t)i % b;
+}
+
+/* Reading x is allowed unless it is borrowed read-write. */
+static int state_read(const dc_vec_t *v, const char *name, const char *func)
+{
+    if (DCI_UNLIKELY(v->rw_borrowed))
+        return dci_error_set(v->hdr.env, DC_ERR_STATE, func, __FILE__, __LINE__,
+                             "%s is borrowed by dc_vec_get_array (restore it first)", name);
+    return DC_SUCCESS;
+}
+
+/* Writing needs no borrow of any kind outstanding. */
+static int state_write(const dc_vec_t *v, const char *name, const char *func)
+{
+    if (DCI_UNLIKELY(v->rw_borrowed || v->read_borrows > 0))
+        return dci_error_set(v->hdr.env, DC_ERR_STATE, func, __FILE__, __LINE__,
+                             "%s is borrowed (%s; restore it first)", name,
+                             v->rw_borrowed ? "dc_vec_get_array" : "dc_vec_get_array_read");
+    return DC_SUCCESS;
+}
+
+/* Binary operations: same env and congruent layouts. */
+static int check_compat(const dc_vec_t *x, const dc_vec_t *y, const char *func)
+{
+    int congruent = 0;
+
+    if (DCI_UNLIKELY(x->hdr.env != y->hdr.env))
+        return dci_error_set(x->hdr.env, DC_ERR_COMM, func, __FILE__, __LINE__,
+                             "the two vectors live on different envs");
+    if (x->layout != y->layout) {
+        dc_layout_congruent(x->layout, y->layout, &congruent);
+        if (DCI_UNLIKELY(!congruent))
+            return dci_error_set(x->hdr.env, DC_ERR_ARG, func, __FILE__, __LINE__,
+                                 "the vectors' layouts are not congruent (global sizes %lld and "
+                                 "%lld, local sizes %zu and %zu)",
+                                 (long long)x->layout->n, (long long)y->layout->n, x->nlocal,
+                                 y->nlocal);
+    }
+    return DC_SUCCESS;
+}
+
+static void vec_free(dc_vec_t *v)
+{
+    if (v == NULL)
+        return;
+    dci_free(v->data);
+    if (v->layout != NULL)
+        dci_layout_unref(v->layout);
+    v->hdr.magic = DCI_CLASS_DEAD;
+    dci_free(v);
+}
+
+/* Local part of a create: allocate a zero vector on layout (no agreement). */
+static int vec_new(dc_layout_t *layout, dc_vec_t **v_p)
+{
+    dc_env_t *env = layout->hdr.env;
+    dc_vec_t *v = NULL;
+    int rc;
+
+    if (layout->nlocal > SIZE_MAX / sizeof(double))
+        return DC_ERR(env, DC_ERR_SIZE, "local size %zu overflows a byte count", layout->nlocal);
+    rc = dci_calloc(env, 1, sizeof(*v), (void **)&v);
+    if (rc != DC_SUCCESS)
+        return rc;
+    rc = dci_malloc_aligned(env, layout->nlocal * sizeof(double), (void **)&v->data);
+    if (rc != DC_SUCCESS) {
+        dci_free(v);
+        return rc;
+    }
+    memset(v->data, 0, layout->nlocal * sizeof(double));
+    v->nlocal = layout->nlocal;
+    v->layout = dci_layout_ref(layout);
+    dci_obj_init(&v->hdr, DCI_CLASS_VEC, env);
+    *v_p = v;
+    return DC_SUCCESS;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+int dc_vec_create(dc_layout_t *layout, dc_vec_t **vec_p)
+{
+    dc_env_t *env;
+    dc_vec_t *v = NULL;
+    int rc = DC_SUCCESS;
+
+    DC_VALIDATE(layout, DCI_CLASS_LAYOUT);
+    env = layout->hdr.env;
+    dci_prof_begin(env, DCI_EV_VEC_CREATE);
+    DC_REQUIRE_GOTO(env, vec_p != NULL, DC_ERR_ARG, out, "vec_p is NULL");
+    DC_CHECK_GOTO(vec_new(layout, &v), out);
+out:
+    rc = dci_agree(env, rc);
+    if (rc != DC_SUCCESS) {
+        vec_free(v); /* this rank may have succeeded alone */
+        v = NULL;
+    } else {
+        *vec_p = v;
+    }
+    dci_prof_end(env, DCI_EV_VEC_CREATE, v != NULL ? v->nlocal * sizeof(double) : 0);
+    return rc;
+}
+
+int dc_vec_destroy(dc_vec_t **vec_p)
+{
+    dc_vec_t *v;
+
+    if (vec_p == NULL || *vec_p == NULL)
+        return DC_SUCCESS;
+    DC_VALIDATE(*vec_p, DCI_CLASS_VEC);
+    v = *vec_p;
+    if (v->rw_borrowed || v->read_borrows > 0)
+        dci_log(v->hdr.env, 1,
+                "dc_vec_destroy: the vector is still borrowed (%d read, %d "
+                "read-write); the borrowed array is freed",
+                v->read_borrows, v->rw_borrowed);
+    vec_free(v);
+    *vec_p = NULL;
+    return DC_SUCCESS;
+}
+
+int dc_vec_dup(const dc_vec_t *x, dc_vec_t **y_p)
+{
+    dc_env_t *env;
+    dc_vec_t *v = NULL;
+    int rc = DC_SUCCESS;
+
+    DC_VALIDATE(x, DCI_CLASS_VEC);
+    env = x->hdr.env;
+    dci_prof_begin(env, DCI_EV_VEC_CREATE);
+    DC_REQUIRE_GOTO(env, y_p != NULL, DC_ERR_ARG, out, "y_p is NULL");
+    DC_CHECK_GOTO(state_read(x, "x", __func__), out);
+    DC_CHECK_GOTO(vec_new(x->layout, &v), out);
+    blas_copy(x->nlocal, x->data, v->data);
+out:
+    rc = dci_agree(env, rc);
+    if (rc != DC_SUCCESS) {
+        vec_free(v);
+        v = NULL;
+    } else {
+        *y_p = v;
+    }
+    dci_prof_end(env, DCI_EV_VEC_CREATE, v != NULL ? 2 * v->nlocal * sizeof(double) : 0);
+    return rc;
+}
+
+int dc_vec_get_layout(const dc_vec_t *x, dc_layout_t **layout_p)
+{
+    DC_VALIDATE(x, DCI_CLASS_VEC);
+    DC_REQUIRE(x->hdr.env, layout_p != NULL, DC_ERR_ARG, "layout_p is NULL");
+    *layout_p = x->layout;
+    return DC_SUCCESS;
+}
+
+int dc_vec_get_local_size(const dc_vec_t *x, size_t *nlocal_p)
+{
+    DC_VALIDATE(x, DCI_CLASS_VEC);
+    DC_REQUIRE(x->hdr.env, nlocal_p != NULL, DC_ERR_ARG, "nlocal_p is NULL");
+    *nlocal_p = x->nlocal;
+    return DC_SUCCESS;
+}
+
+/* ---------------------------------------------------------------- borrowing (local) */
+
+int dc_vec_get_array(dc_vec_t *x, double **array_p)
+{
+    DC_VALIDATE(x, DCI_CLASS_VEC);
+    DC_REQUIRE(x->hdr.env, array_p != NULL, DC_ERR_ARG, "array_p is NULL");
+    DC_CHECK(state_write(x, "x", __func__));
+    x->rw_borrowed = 1;
+    *array_p = x->data;
+    return DC_SUCCESS;
+}
+
+int dc_vec_restore_array(dc_vec_t *x, double **array_p)
+{
+    DC_VALIDATE(x, DCI_CLASS_VEC);
+    DC_REQUIRE(x->hdr.env, array_p != NULL, DC_ERR_ARG, "array_p is NULL");
+    DC_REQUIRE(x->hdr.env, x->rw_borrowed, DC_ERR_STATE, "x is not borrowed by dc_vec_get_array");
+    DC_REQUIRE(x->hdr.env, *array_p == x->data, DC_ERR_STATE,
+               "*array_p is not the array that dc_vec_get_array returned");
+    x->rw_borrowed = 0;
+    *array_p = NULL;
+    return DC_SUCCESS;
+}
+
+int dc_vec_get_array_read(const dc_vec_t *x, const double **array_p)
+{
+    dc_vec_t *v = (dc_vec_t *)x; /* the borrow count is bookkeeping, not the vector's value */
+
+    DC_VALIDATE(x, DCI_CLASS_VEC);
+    DC_REQUIRE(x->hdr.env, array_p != NULL, DC_ERR_ARG, "array_p is NULL");
+    DC_CHECK(state_read(x, "x", __func__));
+    v->read_borrows++;
+    *array_p = x->data;
+    return DC_SUCCESS;
+}
+
+int dc_vec_restore_array_read(const dc_vec_t *x, const double **array_p)
+{
+    dc_vec_t *v = (dc_vec_t *)x;
+
+    DC_VALIDATE(x, DCI_CLASS_VEC);
+    DC_REQUIRE(x->hdr.env, array_p != NULL, DC_ERR_ARG, "array_p is NULL");
+    DC_REQUIRE(x->hdr.env, x->read_borrows > 0, DC_ERR_STATE,
+               "x has no outstanding dc_vec_get_array_read");
+    DC_REQUIRE(x->hdr.env, *array_p == x->data, DC_ERR_STATE,
+               "*array_p is not the array that dc_vec_get_array_read returned");
+    v->read_borrows--;
+    *array_p = NULL;
+    return DC_SUCCESS;
+}
+
+/* ---------------------------------------------------------------- local operations */
+
+int dc_vec_set_all(dc_vec_t *x, double value)
+{
+    dc_env_t *env;
+    int rc = DC_SUCCESS;
+    size_t i;
+
+    DC_VALIDATE(x, DCI_CLASS_VEC);
+    env = x->hdr.env;
+    dci_prof_begin(env, DCI_EV_VEC_FILL);
+    DC_CHECK_GOTO(state_write(x, "x", __func__), out);
+    for (i = 0; i < x->nlocal; i++)
+        x->data[i] = value;
+out:
+    dci_prof_end(env, DCI_EV_VEC_FILL, rc == DC_SUCCESS ? x->nlocal * sizeof(double) : 0);
+    return rc;
+}
+
+int dc_vec_fill(dc_vec_t *x, dc_vec_fill_fn fn, void *ctx)
+{
+    dc_env_t *env;
+    const dc_layout_t *l;
+    int rc = DC_SUCCESS;
+    size_t i;
+
+    DC_VALIDATE(x, DCI_CLASS_VEC);
+    env = x->hdr.env;
+    l = x->layout;
+    dci_prof_begin(env, DCI_EV_VEC_FILL);
+    DC_REQUIRE_GOTO(env, fn != NULL, DC_ERR_ARG, out, "fn is NULL");
+    DC_CHECK_GOTO(state_write(x, "x", __func__), out);
+    for (i = 0; i < x->nlocal; i++)
+        x->data[i] = fn(l2g(l, env->rank, i), ctx);
+out:
+    dci_prof_end(env, DCI_EV_VEC_FILL, rc == DC_SUCCESS ? x->nlocal * sizeof(double) : 0);
+    return rc;
+}
+
+int dc_vec_copy(const dc_vec_t *x, dc_vec_t *y)
+{
+    dc_env_t *env;
+    int rc = DC_SUCCESS;
+
+    DC_VALIDATE(x, DCI_CLASS_VEC);
+    DC_VALIDATE(y, DCI_CLASS_VEC);
+    env = x->hdr.env;
+    dci_prof_begin(env, DCI_EV_VEC_COPY);
+    DC_CHECK_GOTO(check_compat(x, y, __func__), out);
+    DC_CHECK_GOTO(state_read(x, "x", __func__), out);
+    if (x != y) {
+        DC_CHECK_GOTO(state_write(y, "y", __func__), out);
+        blas_copy(x->nlocal, x->data, y->data);
+    }
+out:
+    dci_prof_end(env, DCI_EV_VEC_COPY, rc == DC_SUCCESS ? 2 * x->nlocal * sizeof(double) : 0);
+    return rc;
+}
+
+int dc_vec_scal(dc_vec_t *x, double alpha)
+{
+    dc_env_t *env;
+    int rc = DC_SUCCESS;
+
+    DC_VALIDATE(x, DCI_CLASS_VEC);
+    env = x->hdr.env;
+    dci_prof_begin(env, DCI_EV_VEC_SCAL);
+    DC_CHECK_GOTO(state_write(x, "x", __func__), out);
+    blas_scal(x->nlocal, alpha, x->data);
+out:
+    dci_prof_end(env, DCI_EV_VEC_SCAL, rc == DC_SUCCESS ? 2 * x->nlocal * sizeof(double) : 0);
+    return rc;
+}
+
+int dc_vec_axpy(dc_vec_t *y, double alpha, const dc_vec_t *x)
+{
+    dc_env_t *env;
+    int rc = DC_SUCCESS;
+
+    DC_VALIDATE(y, DCI_CLASS_VEC);
+    DC_VALIDATE(x, DCI_CLASS_VEC);
+    env = y->hdr.env;
+    dci_prof_begin(env, DCI_EV_VEC_AXPY);
+    DC_CHECK_GOTO(check_compat(y, x, __func__), out);
+    DC_CHECK_GOTO(state_write(y, "y", __func__), out);
+    DC_CHECK_GOTO(state_read(x, "x", __func__), out);
+    blas_axpy(y->nlocal, alpha, x->data, y->data);
+out:
+    dci_prof_end(env, DCI_EV_VEC_AXPY, rc == DC_SUCCESS ? 3 * y->nlocal * sizeof(double) : 0);
+    return rc;
+}
+
+int dc_vec_axpby(dc_vec_t *y, double alpha, const dc_vec_t *x, double beta)
+{
+    dc_env_t *env;
+    int rc = DC_SUCCESS;
+
+    DC_VALIDATE(y, DCI_CLASS_VEC);
+    DC_VALIDATE(x, DCI_CLASS_VEC);
+    env = y->hdr.env;
+    dci_prof_begin(env, DCI_EV_VEC_AXPBY);
+    DC_CHECK_GOTO(check_compat(y, x, __func__), out);
+    DC_CHECK_GOTO(state_write(y, "y", __func__), out);
+    DC_CHECK_GOTO(state_read(x, "x", __func__), out);
+    blas_axpby(y->nlocal, alpha, x->data, beta, y->data);
+out:
+    dci_prof_end(env, DCI_EV_VEC_AXPBY, rc == DC_SUCCESS ? 3 * y->nlocal * sizeof(double) : 0);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- reductions */
+
+/*
+ * Common body of dot/nrm2/asum/sum: local checks, then always exactly one dci_global_sum, with
+ * local_err set when this rank's arguments are bad, so that every rank fails and none hangs.
+ * The failing rank keeps its own code and message; the others get dci_global_sum's.
+ */
+static int vec_reduce(const char *func, dci_event_t ev, int kind, const dc_vec_t *x,
+                      const dc_vec_t *y, dc_repro_t mode, double *result_p)
+{
+    dc_env_t *env = x->hdr.env;
+    int rc = DC_SUCCESS, grc;
+    double res = 0.0;
+    char saved[DCI_ERRBUF];
+
+    dci_prof_begin(env, ev);
+    if (result_p == NULL)
+        rc = dci_error_set(env, DC_ERR_ARG, func, __FILE__, __LINE__, "result_p is NULL");
+    if (rc == DC_SUCCESS)
+        rc = state_read(x, "x", func);
+    if (rc == DC_SUCCESS && y != NULL && y != x)
+        rc = check_compat(x, y, func);
+    if (rc == DC_SUCCESS && y != NULL && y != x)
+        rc = state_read(y, "y", func);
+    if (mode == DC_REPRO_DEFAULT) {
+        mode = (dc_repro_t)env->opts.repro;
+    } else if ((int)mode < DC_REPRO_OFF || mode > DC_REPRO_EXACT) {
+        if (rc == DC_SUCCESS)
+            rc = dci_error_set(env, DC_ERR_ARG, func, __FILE__, __LINE__,
+                               "mode %d is not DC_REPRO_DEFAULT, _OFF, _BINNED or _EXACT",
+                               (int)mode);
+        mode = (dc_repro_t)env->opts.repro; /* keep the reduction itself uniform */
+    }
+    if (env->opts.debug) {
+        /* Debug mode: the size and mode must match, or ranks would reduce different things. */
+        int64_t vals[3];
+        int crc;
+        vals[0] = x->layout->n;
+        vals[1] = mode;
+        vals[2] = kind;
+        crc = dci_check_same(env, DC_ERR_ARG, vals, 3, "global size, repro mode or operation");
+        if (crc != DC_SUCCESS) {
+            rc = crc;
+            goto out;
+        }
+    }
+    if (rc != DC_SUCCESS)
+        memcpy(saved, env->errbuf, sizeof(saved));
+    grc = dci_global_sum(env, kind, x->data, y != NULL ? y->data : NULL,
+                         rc == DC_SUCCESS ? x->nlocal : 0, mode, rc != DC_SUCCESS, &res);
+    if (rc != DC_SUCCESS)
+        memcpy(env->errbuf, saved, sizeof(saved)); /* this rank's own cause, not the echo */
+    else
+        rc = grc;
+    if (rc == DC_SUCCESS)
+        *result_p = res;
+out:
+    dci_prof_end(env, ev, rc == DC_SUCCESS ? (y != NULL ? 2 : 1) * x->nlocal * sizeof(double) : 0);
+    return rc;
+}
+
+int dc_vec_dot_repro(const dc_vec_t *x, const dc_vec_t *y, dc_repro_t mode, double *result_p)
+{
+    DC_VALIDATE(x, DCI_CLASS_VEC);
+    DC_VALIDATE(y, DCI_CLASS_VEC);
+    return vec_reduce(__func__, DCI_EV_VEC_DOT, DCI_RACC_DOT, x, y, mode, result_p);
+}
+
+int dc_vec_dot(const dc_vec_t *x, const dc_vec_t *y, double *result_p)
+{
+    DC_VALIDATE(x, DCI_CLASS_VEC);
+    DC_VALIDATE(y, DCI_CLASS_VEC);
+    return vec_reduce(__func__, DCI_EV_VEC_DOT, DCI_RACC_DOT, x, y, DC_REPRO_DEFAULT, result_p);
+}
+
+int dc_vec_nrm2_repro(const dc_vec_t *x, dc_repro_t mode, double *result_p)
+{
+    DC_VALIDATE(x, DCI_CLASS_VEC);
+    return vec_reduce(__func__, DCI_EV_VEC_NRM2, DCI_RACC_SUMSQ, x, NULL, mode, result_p);
+}
+
+int dc_vec_nrm2(const dc_vec_t *x, double *result_p)
+{
+    DC_VALIDATE(x, DCI_CLASS_VEC);
+    return vec_reduce(__func__, DCI_EV_VEC_NRM2, DCI_RACC_SUMSQ, x, NULL, DC_REPRO_DEFAULT,
+                      result_p);
+}
+
+int dc_vec_asum(const dc_vec_t *x, double *result_p)
+{
+    DC_VALIDATE(x, DCI_CLASS_VEC);
+    return vec_reduce(__func__, DCI_EV_VEC_ASUM, DCI_RACC_ASUM, x, NULL, DC_REPRO_DEFAULT,
+                      result_p);
+}
+
+int dc_vec_sum_repro(const dc_vec_t *x, dc_repro_t mode, double *result_p)
+{
+    DC_VALIDATE(x, DCI_CLASS_VEC);
+    return vec_reduce(__func__, DCI_EV_VEC_SUM, DCI_RACC_SUM, x, NULL, mode, result_p);
+}
+
+int dc_vec_sum(const dc_vec_t *x, double *result_p)
+{
+    DC_VALIDATE(x, DCI_CLASS_VEC);
+    return vec_reduce(__func__, DCI_EV_VEC_SUM, DCI_RACC_SUM, x, NULL, DC_REPRO_DEFAULT, result_p);
+}
+
+/* ---------------------------------------------------------------- max / min with index */
+
+/*
+ * One (value, global index, error) triple per rank, reduced by a user op. min is computed as
+ * max of -x (negation is exact), so one op serves both. Index -1 marks "no entry" (identity);
+ * NaN loses to any number; equal values (and two NaNs) go to the smaller index. The op is
+ * commutative and associative, so the result does not depend on the reduction tree.
+ */
+typedef struct {
+    double value;
+    int64_t index;
+    int64_t err; /* most negative local error code */
+} vec_loc_t;
+
+static void vec_loc_better(const vec_loc_t *a, vec_loc_t *b)
+{
+    int an, bn, take_a;
+
+    if (a->index < 0)
+        take_a = 0;
+    else if (b->index < 0)
+        take_a = 1;
+    else {
+        an = isnan(a->value);
+        bn = isnan(b->value);
+        if (an || bn)
+            take_a = (an && bn) ? a->index < b->index : bn;
+        else if (a->value != b->value)
+            take_a = a->value > b->value;
+        else
+            take_a = a->index < b->index;
+    }
+    if (take_a) {
+        b->value = a->value;
+        b->index = a->index;
+    }
+}
+
+static void vec_loc_op(void *in, void *inout, int *len, MPI_Datatype *type)
+{
+    const vec_loc_t *a = in;
+    vec_loc_t *b = inout;
+    int i;
+
+    (void)type;
+    for (i = 0; i < *len; i++) {
+        int64_t err = a[i].err < b[i].err ? a[i].err : b[i].err;
+        vec_loc_better(&a[i], &b[i]);
+        b[i].err = err;
+    }
+}
+
+static int vec_maxmin(const char *func, const dc_vec_t *x, double sign, double *value_p,
+                      dc_gidx_t *index_p)
+{
+    dc_env_t *env = x->hdr.env;
+    vec_loc_t mine = {-INFINITY, -1, DC_SUCCESS}, all;
+    MPI_Datatype type = MPI_DATATYPE_NULL;
+    MPI_Op op = MPI_OP_NULL;
+    int rc = DC_SUCCESS, mrc;
+    size_t i, best = SIZE_MAX, firstnan = SIZE_MAX;
+    char saved[DCI_ERRBUF];
+
+    dci_prof_begin(env, DCI_EV_VEC_MAXMIN);
+    if (value_p == NULL && index_p == NULL)
+        rc = dci_error_set(env, DC_ERR_ARG, func, __FILE__, __LINE__,
+                           "value_p and index_p are both NULL");
+    if (rc == DC_SUCCESS)
+        rc = state_read(x, "x", func);
+    if (rc == DC_SUCCESS) {
+        /* Local order is global order on one rank (l2g increases with i): first wins. */
+        for (i = 0; i < x->nlocal; i++) {
+            double v = sign * x->data[i];
+            if (isnan(v)) {
+                if (firstnan == SIZE_MAX)
+                    firstnan = i;
+            } else if (best == SIZE_MAX || v > mine.value) {
+                best = i;
+                mine.value = v;
+            }
+        }
+        if (best == SIZE_MAX && firstnan != SIZE_MAX) {
+            best = firstnan;
+            mine.value = NAN;
+        }
+        if (best != SIZE_MAX)
+            mine.index = l2g(x->layout, env->rank, best);
+    } else {
+        mine.err = rc;
+    }
+    {
+        int blen[3] = {1, 1, 1};
+        MPI_Aint disp[3] = {offsetof(vec_loc_t, value), offsetof(vec_loc_t, index),
+                            offsetof(vec_loc_t, err)};
+        MPI_Datatype types[3] = {MPI_DOUBLE, MPI_INT64_T, MPI_INT64_T};
+        mrc = MPI_Type_create_struct(3, blen, disp, types, &type);
+        if (mrc == MPI_SUCCESS)
+            mrc = MPI_Type_commit(&type);
+        if (mrc == MPI_SUCCESS)
+            mrc = MPI_Op_create(vec_loc_op, 1, &op);
+        if (rc != DC_SUCCESS)
+            memcpy(saved, env->errbuf, sizeof(saved));
+        /* A local MPI failure here would leave the others waiting: nothing to do but report. */
+        if (mrc == MPI_SUCCESS)
+            mrc = MPI_Allreduce(&mine, &all, 1, type, op, env->comm);
+        if (rc != DC_SUCCESS)
+            memcpy(env->errbuf, saved, sizeof(saved));
+    }
+    if (rc == DC_SUCCESS && mrc != MPI_SUCCESS)
+        rc = dci_error_mpi(env, mrc, func, __FILE__, __LINE__, "MPI_Allreduce of (value, index)");
+    if (rc == DC_SUCCESS && all.err != DC_SUCCESS)
+        rc = dci_error_set(env, (int)all.err, func, __FILE__, __LINE__,
+                           "invalid arguments on another rank");
+    if (rc == DC_SUCCESS) {
+        if (value_p != NULL)
+            *value_p = all.index < 0 ? sign * -INFINITY : sign * all.value;
+        if (index_p != NULL)
+            *index_p = all.index;
+    }
+    if (op != MPI_OP_NULL)
+        MPI_Op_free(&op);
+    if (type != MPI_DATATYPE_NULL)
+        MPI_Type_free(&type);
+    dci_prof_end(env, DCI_EV_VEC_MAXMIN, rc == DC_SUCCESS ? x->nlocal * sizeof(double) : 0);
+    return rc;
+}
+
+int dc_vec_max(const dc_vec_t *x, double *value_p, dc_gidx_t *index_p)
+{
+    DC_VALIDATE(x, DCI_CLASS_VEC);
+    return vec_maxmin(__func__, x, 1.0, value_p, index_p);
+}
+
+int dc_vec_min(const dc_vec_t *x, double *value_p, dc_gidx_t *index_p)
+{
+    DC_VALIDATE(x, DCI_CLASS_VEC);
+    return vec_maxmin(__func__, x, -1.0, value_p, index_p);
+}
+
+/* ---------------------------------------------------------------- scatter / gather */
+
+/*
+ * Per-rank counts and displacements of the packed global array: rank r's entries in its local
+ * order. For contiguous layouts that is the global array itself; (block-)cyclic layouts need a
+ * permutation, done on the root(s) by pack/unpack.
+ */
+static void rank_counts(const dc_layout_t *l, int *counts, int *displs)
+{
+    int r;
+    size_t cnt;
+    int64_t off = 0;
+
+    for (r = 0; r < l->nranks; r++) {
+        dc_layout_get_rank_size(l, r, &cnt);
+        counts[r] = (int)cnt;
+        displs[r] = (int)off;
+        off += (int64_t)cnt;
+    }
+}
+
+static void pack_by_rank(const dc_layout_t *l, const int *counts, const int *displs,
+                         const double *global, double *packed)
+{
+    int r, i;
+
+    for (r = 0; r < l->nranks; r++)
+        for (i = 0; i < counts[r]; i++)
+            packed[displs[r] + i] = global[l2g(l, r, (size_t)i)];
+}
+
+static void unpack_by_rank(const dc_layout_t *l, const int *counts, const int *displs,
+                           const double *packed, double *global)
+{
+    int r, i;
+
+    for (r = 0; r < l->nranks; r++)
+        for (i = 0; i < counts[r]; i++)
+            global[l2g(l, r, (size_t)i)] = packed[displs[r] + i];
+}
+
+/*
+ * Checks shared by scatter and gather, then one agreement and a check that root is the same
+ * everywhere (these are not hot-path calls). Allocates counts/displs and, where a permutation
+ * is needed, the packed buffer.
+ */
+static int sg_setup(const char *func, const dc_vec_t *x, int root, int allow_all, int am_root,
+                    const double *global, int rc, int **cd_p, double **tmp_p)
+{
+    dc_env_t *env = x->hdr.env;
+    const dc_layout_t *l = x->layout;
+    int64_t v = root;
+
+    if (rc == DC_SUCCESS && !((root >= 0 && root < env->size) || (allow_all && root == -1)))
+        rc = dci_error_set(env, DC_ERR_ARG, func, __FILE__, __LINE__,
+                           "root %d is not a rank of the env (0 .. %d%s)", root, env->size - 1,
+                           allow_all ? ", or -1 for all" : "");
+    if (rc == DC_SUCCESS && l->n > INT_MAX)
+        rc = dci_error_set(env, DC_ERR_SIZE, func, __FILE__, __LINE__,
+                           "global size %lld exceeds INT_MAX: MPI counts and displacements "
+                           "are int",
+                           (long long)l->n);
+    if (rc == DC_SUCCESS && am_root && global == NULL && l->n > 0)
+        rc = dci_error_set(env, DC_ERR_ARG, func, __FILE__, __LINE__,
+                           "global is NULL on rank %d (needed on the root)", env->rank);
+    if (rc == DC_SUCCESS)
+        rc = dci_malloc(env, 2 * (size_t)env->size * sizeof(int), (void **)cd_p);
+    if (rc == DC_SUCCESS && am_root && l->offsets == NULL)
+        rc = dci_malloc(env, (size_t)l->n * sizeof(double), (void **)tmp_p);
+    rc = dci_agree(env, rc);
+    if (rc == DC_SUCCESS)
+        rc = dci_check_same(env, DC_ERR_ARG, &v, 1, "root");
+    if (rc == DC_SUCCESS)
+        rank_counts(l, *cd_p, *cd_p + env->size);
+    return rc;
+}
+
+int dc_vec_scatter(dc_vec_t *x, int root, const double *global)
+{
+    dc_env_t *env;
+    const dc_layout_t *l;
+    int *cd = NULL, rc, am_root, mrc;
+    double *tmp = NULL;
+
+    DC_VALIDATE(x, DCI_CLASS_VEC);
+    env = x->hdr.env;
+    l = x->layout;
+    dci_prof_begin(env, DCI_EV_VEC_SCATTER);
+    am_root = env->rank == root;
+    rc = state_write(x, "x", __func__);
+    rc = sg_setup(__func__, x, root, 0, am_root, global, rc, &cd, &tmp);
+    if (rc != DC_SUCCESS)
+        goto out;
+    if (am_root && tmp != NULL)
+        pack_by_rank(l, cd, cd + env->size, global, tmp);
+    mrc = MPI_Scatterv(am_root ? (tmp != NULL ? tmp : global) : NULL, cd, cd + env->size,
+                       MPI_DOUBLE, x->data, (int)x->nlocal, MPI_DOUBLE, root, env->comm);
+    if (mrc != MPI_SUCCESS)
+        rc = dci_error_mpi(env, mrc, __func__, __FILE__, __LINE__, "MPI_Scatterv");
+out:
+    dci_free(cd);
+    dci_free(tmp);
+    dci_prof_end(env, DCI_EV_VEC_SCATTER,
+                 rc != DC_SUCCESS ? 0
+                 : am_root        ? (size_t)l->n * sizeof(double)
+                                  : x->nlocal * sizeof(double));
+    return rc;
+}
+
+int dc_vec_gather(const dc_vec_t *x, int root, double *global)
+{
+    dc_env_t *env;
+    const dc_layout_t *l;
+    int *cd = NULL, rc, am_root, mrc;
+    double *tmp = NULL;
+
+    DC_VALIDATE(x, DCI_CLASS_VEC);
+    env = x->hdr.env;
+    l = x->layout;
+    dci_prof_begin(env, DCI_EV_VEC_GATHER);
+    am_root = root == -1 || env->rank == root;
+    rc = state_read(x, "x", __func__);
+    rc = sg_setup(__func__, x, root, 1, am_root, global, rc, &cd, &tmp);
+    if (rc != DC_SUCCESS)
+        goto out;
+    if (root == -1)
+        mrc = MPI_Allgatherv(x->data, (int)x->nlocal, MPI_DOUBLE, tmp != NULL ? tmp : global, cd,
+                             cd + env->size, MPI_DOUBLE, env->comm);
+    else
+        mrc = MPI_Gatherv(x->data, (int)x->nlocal, MPI_DOUBLE,
+                          am_root ? (tmp != NULL ? tmp : global) : NULL, cd, cd + env->size,
+                          MPI_DOUBLE, root, env->comm);
+    if (mrc != MPI_SUCCESS)
+        rc = dci_error_mpi(env, mrc, __func__, __FILE__, __LINE__,
+                           root == -1 ? "MPI_Allgatherv" : "MPI_Gatherv");
+    else if (am_root && tmp != NULL)
+        unpack_by_rank(l, cd, cd + env->size, tmp, global);
+out:
+    dci_free(cd);
+    dci_free(tmp);
+    dci_prof_end(env, DCI_EV_VEC_GATHER,
+                 rc != DC_SUCCESS ? 0
+                 : am_root        ? (size_t)l->n * sizeof(double)
+                                  : x->nlocal * sizeof(double));
+    return rc;
+}
+
+/* ---------------------------------------------------------------- redistribution */
+
+/*
+ * y = x across layouts with one MPI_Alltoallv of values only. Each rank sends its x entries in
+ * increasing global order, grouped by their owner in y. The receiver walks its y entries in
+ * increasing global order and looks up each one's owner in x: that gives both the receive counts
+ * (no count exchange needed) and, per source, the same order the source sent in. So no indices
+ * travel, and both sides cost O(n log P) owner look-ups.
+ */
+int dc_vec_redistribute(const dc_vec_t *x, dc_vec_t *y)
+{
+    dc_env_t *env;
+    const dc_layout_t *lx, *ly;
+    int rc = DC_SUCCESS, congruent = 0, mrc, p, r;
+    int *dest = NULL, *src = NULL, *cnt = NULL;
+    double *sbuf = NULL, *rbuf = NULL;
+    size_t i, moved = 0;
+
+    DC_VALIDATE(x, DCI_CLASS_VEC);
+    DC_VALIDATE(y, DCI_CLASS_VEC);
+    env = x->hdr.env;
+    lx = x->layout;
+    ly = y->layout;
+    p = env->size;
+    dci_prof_begin(env, DCI_EV_VEC_REDISTRIBUTE);
+    DC_CHECK_GOTO(state_read(x, "x", __func__), agree);
+    if (x != y)
+        DC_CHECK_GOTO(state_write(y, "y", __func__), agree);
+    DC_REQUIRE_GOTO(env, y->hdr.env == env, DC_ERR_COMM, agree, "x and y live on different envs");
+    DC_REQUIRE_GOTO(env, lx->n == ly->n, DC_ERR_SIZE, agree,
+                    "global sizes differ: x has %lld entries, y has %lld", (long long)lx->n,
+                    (long long)ly->n);
+    dc_layout_congruent(lx, ly, &congruent);
+    if (congruent)
+        goto agree;
+    DC_REQUIRE_GOTO(env, x->nlocal <= INT_MAX && y->nlocal <= INT_MAX, DC_ERR_SIZE, agree,
+                    "local sizes %zu / %zu exceed INT_MAX: MPI counts are int", x->nlocal,
+                    y->nlocal);
+    DC_CHECK_GOTO(dci_malloc(env, 4 * (size_t)p * sizeof(int), (void **)&cnt), agree);
+    DC_CHECK_GOTO(dci_malloc(env, x->nlocal * sizeof(int), (void **)&dest), agree);
+    DC_CHECK_GOTO(dci_malloc(env, y->nlocal * sizeof(int), (void **)&src), agree);
+    DC_CHECK_GOTO(dci_malloc(env, x->nlocal * sizeof(double), (void **)&sbuf), agree);
+    DC_CHECK_GOTO(dci_malloc(env, y->nlocal * sizeof(double), (void **)&rbuf), agree);
+agree:
+    rc = dci_agree(env, rc);
+    if (rc != DC_SUCCESS)
+        goto out;
+    if (congruent) {
+        if (x != y)
+            blas_copy(x->nlocal, x->data, y->data);
+        moved = x->nlocal;
+        goto out;
+    }
+    {
+        int *scnt = cnt, *sdsp = cnt + p, *rcnt = cnt + 2 * p, *rdsp = cnt + 3 * p;
+
+        memset(cnt, 0, 4 * (size_t)p * sizeof(int));
+        for (i = 0; i < x->nlocal; i++) {
+            dc_layout_get_owner(ly, l2g(lx, env->rank, i), &dest[i]);
+            scnt[dest[i]]++;
+        }
+        for (i = 0; i < y->nlocal; i++) {
+            dc_layout_get_owner(lx, l2g(ly, env->rank, i), &src[i]);
+            rcnt[src[i]]++;
+        }
+        for (r = 1; r < p; r++) {
+            sdsp[r] = sdsp[r - 1] + scnt[r - 1];
+            rdsp[r] = rdsp[r - 1] + rcnt[r - 1];
+        }
+        /* Pack in increasing local (= global) order; the displacements serve as cursors. */
+        for (i = 0; i < x->nlocal; i++)
+            sbuf[sdsp[dest[i]]++] = x->data[i];
+        for (r = 0; r < p; r++)
+            sdsp[r] -= scnt[r];
+        mrc = MPI_Alltoallv(sbuf, scnt, sdsp, MPI_DOUBLE, rbuf, rcnt, rdsp, MPI_DOUBLE, env->comm);
+        if (mrc != MPI_SUCCESS) {
+            rc = dci_error_mpi(env, mrc, __func__, __FILE__, __LINE__, "MPI_Alltoallv");
+            goto out;
+        }
+        for (i = 0; i < y->nlocal; i++)
+            y->data[i] = rbuf[rdsp[src[i]]++];
+        moved = x->nlocal + y->nlocal;
+    }
+out:
+    dci_free(cnt);
+    dci_free(dest);
+    dci_free(src);
+    dci_free(sbuf);
+    dci_free(rbuf);
+    dci_prof_end(env, DCI_EV_VEC_REDISTRIBUTE, rc == DC_SUCCESS ? moved * sizeof(double) : 0);
+    return rc;
+}
