@@ -78,11 +78,12 @@ typedef struct dc_placement {
     int node_size;      /**< ranks of this env on the node */
     int node_cores;     /**< cores of the node (from its topology) */
     int bound;          /**< 1 if the rank's CPU set is smaller than the machine */
-    int applied;        /**< 1 if libdcompute set the binding itself */
+    int applied;        /**< 1 if libdcompute set the binding itself (this env or an earlier,
+                             still alive one); always 0 with DC_TOPOLOGY (a simulated machine) */
     int ncores;         /**< cores the rank's CPU set touches */
     int npus;           /**< PUs in the rank's CPU set */
     int numa_node;      /**< NUMA node of the CPU set, -1 if it spans several or unknown */
-    int blas_threads;   /**< OpenBLAS threads set for this rank */
+    int blas_threads;   /**< OpenBLAS threads set for this rank (with DC_TOPOLOGY: planned only) */
     dc_placement_verdict_t verdict;
     char cpuset[128];   /**< PU list of the CPU set, e.g. "0-3,8" */
 } dc_placement_t;
@@ -92,7 +93,8 @@ typedef struct dc_placement {
  *
  * Calls MPI_Init_thread (MPI_THREAD_FUNNELED) if MPI is not initialised yet; then the last
  * dc_env_destroy() calls MPI_Finalize. Duplicates comm, discovers the topology, applies the
- * placement and sets the BLAS thread count. Invalid options on any rank make it fail on all.
+ * placement and sets the BLAS thread count. Placement considers only the env's own ranks on
+ * each node. Invalid options on any rank make it fail on all.
  * \param[in]  comm    the application's communicator (not used afterwards; may be freed)
  * \param[in]  params  options, or NULL for environment variables and defaults (copied)
  * \param[out] env_p   the new env, set only on success
@@ -103,7 +105,8 @@ DC_API int dc_env_create(MPI_Comm comm, const dc_env_params_t *params, dc_env_t 
 /**
  * \brief Destroy an env and set *env_p to NULL. Collective on the env. NULL is a no-op.
  * Objects still built on the env keep it alive until they are destroyed. With profiling on,
- * rank 0 prints the profile to stderr (or to DC_PROFILE_FILE).
+ * rank 0 prints the profile to stderr (or to DC_PROFILE_FILE). The last env of the process
+ * restores the process's original binding and BLAS thread count.
  */
 DC_API int dc_env_destroy(dc_env_t **env_p);
 

@@ -39,7 +39,8 @@ DC_API int dc_vec_get_local_size(const dc_vec_t *x, size_t *nlocal_p);
 
 /**
  * \brief Borrow the local array for reading and writing until dc_vec_restore_array(). Local.
- * Only one borrow at a time: a second one, or any other operation on x meanwhile, is DC_ERR_STATE.
+ * Only one borrow at a time: a second one, or any operation that reads or writes x's values
+ * meanwhile, is DC_ERR_STATE (getters of sizes and layout still work).
  * Local entry i holds global index dc_layout_local_to_global(layout, rank, i).
  */
 DC_API int dc_vec_get_array(dc_vec_t *x, double **array_p);
