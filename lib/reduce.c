@@ -1,18 +1,1041 @@
 /*
- * Collective reductions (MINIMAL VERSION, being replaced by the full module).
+ * Collective reductions: allreduce / reduce / scan / exscan (blocking and non-blocking) over the
+ * env's private communicator, the (value, index) pair types with MINLOC/MAXLOC, user-defined
+ * operations, the node-aware allreduce, and the global sums behind dc_sum/dc_dot/dc_asum/dc_nrm2
+ * and the vector module (plain: OpenBLAS + one MPI_SUM; reproducible: the exact accumulator of
+ * repro.c merged by one MPI_SUM over its integer digits). Hot-path calls do no agreement.
  */
 #include "dc_impl.h"
+#include "repro.h"
 
-int dci_reduce_env_setup(dc_env_t *env)
+#include <cblas.h>
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- (value, index) pairs */
+
+/*
+ * One MINLOC and one MAXLOC op serve the four pair types, but an MPI op function sees only the
+ * datatype handle. The pair kind is therefore cached on each pair datatype as an attribute;
+ * the keyval is process-wide, created with the first env and kept until MPI_Finalize.
+ */
+static int loc_keyval = MPI_KEYVAL_INVALID;
+static int loc_kinds[4] = {0, 1, 2, 3};
+
+/*
+ * Does (av, ai) win against (bv, bi)? A total order, so the op is commutative and associative
+ * and the result does not depend on the reduction tree: NaN wins (it propagates, as in BLAS),
+ * equal values (and two NaNs) go to the smallest index. Floats and int32 widen exactly.
+ */
+static inline int loc_wins_f(double av, int64_t ai, double bv, int64_t bi, int max)
 {
-    int i;
+    int an = isnan(av), bn = isnan(bv);
 
-    for (i = 0; i < DCI_MAX_USER_OPS; i++)
-        env->user_op[i] = MPI_OP_NULL;
-    return DC_SUCCESS;
+    if (an || bn)
+        return an && (!bn || ai < bi);
+    if (av != bv)
+        return max ? av > bv : av < bv;
+    return ai < bi;
+}
+
+static inline int loc_wins_i(int64_t av, int64_t ai, int64_t bv, int64_t bi, int max)
+{
+    if (av != bv)
+        return max ? av > bv : av < bv;
+    return ai < bi;
+}
+
+#define LOC_LOOP(T, WINS)                                                                      \
+    do {                                                                                       \
+        const T *a_ = (const T *)in;                                                           \
+        T *b_ = (T *)inout;                                                                    \
+        for (i = 0; i < n; i++)                                                                \
+            if (WINS(a_[i].value, a_[i].index, b_[i].value, b_[i].index, max))                 \
+                b_[i] = a_[i];                                                                 \
+    } while (0)
+
+static void loc_apply(void *in, void *inout, int n, MPI_Datatype *dt, int max)
+{
+    int *kind = NULL, flag = 0, i;
+
+    if (MPI_Type_get_attr(*dt, loc_keyval, &kind, &flag) != MPI_SUCCESS || !flag)
+        return; /* not one of our pair types: the op was misused outside the library */
+    switch (*kind) {
+    case 0: LOC_LOOP(dc_double_loc_t, loc_wins_f); break;
+    case 1: LOC_LOOP(dc_float_loc_t, loc_wins_f); break;
+    case 2: LOC_LOOP(dc_int32_loc_t, loc_wins_i); break;
+    default: LOC_LOOP(dc_int64_loc_t, loc_wins_i); break;
+    }
+}
+
+static void minloc_fn(void *in, void *inout, int *len, MPI_Datatype *dt)
+{
+    loc_apply(in, inout, *len, dt, 0);
+}
+
+static void maxloc_fn(void *in, void *inout, int *len, MPI_Datatype *dt)
+{
+    loc_apply(in, inout, *len, dt, 1);
+}
+
+/*
+ * The env is calloc'ed, and dci_reduce_env_free also runs for an env whose creation failed
+ * before dci_reduce_env_setup: an all-zero handle is "never created". Zero is not a valid
+ * datatype or op handle in Open MPI (pointers) nor in MPICH (tagged integers).
+ */
+static int handle_unset(const void *h, size_t size)
+{
+    const unsigned char *p = h;
+    size_t i;
+
+    for (i = 0; i < size; i++)
+        if (p[i] != 0)
+            return 0;
+    return 1;
 }
 
 void dci_reduce_env_free(dc_env_t *env)
 {
-    (void)env;
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        if (!handle_unset(&env->loc_type[i], sizeof(MPI_Datatype))
+            && env->loc_type[i] != MPI_DATATYPE_NULL)
+            MPI_Type_free(&env->loc_type[i]);
+        env->loc_type[i] = MPI_DATATYPE_NULL;
+    }
+    if (!handle_unset(&env->minloc_op, sizeof(MPI_Op)) && env->minloc_op != MPI_OP_NULL)
+        MPI_Op_free(&env->minloc_op);
+    if (!handle_unset(&env->maxloc_op, sizeof(MPI_Op)) && env->maxloc_op != MPI_OP_NULL)
+        MPI_Op_free(&env->maxloc_op);
+    env->minloc_op = env->maxloc_op = MPI_OP_NULL;
+    for (i = 0; i < DCI_MAX_USER_OPS; i++) {
+        if (!handle_unset(&env->user_op[i], sizeof(MPI_Op)) && env->user_op[i] != MPI_OP_NULL)
+            MPI_Op_free(&env->user_op[i]);
+        env->user_op[i] = MPI_OP_NULL;
+    }
+}
+
+int dci_reduce_env_setup(dc_env_t *env)
+{
+    /* value type, offset of index, size of the C struct; resizing to the struct size makes
+     * count > 1 step over the padding exactly as a C array does */
+    const MPI_Datatype vtype[4] = {MPI_DOUBLE, MPI_FLOAT, MPI_INT32_T, MPI_INT64_T};
+    const MPI_Aint ioff[4] = {offsetof(dc_double_loc_t, index), offsetof(dc_float_loc_t, index),
+                              offsetof(dc_int32_loc_t, index), offsetof(dc_int64_loc_t, index)};
+    const MPI_Aint extent[4] = {sizeof(dc_double_loc_t), sizeof(dc_float_loc_t),
+                                sizeof(dc_int32_loc_t), sizeof(dc_int64_loc_t)};
+    int rc = DC_SUCCESS, i;
+
+    for (i = 0; i < 4; i++)
+        env->loc_type[i] = MPI_DATATYPE_NULL;
+    env->minloc_op = env->maxloc_op = MPI_OP_NULL;
+    for (i = 0; i < DCI_MAX_USER_OPS; i++)
+        env->user_op[i] = MPI_OP_NULL;
+    if (loc_keyval == MPI_KEYVAL_INVALID)
+        DC_CHECK_MPI_GOTO(env, MPI_Type_create_keyval(MPI_TYPE_DUP_FN, MPI_TYPE_NULL_DELETE_FN,
+                                                      &loc_keyval, NULL), out);
+    for (i = 0; i < 4; i++) {
+        int blen[2] = {1, 1};
+        MPI_Aint disp[2];
+        MPI_Datatype types[2], tmp = MPI_DATATYPE_NULL;
+
+        disp[0] = 0;
+        disp[1] = ioff[i];
+        types[0] = vtype[i];
+        types[1] = MPI_INT64_T;
+        DC_CHECK_MPI_GOTO(env, MPI_Type_create_struct(2, blen, disp, types, &tmp), out);
+        rc = MPI_Type_create_resized(tmp, 0, extent[i], &env->loc_type[i]);
+        MPI_Type_free(&tmp);
+        if (rc != MPI_SUCCESS) {
+            env->loc_type[i] = MPI_DATATYPE_NULL;
+            rc = dci_error_mpi(env, rc, __func__, __FILE__, __LINE__, "MPI_Type_create_resized");
+            goto out;
+        }
+        DC_CHECK_MPI_GOTO(env, MPI_Type_commit(&env->loc_type[i]), out);
+        DC_CHECK_MPI_GOTO(env, MPI_Type_set_attr(env->loc_type[i], loc_keyval, &loc_kinds[i]),
+                          out);
+    }
+    DC_CHECK_MPI_GOTO(env, MPI_Op_create(minloc_fn, 1, &env->minloc_op), out);
+    DC_CHECK_MPI_GOTO(env, MPI_Op_create(maxloc_fn, 1, &env->maxloc_op), out);
+out:
+    if (rc != DC_SUCCESS)
+        dci_reduce_env_free(env);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- types and ops */
+
+static const size_t dtype_size[DC_TYPE_COUNT_] = {
+    sizeof(double), sizeof(float), sizeof(int32_t), sizeof(int64_t),
+    sizeof(dc_double_loc_t), sizeof(dc_float_loc_t), sizeof(dc_int32_loc_t),
+    sizeof(dc_int64_loc_t)};
+
+static int dtype_valid(dc_dtype_t type)
+{
+    return (int)type >= 0 && type < DC_TYPE_COUNT_;
+}
+
+static int dtype_is_loc(dc_dtype_t type)
+{
+    return type >= DC_TYPE_DOUBLE_LOC;
+}
+
+MPI_Datatype dci_dtype_mpi(const dc_env_t *env, dc_dtype_t type)
+{
+    switch (type) {
+    case DC_TYPE_DOUBLE: return MPI_DOUBLE;
+    case DC_TYPE_FLOAT: return MPI_FLOAT;
+    case DC_TYPE_INT32: return MPI_INT32_T;
+    case DC_TYPE_INT64: return MPI_INT64_T;
+    case DC_TYPE_DOUBLE_LOC:
+    case DC_TYPE_FLOAT_LOC:
+    case DC_TYPE_INT32_LOC:
+    case DC_TYPE_INT64_LOC: return env->loc_type[type - DC_TYPE_DOUBLE_LOC];
+    default: return MPI_DATATYPE_NULL;
+    }
+}
+
+static int op_is_user(const dc_env_t *env, dc_reduce_op_t op)
+{
+    return op >= DC_REDUCE_USER && op < DC_REDUCE_USER + DCI_MAX_USER_OPS
+           && env->user_op[op - DC_REDUCE_USER] != MPI_OP_NULL;
+}
+
+/* MPI op of (op, type), or a message and DC_ERR_ARG for a pair that makes no sense. */
+static int op_resolve(dc_env_t *env, const char *fn, dc_reduce_op_t op, dc_dtype_t type,
+                      MPI_Op *mop_p)
+{
+    static const char *const names[] = {"SUM", "PROD", "MIN", "MAX", "MINLOC", "MAXLOC"};
+
+    if (op_is_user(env, op)) {
+        *mop_p = env->user_op[op - DC_REDUCE_USER];
+        return DC_SUCCESS;
+    }
+    if (op < DC_REDUCE_SUM || op > DC_REDUCE_MAXLOC)
+        return dci_error_set(env, DC_ERR_ARG, fn, __FILE__, __LINE__,
+                             "op %d is neither a built-in operation nor a live user-defined "
+                             "one of this env", op);
+    if ((op >= DC_REDUCE_MINLOC) != dtype_is_loc(type))
+        return dci_error_set(env, DC_ERR_ARG, fn, __FILE__, __LINE__,
+                             "DC_REDUCE_%s does not apply to type %d: MINLOC/MAXLOC need a "
+                             "*_LOC pair type, and pair types take only MINLOC/MAXLOC",
+                             names[op], (int)type);
+    switch (op) {
+    case DC_REDUCE_SUM: *mop_p = MPI_SUM; break;
+    case DC_REDUCE_PROD: *mop_p = MPI_PROD; break;
+    case DC_REDUCE_MIN: *mop_p = MPI_MIN; break;
+    case DC_REDUCE_MAX: *mop_p = MPI_MAX; break;
+    case DC_REDUCE_MINLOC: *mop_p = env->minloc_op; break;
+    default: *mop_p = env->maxloc_op; break;
+    }
+    return DC_SUCCESS;
+}
+
+#define FILL(T, v)                                                                             \
+    do {                                                                                       \
+        T *p_ = buf;                                                                           \
+        const T v_ = v;                                                                        \
+        for (i = 0; i < count; i++)                                                            \
+            p_[i] = v_;                                                                        \
+    } while (0)
+
+/* Identity of a built-in op: what rank 0 of an exscan receives. */
+static void fill_identity(void *buf, size_t count, dc_dtype_t type, dc_reduce_op_t op)
+{
+    size_t i;
+    int lo = op == DC_REDUCE_MIN || op == DC_REDUCE_MINLOC; /* the identity is the top */
+
+    switch (type) {
+    case DC_TYPE_DOUBLE:
+        FILL(double, op == DC_REDUCE_SUM ? 0.0 : op == DC_REDUCE_PROD ? 1.0
+                                           : lo ? INFINITY : -INFINITY);
+        break;
+    case DC_TYPE_FLOAT:
+        FILL(float, op == DC_REDUCE_SUM ? 0.0f : op == DC_REDUCE_PROD ? 1.0f
+                                         : lo ? INFINITY : -INFINITY);
+        break;
+    case DC_TYPE_INT32:
+        FILL(int32_t, op == DC_REDUCE_SUM ? 0 : op == DC_REDUCE_PROD ? 1
+                                         : lo ? INT32_MAX : INT32_MIN);
+        break;
+    case DC_TYPE_INT64:
+        FILL(int64_t, op == DC_REDUCE_SUM ? 0 : op == DC_REDUCE_PROD ? 1
+                                         : lo ? INT64_MAX : INT64_MIN);
+        break;
+    case DC_TYPE_DOUBLE_LOC:
+        FILL(dc_double_loc_t, ((dc_double_loc_t){lo ? INFINITY : -INFINITY, -1}));
+        break;
+    case DC_TYPE_FLOAT_LOC:
+        FILL(dc_float_loc_t, ((dc_float_loc_t){lo ? INFINITY : -INFINITY, -1}));
+        break;
+    case DC_TYPE_INT32_LOC:
+        FILL(dc_int32_loc_t, ((dc_int32_loc_t){lo ? INT32_MAX : INT32_MIN, -1}));
+        break;
+    default:
+        FILL(dc_int64_loc_t, ((dc_int64_loc_t){lo ? INT64_MAX : INT64_MIN, -1}));
+        break;
+    }
+}
+
+/* ---------------------------------------------------------------- public: types, user ops */
+
+int dc_dtype_get_size(dc_dtype_t type, size_t *size_p)
+{
+    DC_REQUIRE(NULL, dtype_valid(type), DC_ERR_ARG, "type %d is not a dc_dtype_t", (int)type);
+    DC_REQUIRE(NULL, size_p != NULL, DC_ERR_ARG, "size_p is NULL");
+    *size_p = dtype_size[type];
+    return DC_SUCCESS;
+}
+
+int dc_dtype_get_mpi(dc_env_t *env, dc_dtype_t type, MPI_Datatype *mpi_type_p)
+{
+    DC_VALIDATE(env, DCI_CLASS_ENV);
+    DC_REQUIRE(env, dtype_valid(type), DC_ERR_ARG, "type %d is not a dc_dtype_t", (int)type);
+    DC_REQUIRE(env, mpi_type_p != NULL, DC_ERR_ARG, "mpi_type_p is NULL");
+    *mpi_type_p = dci_dtype_mpi(env, type);
+    return DC_SUCCESS;
+}
+
+int dc_reduce_op_create(dc_env_t *env, MPI_User_function *fn, int commute, dc_reduce_op_t *op_p)
+{
+    int i, mrc;
+
+    DC_VALIDATE(env, DCI_CLASS_ENV);
+    DC_REQUIRE(env, fn != NULL, DC_ERR_ARG, "fn is NULL");
+    DC_REQUIRE(env, op_p != NULL, DC_ERR_ARG, "op_p is NULL");
+    /* the lowest free slot: ranks that create and destroy in the same order get the same ids */
+    for (i = 0; i < DCI_MAX_USER_OPS && env->user_op[i] != MPI_OP_NULL; i++)
+        ;
+    DC_REQUIRE(env, i < DCI_MAX_USER_OPS, DC_ERR_NOMEM,
+               "all %d user-defined operations of this env are in use", DCI_MAX_USER_OPS);
+    mrc = MPI_Op_create(fn, commute != 0, &env->user_op[i]);
+    if (mrc != MPI_SUCCESS) {
+        env->user_op[i] = MPI_OP_NULL;
+        return dci_error_mpi(env, mrc, __func__, __FILE__, __LINE__, "MPI_Op_create");
+    }
+    *op_p = DC_REDUCE_USER + i;
+    return DC_SUCCESS;
+}
+
+int dc_reduce_op_destroy(dc_env_t *env, dc_reduce_op_t *op_p)
+{
+    int mrc;
+
+    DC_VALIDATE(env, DCI_CLASS_ENV);
+    DC_REQUIRE(env, op_p != NULL, DC_ERR_ARG, "op_p is NULL");
+    if (*op_p == -1)
+        return DC_SUCCESS; /* already destroyed, like a NULL handle */
+    DC_REQUIRE(env, op_is_user(env, *op_p), DC_ERR_ARG,
+               "op %d is not a live user-defined operation of this env", *op_p);
+    mrc = MPI_Op_free(&env->user_op[*op_p - DC_REDUCE_USER]);
+    env->user_op[*op_p - DC_REDUCE_USER] = MPI_OP_NULL;
+    *op_p = -1;
+    if (mrc != MPI_SUCCESS)
+        return dci_error_mpi(env, mrc, __func__, __FILE__, __LINE__, "MPI_Op_free");
+    return DC_SUCCESS;
+}
+
+/* ---------------------------------------------------------------- node-aware allreduce */
+
+int dci_allreduce(dc_env_t *env, const void *sendbuf, void *recvbuf, int count,
+                  MPI_Datatype type, MPI_Op op)
+{
+    int rc = DC_SUCCESS, commute = 1, node_rank = 0;
+
+    if (env->opts.allreduce == DC_ALLREDUCE_NODE && env->size > 1
+        && env->node_comm != MPI_COMM_NULL)
+        MPI_Op_commutative(op, &commute);
+    /* Two levels reorder the operands: only commutative ops may take that path. */
+    if (env->opts.allreduce != DC_ALLREDUCE_NODE || env->size == 1
+        || env->node_comm == MPI_COMM_NULL || !commute) {
+        DC_CHECK_MPI(env, MPI_Allreduce(sendbuf, recvbuf, count, type, op, env->comm));
+        return DC_SUCCESS;
+    }
+    /* 1: reduce to the node's rank 0; a non-root's input is in recvbuf when in place */
+    MPI_Comm_rank(env->node_comm, &node_rank);
+    if (node_rank == 0)
+        DC_CHECK_MPI_GOTO(env, MPI_Reduce(sendbuf, recvbuf, count, type, op, 0, env->node_comm),
+                          out);
+    else
+        DC_CHECK_MPI_GOTO(env, MPI_Reduce(sendbuf == MPI_IN_PLACE ? recvbuf : sendbuf, recvbuf,
+                                          count, type, op, 0, env->node_comm), out);
+    /* 2: combine the node results over the leaders (node rank 0 of every node) */
+    if (env->leader_comm != MPI_COMM_NULL)
+        DC_CHECK_MPI_GOTO(env, MPI_Allreduce(MPI_IN_PLACE, recvbuf, count, type, op,
+                                             env->leader_comm), out);
+    /* 3: the leader hands the result to its node */
+    DC_CHECK_MPI_GOTO(env, MPI_Bcast(recvbuf, count, type, 0, env->node_comm), out);
+out:
+    return rc;
+}
+
+/* ---------------------------------------------------------------- reductions: common part */
+
+enum { RED_ALLREDUCE = 0, RED_REDUCE, RED_SCAN, RED_EXSCAN };
+
+struct dc_request {
+    dci_obj_t hdr;
+    MPI_Request mreq;
+    void *recvbuf;
+    void *saved;      /* rank 0 of a user-op exscan: recvbuf before the call, put back after */
+    size_t count;
+    size_t nbytes;
+    dc_dtype_t type;
+    dc_reduce_op_t op;
+    int fill;         /* rank 0 of a built-in exscan: write the identity at completion */
+};
+
+/* One reduction call, checked and translated to MPI terms. */
+typedef struct {
+    const char *fn;
+    int what;          /* RED_* */
+    const void *sendbuf;
+    void *recvbuf;
+    int count;
+    size_t nbytes;
+    dc_dtype_t type;
+    dc_reduce_op_t op;
+    MPI_Datatype mtype;
+    MPI_Op mop;
+    int root;
+    int fill;
+    void *saved;
+    void *scratch;     /* MPICH, in-place reduce at a root other than 0: a copy to send */
+} red_call_t;
+
+/*
+ * Debug mode: one allreduce of (call, count, type, op, root, local rc) as max of v and of -v.
+ * Everybody then takes the same decision: the most negative local code if any rank failed its
+ * own checks, else DC_ERR_SIZE for a count, else DC_ERR_ARG for anything else that differs.
+ */
+static int debug_agree(dc_env_t *env, red_call_t *c, int nonblocking, size_t count, int rc)
+{
+    static const char *const what[] = {
+        "the operation called (e.g. dc_allreduce on one rank, dc_reduce or a non-blocking "
+        "form on another)", "count", "type", "op", "root"};
+    int64_t v[6], buf[12], res[12];
+    int i;
+
+    v[0] = c->what * 2 + nonblocking;
+    v[1] = count > INT64_MAX ? INT64_MAX : (int64_t)count;
+    v[2] = c->type;
+    v[3] = c->op;
+    v[4] = c->what == RED_REDUCE ? c->root : 0;
+    v[5] = rc;
+    for (i = 0; i < 6; i++) {
+        buf[i] = v[i];
+        buf[6 + i] = v[i] == INT64_MIN ? INT64_MAX : -v[i];
+    }
+    if (MPI_Allreduce(buf, res, 12, MPI_INT64_T, MPI_MAX, env->comm) != MPI_SUCCESS)
+        return dci_error_set(env, DC_ERR_MPI, c->fn, __FILE__, __LINE__,
+                             "debug consistency check (MPI_Allreduce) failed");
+    if (-res[11] < 0) {
+        if (rc == DC_SUCCESS)
+            return dci_error_set(env, (int)-res[11], c->fn, __FILE__, __LINE__,
+                                 "another rank passed invalid arguments (debug check)");
+        return (int)-res[11];
+    }
+    for (i = 0; i < 5; i++)
+        if (res[i] != -res[6 + i])
+            return dci_error_set(env, i == 1 ? DC_ERR_SIZE : DC_ERR_ARG, c->fn, __FILE__,
+                                 __LINE__, "%s differs across ranks (debug check; min %lld, "
+                                 "max %lld)", what[i], (long long)-res[6 + i],
+                                 (long long)res[i]);
+    return DC_SUCCESS;
+}
+
+/*
+ * Local checks, translation to MPI, and in debug mode the agreement. An in-place call has its
+ * input in recvbuf; a reduce's non-root then sends recvbuf (MPI allows MPI_IN_PLACE at the root
+ * only), and sendbuf == recvbuf counts as in place (MPI forbids aliased buffers).
+ */
+static int red_prepare(dc_env_t *env, red_call_t *c, int nonblocking, const void *sendbuf,
+                       void *recvbuf, size_t count, dc_request_t **req_p)
+{
+    int rc = DC_SUCCESS, need_recv, in_place, user;
+
+    c->sendbuf = sendbuf;
+    c->recvbuf = recvbuf;
+    c->count = 0;
+    c->nbytes = 0;
+    c->fill = 0;
+    c->saved = NULL;
+    c->scratch = NULL;
+    if (!dtype_valid(c->type)) {
+        rc = dci_error_set(env, DC_ERR_ARG, c->fn, __FILE__, __LINE__,
+                           "type %d is not a dc_dtype_t", (int)c->type);
+        goto agree;
+    }
+    rc = op_resolve(env, c->fn, c->op, c->type, &c->mop);
+    if (rc != DC_SUCCESS)
+        goto agree;
+    if (count > INT_MAX) {
+        /* MPI-3 counts are int, and Open MPI 4.1 has no MPI-4 large-count calls */
+        rc = dci_error_set(env, DC_ERR_SIZE, c->fn, __FILE__, __LINE__,
+                           "count %zu exceeds INT_MAX; reduce in pieces", count);
+        goto agree;
+    }
+    if (c->what == RED_REDUCE && (c->root < 0 || c->root >= env->size)) {
+        rc = dci_error_set(env, DC_ERR_ARG, c->fn, __FILE__, __LINE__,
+                           "root %d is not a rank of the env (size %d)", c->root, env->size);
+        goto agree;
+    }
+    if (nonblocking && req_p == NULL) {
+        rc = dci_error_set(env, DC_ERR_ARG, c->fn, __FILE__, __LINE__, "req_p is NULL");
+        goto agree;
+    }
+    c->count = (int)count;
+    c->nbytes = count * dtype_size[c->type];
+    c->mtype = dci_dtype_mpi(env, c->type);
+    in_place = sendbuf == DC_IN_PLACE || (sendbuf == recvbuf && recvbuf != NULL);
+    need_recv = c->what != RED_REDUCE || env->rank == c->root || in_place;
+    if (count > 0 && need_recv && recvbuf == NULL) {
+        rc = dci_error_set(env, DC_ERR_ARG, c->fn, __FILE__, __LINE__,
+                           "recvbuf is NULL with count %zu", count);
+        goto agree;
+    }
+    if (count > 0 && !in_place && sendbuf == NULL) {
+        rc = dci_error_set(env, DC_ERR_ARG, c->fn, __FILE__, __LINE__,
+                           "sendbuf is NULL with count %zu (use DC_IN_PLACE to reduce in place)",
+                           count);
+        goto agree;
+    }
+    if (in_place)
+        c->sendbuf = (c->what == RED_REDUCE && env->rank != c->root) ? recvbuf : MPI_IN_PLACE;
+#ifdef MPICH_VERSION
+    /* MPICH 4.0's blocking MPI_Reduce crashes with MPI_IN_PLACE at a root other than 0 once
+     * the message passes 2 KiB (it reads from the MPI_IN_PLACE address): send a copy. */
+    if (in_place && !nonblocking && c->what == RED_REDUCE && env->rank == c->root
+        && c->root != 0 && count > 0) {
+        rc = dci_malloc(env, c->nbytes, &c->scratch);
+        if (rc != DC_SUCCESS)
+            goto agree;
+    }
+#endif
+    /* MPI leaves rank 0's recvbuf of an exscan undefined; the header promises more */
+    user = op_is_user(env, c->op);
+    if (c->what == RED_EXSCAN && env->rank == 0 && count > 0) {
+        if (!user)
+            c->fill = 1;
+        else
+            rc = dci_malloc(env, c->nbytes, &c->saved);
+        if (rc != DC_SUCCESS)
+            goto agree;
+        if (user)
+            memcpy(c->saved, recvbuf, c->nbytes);
+    }
+    if (nonblocking) {
+        rc = dci_malloc(env, sizeof(**req_p), (void **)req_p);
+        if (rc != DC_SUCCESS)
+            goto agree;
+    }
+agree:
+    if (env->opts.debug)
+        rc = debug_agree(env, c, nonblocking, count, rc);
+    if (rc != DC_SUCCESS) {
+        dci_free(c->saved); /* a request allocated above is the caller's to free */
+        dci_free(c->scratch);
+        c->saved = c->scratch = NULL;
+    }
+    return rc;
+}
+
+/* Rank 0 of an exscan, after completion: the identity, or recvbuf as it was. */
+static void exscan_finish(void *recvbuf, size_t count, dc_dtype_t type, dc_reduce_op_t op,
+                          int fill, void *saved, size_t nbytes)
+{
+    if (fill)
+        fill_identity(recvbuf, count, type, op);
+    if (saved != NULL) {
+        memcpy(recvbuf, saved, nbytes);
+        dci_free(saved);
+    }
+}
+
+static const dci_event_t red_event[] = {DCI_EV_ALLREDUCE, DCI_EV_REDUCE, DCI_EV_SCAN,
+                                        DCI_EV_EXSCAN};
+
+/* Body of the four blocking calls. */
+static int red_blocking(dc_env_t *env, const char *fn, int what, const void *sendbuf,
+                        void *recvbuf, size_t count, dc_dtype_t type, dc_reduce_op_t op,
+                        int root)
+{
+    red_call_t c;
+    int rc;
+
+    dci_prof_begin(env, red_event[what]);
+    c.fn = fn;
+    c.what = what;
+    c.type = type;
+    c.op = op;
+    c.root = root;
+    rc = red_prepare(env, &c, 0, sendbuf, recvbuf, count, NULL);
+    if (rc != DC_SUCCESS)
+        goto out;
+    switch (what) {
+    case RED_ALLREDUCE:
+        rc = dci_allreduce(env, c.sendbuf, c.recvbuf, c.count, c.mtype, c.mop);
+        break;
+    case RED_REDUCE:
+        if (c.scratch != NULL) {
+            memcpy(c.scratch, c.recvbuf, c.nbytes);
+            c.sendbuf = c.scratch;
+        }
+        DC_CHECK_MPI_GOTO(env, MPI_Reduce(c.sendbuf, c.recvbuf, c.count, c.mtype, c.mop, c.root,
+                                          env->comm), out);
+        break;
+    case RED_SCAN:
+        DC_CHECK_MPI_GOTO(env, MPI_Scan(c.sendbuf, c.recvbuf, c.count, c.mtype, c.mop,
+                                        env->comm), out);
+        break;
+    default:
+        DC_CHECK_MPI_GOTO(env, MPI_Exscan(c.sendbuf, c.recvbuf, c.count, c.mtype, c.mop,
+                                          env->comm), out);
+        exscan_finish(c.recvbuf, count, type, op, c.fill, c.saved, c.nbytes);
+        c.saved = NULL;
+        break;
+    }
+out:
+    dci_free(c.saved); /* only left on an MPI failure */
+    dci_free(c.scratch);
+    dci_prof_end(env, red_event[what], rc == DC_SUCCESS ? c.nbytes : 0);
+    return rc;
+}
+
+/* Body of the four non-blocking starts; the node-aware algorithm is not used here (flat). */
+static int red_start(dc_env_t *env, const char *fn, int what, const void *sendbuf,
+                     void *recvbuf, size_t count, dc_dtype_t type, dc_reduce_op_t op, int root,
+                     dc_request_t **req_p)
+{
+    red_call_t c;
+    dc_request_t *req = NULL;
+    int rc, mrc;
+
+    dci_prof_begin(env, DCI_EV_IREDUCE);
+    c.fn = fn;
+    c.what = what;
+    c.type = type;
+    c.op = op;
+    c.root = root;
+    rc = red_prepare(env, &c, 1, sendbuf, recvbuf, count, req_p != NULL ? &req : NULL);
+    if (rc != DC_SUCCESS) {
+        dci_free(req);
+        req = NULL;
+        goto out;
+    }
+    switch (what) {
+    case RED_ALLREDUCE:
+        mrc = MPI_Iallreduce(c.sendbuf, c.recvbuf, c.count, c.mtype, c.mop, env->comm,
+                             &req->mreq);
+        break;
+    case RED_REDUCE:
+        mrc = MPI_Ireduce(c.sendbuf, c.recvbuf, c.count, c.mtype, c.mop, c.root, env->comm,
+                          &req->mreq);
+        break;
+    case RED_SCAN:
+        mrc = MPI_Iscan(c.sendbuf, c.recvbuf, c.count, c.mtype, c.mop, env->comm, &req->mreq);
+        break;
+    default:
+        mrc = MPI_Iexscan(c.sendbuf, c.recvbuf, c.count, c.mtype, c.mop, env->comm,
+                          &req->mreq);
+        break;
+    }
+    if (mrc != MPI_SUCCESS) {
+        rc = dci_error_mpi(env, mrc, fn, __FILE__, __LINE__, "the non-blocking MPI reduction");
+        dci_free(c.saved);
+        dci_free(req);
+        req = NULL;
+        goto out;
+    }
+    dci_obj_init(&req->hdr, DCI_CLASS_REQUEST, dci_env_ref(env));
+    req->recvbuf = c.recvbuf;
+    req->saved = c.saved;
+    req->count = count;
+    req->nbytes = c.nbytes;
+    req->type = type;
+    req->op = op;
+    req->fill = c.fill;
+    *req_p = req;
+out:
+    dci_prof_end(env, DCI_EV_IREDUCE, rc == DC_SUCCESS ? c.nbytes : 0);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- public: blocking */
+
+/*
+ * Behaviour beyond dc_reduce.h, for the docs:
+ * - count > INT_MAX is DC_ERR_SIZE (MPI-3 counts are int); the caller reduces in pieces.
+ * - sendbuf == recvbuf counts as DC_IN_PLACE; in place, a dc_reduce non-root sends recvbuf.
+ * - MINLOC/MAXLOC: NaN wins over numbers, ties (and NaN vs NaN) go to the smallest index.
+ * - Without debug checks, a local argument error returns at once on that rank only; if other
+ *   ranks entered the collective, the env may then only be destroyed. With debug checks every
+ *   rank returns the same code (the most negative local one, else DC_ERR_SIZE for a count that
+ *   differs, else DC_ERR_ARG).
+ * - The node-aware algorithm serves the blocking dc_allreduce (and the global sums) with
+ *   commutative ops; non-commutative user ops and the non-blocking forms stay flat.
+ */
+
+int dc_allreduce(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count,
+                 dc_dtype_t type, dc_reduce_op_t op)
+{
+    DC_VALIDATE(env, DCI_CLASS_ENV);
+    return red_blocking(env, __func__, RED_ALLREDUCE, sendbuf, recvbuf, count, type, op, 0);
+}
+
+int dc_reduce(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count, dc_dtype_t type,
+              dc_reduce_op_t op, int root)
+{
+    DC_VALIDATE(env, DCI_CLASS_ENV);
+    return red_blocking(env, __func__, RED_REDUCE, sendbuf, recvbuf, count, type, op, root);
+}
+
+int dc_scan(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count, dc_dtype_t type,
+            dc_reduce_op_t op)
+{
+    DC_VALIDATE(env, DCI_CLASS_ENV);
+    return red_blocking(env, __func__, RED_SCAN, sendbuf, recvbuf, count, type, op, 0);
+}
+
+int dc_exscan(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count, dc_dtype_t type,
+              dc_reduce_op_t op)
+{
+    DC_VALIDATE(env, DCI_CLASS_ENV);
+    return red_blocking(env, __func__, RED_EXSCAN, sendbuf, recvbuf, count, type, op, 0);
+}
+
+/* ---------------------------------------------------------------- public: non-blocking */
+
+int dc_iallreduce(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count,
+                  dc_dtype_t type, dc_reduce_op_t op, dc_request_t **req_p)
+{
+    DC_VALIDATE(env, DCI_CLASS_ENV);
+    return red_start(env, __func__, RED_ALLREDUCE, sendbuf, recvbuf, count, type, op, 0, req_p);
+}
+
+int dc_ireduce(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count,
+               dc_dtype_t type, dc_reduce_op_t op, int root, dc_request_t **req_p)
+{
+    DC_VALIDATE(env, DCI_CLASS_ENV);
+    return red_start(env, __func__, RED_REDUCE, sendbuf, recvbuf, count, type, op, root, req_p);
+}
+
+int dc_iscan(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count, dc_dtype_t type,
+             dc_reduce_op_t op, dc_request_t **req_p)
+{
+    DC_VALIDATE(env, DCI_CLASS_ENV);
+    return red_start(env, __func__, RED_SCAN, sendbuf, recvbuf, count, type, op, 0, req_p);
+}
+
+int dc_iexscan(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count,
+               dc_dtype_t type, dc_reduce_op_t op, dc_request_t **req_p)
+{
+    DC_VALIDATE(env, DCI_CLASS_ENV);
+    return red_start(env, __func__, RED_EXSCAN, sendbuf, recvbuf, count, type, op, 0, req_p);
+}
+
+/* Completion (mpirc from MPI_Test/MPI_Wait): finish rank 0 of an exscan, free, clear. */
+static int request_complete(dc_request_t **req_p, int mpirc, const char *fn)
+{
+    dc_request_t *req = *req_p;
+    dc_env_t *env = req->hdr.env;
+    int rc = DC_SUCCESS;
+
+    if (mpirc == MPI_SUCCESS)
+        exscan_finish(req->recvbuf, req->count, req->type, req->op, req->fill, req->saved,
+                      req->nbytes);
+    else
+        rc = dci_error_mpi(env, mpirc, fn, __FILE__, __LINE__, "completion of the reduction");
+    if (mpirc != MPI_SUCCESS)
+        dci_free(req->saved);
+    req->hdr.magic = DCI_CLASS_DEAD;
+    dci_free(req);
+    *req_p = NULL;
+    dci_env_unref(env);
+    return rc;
+}
+
+int dc_request_test(dc_request_t **req_p)
+{
+    int flag = 0, mrc;
+
+    DC_REQUIRE(NULL, req_p != NULL, DC_ERR_ARG, "req_p is NULL");
+    if (*req_p == NULL)
+        return DC_SUCCESS; /* completed and freed before, as MPI_REQUEST_NULL */
+    DC_VALIDATE(*req_p, DCI_CLASS_REQUEST);
+    mrc = MPI_Test(&(*req_p)->mreq, &flag, MPI_STATUS_IGNORE);
+    if (mrc == MPI_SUCCESS && !flag)
+        return DC_INPROGRESS;
+    return request_complete(req_p, mrc, __func__);
+}
+
+int dc_request_wait(dc_request_t **req_p)
+{
+    dc_env_t *env;
+    int mrc, rc;
+
+    DC_REQUIRE(NULL, req_p != NULL, DC_ERR_ARG, "req_p is NULL");
+    if (*req_p == NULL)
+        return DC_SUCCESS;
+    DC_VALIDATE(*req_p, DCI_CLASS_REQUEST);
+    env = dci_env_ref((*req_p)->hdr.env); /* profile it even if the request held the last ref */
+    dci_prof_begin(env, DCI_EV_REQUEST_WAIT);
+    mrc = MPI_Wait(&(*req_p)->mreq, MPI_STATUS_IGNORE);
+    rc = request_complete(req_p, mrc, __func__);
+    dci_prof_end(env, DCI_EV_REQUEST_WAIT, 0);
+    dci_env_unref(env);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- global sums */
+
+/*
+ * Blue's algorithm for the plain 2-norm (as in LAPACK 3.10's dnrm2): terms are summed in three
+ * accumulators, scaled by fixed powers of two, so that neither huge nor tiny entries overflow
+ * or underflow. The scales are fixed, so per-rank accumulators add with one MPI_SUM.
+ */
+#define BLUE_TSML 0x1p-511 /* below: scaled up by SSML */
+#define BLUE_TBIG 0x1p486  /* above: scaled down by SBIG */
+#define BLUE_SSML 0x1p537
+#define BLUE_SBIG 0x1p-538
+
+static void blue_sums(const double *x, size_t n, double s[3])
+{
+    double big = 0.0, med = 0.0, sml = 0.0;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        double a = fabs(x[i]);
+        if (a > BLUE_TBIG) {
+            a *= BLUE_SBIG;
+            big += a * a;
+        } else if (a < BLUE_TSML) {
+            a *= BLUE_SSML;
+            sml += a * a;
+        } else {
+            med += a * a; /* also NaN, which then propagates */
+        }
+    }
+    s[0] = big;
+    s[1] = med;
+    s[2] = sml;
+}
+
+static double blue_combine(double big, double med, double sml)
+{
+    if (big > 0.0) {
+        /* the small terms cannot matter next to a big one */
+        if (med > 0.0 || isnan(med))
+            big += (med * BLUE_SBIG) * BLUE_SBIG;
+        return sqrt(big) / BLUE_SBIG;
+    }
+    if (sml > 0.0) {
+        if (med > 0.0 || isnan(med)) {
+            double ymed = sqrt(med), ysml = sqrt(sml) / BLUE_SSML;
+            double ymin = ysml > ymed ? ymed : ysml, ymax = ysml > ymed ? ysml : ymed;
+            double r = ymin / ymax;
+            return ymax * sqrt(1.0 + r * r);
+        }
+        return sqrt(sml) / BLUE_SSML;
+    }
+    return sqrt(med);
+}
+
+/* OpenBLAS takes int lengths: longer arrays go in pieces. */
+static double plain_local(int kind, const double *x, const double *y, size_t n)
+{
+    double s = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    size_t i = 0;
+
+    if (kind == DCI_RACC_SUM) {
+        /* four chains: no BLAS routine sums, and one chain would be latency-bound */
+        for (; i + 4 <= n; i += 4) {
+            s += x[i];
+            s1 += x[i + 1];
+            s2 += x[i + 2];
+            s3 += x[i + 3];
+        }
+        for (; i < n; i++)
+            s += x[i];
+        return (s + s1) + (s2 + s3);
+    }
+    while (n > 0) {
+        int m = n > INT_MAX ? INT_MAX : (int)n;
+        s += kind == DCI_RACC_DOT ? cblas_ddot(m, x, 1, y, 1) : cblas_dasum(m, x, 1);
+        x += m;
+        if (y != NULL)
+            y += m;
+        n -= (size_t)m;
+    }
+    return s;
+}
+
+static int peer_failed(dc_env_t *env)
+{
+    return DC_ERR(env, DC_ERR_ARG, "another rank passed invalid arguments to this collective "
+                                   "sum/dot/norm (see that rank's message)");
+}
+
+/* DC_REPRO_OFF: the local BLAS result and the error flag in one allreduce of doubles. */
+static int global_sum_plain(dc_env_t *env, int kind, const double *x, const double *y,
+                            size_t n, int err, double *result_p)
+{
+    double in[4], out[4];
+    int rc, nw;
+
+    if (kind == DCI_RACC_SUMSQ) {
+        blue_sums(x, err ? 0 : n, in);
+        in[3] = err;
+        nw = 4;
+    } else {
+        in[0] = err ? 0.0 : plain_local(kind, x, y, n);
+        in[1] = err;
+        nw = 2;
+    }
+    rc = dci_allreduce(env, in, out, nw, MPI_DOUBLE, MPI_SUM);
+    if (rc != DC_SUCCESS)
+        return rc;
+    if (out[nw - 1] != 0.0)
+        return err ? DC_ERR_ARG : peer_failed(env);
+    *result_p = kind == DCI_RACC_SUMSQ ? blue_combine(out[0], out[1], out[2]) : out[0];
+    return DC_SUCCESS;
+}
+
+/*
+ * DC_REPRO_BINNED/EXACT: exact per-rank accumulation, then one MPI_SUM over the normalised
+ * integer digits (exact, so associative and commutative: the same bits for any rank count,
+ * partition or reduction tree), then the correctly rounded conversion. Digits below 2^40 per
+ * rank add without overflow up to 2^22 ranks.
+ */
+static int global_sum_repro(dc_env_t *env, int kind, int exact, const double *x,
+                            const double *y, size_t n, int err, double *result_p)
+{
+    dci_racc_t acc;
+    int64_t w[DCI_RACC_NWORDS + 1];
+    int rc;
+
+    dci_racc_init(&acc);
+    if (!err && n > 0)
+        dci_racc_add(&acc, (dci_racc_kind_t)kind, exact, x, y, n);
+    dci_racc_normalize(&acc);
+    memcpy(w, acc.d, sizeof(int64_t) * DCI_RACC_NWORDS);
+    w[DCI_RACC_NWORDS] = err;
+    rc = dci_allreduce(env, MPI_IN_PLACE, w, DCI_RACC_NWORDS + 1, MPI_INT64_T, MPI_SUM);
+    if (rc != DC_SUCCESS)
+        return rc;
+    if (w[DCI_RACC_NWORDS] != 0)
+        return err ? DC_ERR_ARG : peer_failed(env);
+    memcpy(acc.d, w, sizeof(int64_t) * DCI_RACC_NWORDS);
+    acc.pending = 0;
+    dci_racc_normalize(&acc);
+    *result_p = kind == DCI_RACC_SUMSQ ? dci_racc_sqrt(&acc) : dci_racc_to_double(&acc);
+    return DC_SUCCESS;
+}
+
+/*
+ * For kind DCI_RACC_SUMSQ the result is the 2-norm (the square root of the sum of squares,
+ * which itself may overflow). A rank with local_err, or with arguments that would crash here,
+ * contributes nothing but the flag, and every rank returns DC_ERR_ARG: no rank hangs.
+ */
+int dci_global_sum(dc_env_t *env, int kind, const double *x, const double *y, size_t n,
+                   dc_repro_t mode, int local_err, double *result_p)
+{
+    int err = local_err != 0;
+
+    if (mode == DC_REPRO_DEFAULT)
+        mode = (dc_repro_t)env->opts.repro;
+    if ((int)mode < DC_REPRO_OFF || mode > DC_REPRO_EXACT) {
+        if (!err)
+            DC_ERR(env, DC_ERR_ARG, "mode %d is not a dc_repro_t", (int)mode);
+        err = 1;
+        mode = (dc_repro_t)env->opts.repro; /* the reduction keeps the shape of the others' */
+    }
+    if (kind < DCI_RACC_SUM || kind > DCI_RACC_SUMSQ) {
+        if (!err)
+            DC_ERR(env, DC_ERR_INTERNAL, "kind %d is not a dci_racc_kind_t", kind);
+        err = 1;
+        kind = DCI_RACC_SUM;
+    }
+    if (!err && ((n > 0 && (x == NULL || (kind == DCI_RACC_DOT && y == NULL)))
+                 || result_p == NULL)) {
+        DC_ERR(env, DC_ERR_ARG, "NULL array with n = %zu, or NULL result", n);
+        err = 1;
+    }
+    if (mode == DC_REPRO_OFF)
+        return global_sum_plain(env, kind, x, y, n, err, result_p);
+    return global_sum_repro(env, kind, mode == DC_REPRO_EXACT, x, y, n, err, result_p);
+}
+
+/* Body of dc_sum & co: local checks travel with the reduction, never an early return. */
+static int sum_public(dc_env_t *env, const char *fn, dci_event_t ev, int kind, const double *x,
+                      const double *y, size_t n, dc_repro_t mode, double *result_p)
+{
+    int rc = DC_SUCCESS, grc;
+    double res = 0.0;
+    char saved[DCI_ERRBUF];
+
+    dci_prof_begin(env, ev);
+    if (n > 0 && x == NULL)
+        rc = dci_error_set(env, DC_ERR_ARG, fn, __FILE__, __LINE__, "x is NULL with n = %zu", n);
+    else if (n > 0 && kind == DCI_RACC_DOT && y == NULL)
+        rc = dci_error_set(env, DC_ERR_ARG, fn, __FILE__, __LINE__, "y is NULL with n = %zu", n);
+    else if (result_p == NULL)
+        rc = dci_error_set(env, DC_ERR_ARG, fn, __FILE__, __LINE__, "result_p is NULL");
+    else if ((int)mode < DC_REPRO_DEFAULT || mode > DC_REPRO_EXACT)
+        rc = dci_error_set(env, DC_ERR_ARG, fn, __FILE__, __LINE__,
+                           "mode %d is not DC_REPRO_DEFAULT, _OFF, _BINNED or _EXACT", (int)mode);
+    if (mode == DC_REPRO_DEFAULT || (int)mode < DC_REPRO_DEFAULT || mode > DC_REPRO_EXACT)
+        mode = (dc_repro_t)env->opts.repro; /* a bad mode still reduces in the others' shape */
+    if (env->opts.debug) {
+        int64_t v[2];
+        int crc;
+        v[0] = kind;
+        v[1] = mode;
+        crc = dci_check_same(env, DC_ERR_ARG, v, 2, "the operation (sum, asum, dot or nrm2) or "
+                                                    "the reproducibility mode");
+        if (crc != DC_SUCCESS) {
+            rc = crc;
+            goto out;
+        }
+    }
+    if (rc != DC_SUCCESS)
+        memcpy(saved, env->errbuf, sizeof(saved));
+    grc = dci_global_sum(env, kind, x, y, rc == DC_SUCCESS ? n : 0, mode, rc != DC_SUCCESS,
+                         &res);
+    if (rc != DC_SUCCESS)
+        memcpy(env->errbuf, saved, sizeof(saved)); /* keep this rank's own cause */
+    else
+        rc = grc;
+    if (rc == DC_SUCCESS)
+        *result_p = res;
+out:
+    dci_prof_end(env, ev, rc == DC_SUCCESS ? (y != NULL ? 2 : 1) * n * sizeof(double) : 0);
+    return rc;
+}
+
+int dc_sum(dc_env_t *env, const double *x, size_t n, dc_repro_t mode, double *result_p)
+{
+    DC_VALIDATE(env, DCI_CLASS_ENV);
+    return sum_public(env, __func__, DCI_EV_SUM, DCI_RACC_SUM, x, NULL, n, mode, result_p);
+}
+
+int dc_asum(dc_env_t *env, const double *x, size_t n, dc_repro_t mode, double *result_p)
+{
+    DC_VALIDATE(env, DCI_CLASS_ENV);
+    return sum_public(env, __func__, DCI_EV_SUM, DCI_RACC_ASUM, x, NULL, n, mode, result_p);
+}
+
+int dc_dot(dc_env_t *env, const double *x, const double *y, size_t n, dc_repro_t mode,
+           double *result_p)
+{
+    DC_VALIDATE(env, DCI_CLASS_ENV);
+    return sum_public(env, __func__, DCI_EV_DOT, DCI_RACC_DOT, x, y, n, mode, result_p);
+}
+
+int dc_nrm2(dc_env_t *env, const double *x, size_t n, dc_repro_t mode, double *result_p)
+{
+    DC_VALIDATE(env, DCI_CLASS_ENV);
+    return sum_public(env, __func__, DCI_EV_NRM2, DCI_RACC_SUMSQ, x, NULL, n, mode, result_p);
 }

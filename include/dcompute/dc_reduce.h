@@ -9,6 +9,11 @@
  * first check that count, type, op and root match on all ranks and fail on all ranks if not.
  * After an error on any rank without debug, the env may only be destroyed.
  *
+ * Counts are size_t but MPI's are int: a count above INT_MAX is DC_ERR_SIZE. Passing the same
+ * buffer as sendbuf and recvbuf is treated as DC_IN_PLACE. The node-aware algorithm
+ * (DC_ALLREDUCE=node) applies to the blocking dc_allreduce with commutative operations; the
+ * non-blocking forms and non-commutative operations always use the flat algorithm.
+ *
  * The reproducible sums (dc_sum, dc_dot, dc_nrm2) reduce distributed arrays so that the result is
  * bitwise identical for any number of ranks and any partition of the data.
  * @{
