@@ -567,14 +567,15 @@ static void test_node_aware(void)
     dc_env_t *node = env_on(MPI_COMM_WORLD, DC_ALLREDUCE_NODE, 1);
     dc_env_t *flat = env_on(MPI_COMM_WORLD, DC_ALLREDUCE_FLAT, 1);
     dc_env_t *nodbg = env_on(MPI_COMM_WORLD, DC_ALLREDUCE_NODE, 0);
+    dc_env_t *fast = env_on(MPI_COMM_WORLD, DC_ALLREDUCE_FLAT, 0); /* dc_allreduce fast path */
     int *m = world_members();
     tenv_t te = {node, dct_size, dct_rank, m};
     top_t xr = {-1, REF_XOR}, affine = {-1, REF_AFFINE};
     dc_dtype_t t64[1] = {DC_TYPE_INT64_LOC}, t32[1] = {DC_TYPE_INT32};
     int bad = 0, ok;
 
-    DCT_ASSERT_ALL(node != NULL && flat != NULL && nodbg != NULL && m != NULL);
-    if (!dct_all(node != NULL && flat != NULL && nodbg != NULL && m != NULL))
+    DCT_ASSERT_ALL(node != NULL && flat != NULL && nodbg != NULL && fast != NULL && m != NULL);
+    if (!dct_all(node != NULL && flat != NULL && nodbg != NULL && fast != NULL && m != NULL))
         goto out;
     {
         dc_placement_t pl;
@@ -595,6 +596,8 @@ static void test_node_aware(void)
     /* the hot path without the debug check */
     te.env = nodbg;
     bad += sweep(&te, 1 << K_ALL, plain_types, 4, plain_ops, 4, few_counts, NELEM(few_counts), 0);
+    te.env = fast;
+    bad += sweep(&te, 1 << K_ALL, plain_types, 4, plain_ops, 4, all_counts, NELEM(all_counts), 0);
     CU_ASSERT_EQUAL(bad, 0);
 
     /* inexact data: every rank gets the same bits, and node-aware is close to flat */
@@ -622,6 +625,7 @@ out:
     dc_env_destroy(&node);
     dc_env_destroy(&flat);
     dc_env_destroy(&nodbg);
+    dc_env_destroy(&fast);
     free(m);
 }
 
