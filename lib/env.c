@@ -102,7 +102,11 @@ int dc_env_create(MPI_Comm comm, const dc_env_params_t *params, dc_env_t **env_p
     MPI_Comm_size(env->comm, &env->size);
 
     /* From here on every rank has env->comm: failures go to the agreed exit. */
-    DC_CHECK_GOTO(dci_options_load(env, env->comm, params), out);
+    /* Errors here may be local to one rank (params, env_p): agreed below before any other
+     * collective, so that no rank skips ahead. */
+    rc = dci_options_load(env, env->comm, params);
+    if (rc == DC_SUCCESS && env_p == NULL)
+        rc = DC_ERR(env, DC_ERR_ARG, "env_p is NULL");
     vals[0] = env->opts.bind;
     vals[1] = env->opts.blas_threads;
     vals[2] = env->opts.repro;

@@ -89,7 +89,10 @@ int dci_agree(dc_env_t *env, int rc)
             memcpy(msg, env->errbuf, sizeof(msg));
         if (MPI_Bcast(msg, (int)sizeof(msg), MPI_CHAR, out[1], env->comm) == MPI_SUCCESS) {
             msg[sizeof(msg) - 1] = '\0';
-            if (env->rank != out[1])
+            /* a message agreed before already names its rank */
+            if (env->rank != out[1] && strncmp(msg, "on rank ", 8) == 0)
+                memcpy(env->errbuf, msg, sizeof(msg));
+            else if (env->rank != out[1])
                 snprintf(env->errbuf, sizeof(env->errbuf), "on rank %d: %s", out[1], msg);
         }
     }
