@@ -1,0 +1,68 @@
+#!/bin/bash
+# Install the Debian 12 packages libdcompute needs, only those that are missing.
+#
+#   scripts/deps.sh [openmpi|mpich|both] [--doc] [--netns]
+#
+#   openmpi  (default) build tools, hwloc, OpenBLAS, CUnit, Open MPI and its ScaLAPACK
+#   mpich    the same with MPICH (and MPICH's ScaLAPACK) instead of Open MPI
+#   both     both MPIs (what .ci/run uses)
+#   --doc    also doxygen, for `make doc`
+#   --netns  also iproute2, for the multi-node check on the simulated cluster (tests/netns-check.sh)
+#
+# Runs apt-get as root directly, otherwise through `sudo -n` (never prompts). Without root and
+# without sudo it prints the exact apt-get line to run and exits with status 1.
+set -euo pipefail
+
+mpi=openmpi
+extra=()
+for arg in "$@"; do
+    case "$arg" in
+        openmpi|mpich|both) mpi=$arg ;;
+        --doc) extra+=(doxygen) ;;
+        --netns) extra+=(iproute2) ;;
+        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        *) echo "deps.sh: unknown argument '$arg' (see $0 --help)" >&2; exit 2 ;;
+    esac
+done
+
+pkgs=(build-essential autoconf automake libtool pkg-config libhwloc-dev libopenblas-dev
+      libcunit1-dev)
+# ScaLAPACK (built for the same MPI) is optional for the build: the GEMM tests and benchmark
+# compare against its pdgemm_ when configure finds it, and skip that comparison otherwise.
+case "$mpi" in
+    openmpi) pkgs+=(libopenmpi-dev openmpi-bin libscalapack-openmpi-dev) ;;
+    mpich) pkgs+=(libmpich-dev mpich libscalapack-mpich-dev) ;;
+    both) pkgs+=(libopenmpi-dev openmpi-bin libscalapack-openmpi-dev
+                 libmpich-dev mpich libscalapack-mpich-dev) ;;
+esac
+pkgs+=("${extra[@]}")
+
+# dpkg -s succeeds for removed-but-configured packages too; ask for the status word instead.
+missing=()
+for p in "${pkgs[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    [ "$status" = installed ] || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "deps: all ${#pkgs[@]} packages present ($mpi${extra:+ ${extra[*]}})"
+    exit 0
+fi
+
+echo "deps: missing ${missing[*]}"
+if [ "$(id -u)" -eq 0 ]; then
+    sudo=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo=(sudo -n)
+else
+    echo "deps: not root and no password-less sudo. Run as root, then re-run this script:" >&2
+    echo "  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+# Options keep a fresh machine quiet and unattended: no prompts, keep existing config files.
+apt_opts=(-y -q --no-install-recommends -o Dpkg::Options::=--force-confdef
+          -o Dpkg::Options::=--force-confold)
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install "${apt_opts[@]}" "${missing[@]}"
+echo "deps: done"
