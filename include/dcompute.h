@@ -11,7 +11,9 @@
 #include <dcompute/dc_env.h>
 #include <dcompute/dc_layout.h>
 #include <dcompute/dc_vec.h>
+#include <dcompute/dc_mat.h>
 #include <dcompute/dc_reduce.h>
+#include <dcompute/dc_sched.h>
 #include <dcompute/dc_prof.h>
 
 #endif /* DCOMPUTE_H */

@@ -26,6 +26,8 @@ enum {
     DCI_CLASS_VEC = 0x44430003,
     DCI_CLASS_GRID = 0x44430004,
     DCI_CLASS_REQUEST = 0x44430005,
+    DCI_CLASS_SCHED = 0x44430010,
+    DCI_CLASS_MAT = 0x44430020,
     DCI_CLASS_DEAD = 0x0dead0dc
 };
 
@@ -81,6 +83,17 @@ typedef enum {
     DCI_EV_SUM,         /* dc_sum, dc_dot, dc_asum, dc_nrm2 */
     DCI_EV_DOT,
     DCI_EV_NRM2,
+    DCI_EV_SCHED_SETUP,
+    DCI_EV_SCHED_RUN,
+    DCI_EV_SCHED_RUN_TASKS,
+    DCI_EV_MAT_CREATE,
+    DCI_EV_MAT_FILL,
+    DCI_EV_MAT_SCATTER,
+    DCI_EV_MAT_GATHER,
+    DCI_EV_MAT_REDISTRIBUTE,
+    DCI_EV_MAT_TRANSPOSE,
+    DCI_EV_MAT_GEMV,
+    DCI_EV_GEMM,
     DCI_EV_COUNT
 } dci_event_t;
 

@@ -17,6 +17,9 @@ static const char *const ev_names[DCI_EV_COUNT] = {
     "dc_vec_max/min",     "dc_allreduce",       "dc_reduce",          "dc_scan",
     "dc_exscan",          "dc_i*(start)",       "dc_request_wait",    "dc_sum/asum",
     "dc_dot",             "dc_nrm2",
+    "dc_sched_setup",     "dc_sched_run",       "dc_sched_run_tasks",
+    "dc_mat_create",      "dc_mat_fill",        "dc_mat_scatter",     "dc_mat_gather",
+    "dc_mat_redistribute", "dc_mat_transpose",  "dc_mat_gemv",        "dc_mat_gemm",
 };
 
 double dci_wtime(void)

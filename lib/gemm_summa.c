@@ -1,0 +1,482 @@
+/*
+ * Execution of a GEMM plan: redistribute A and B where the plan says so, SUMMA with lookahead
+ * in every layer (k panels broadcast with MPI_Ibcast along grid rows and columns, nbuf buffers
+ * in a ring so that the broadcasts of the next panels are in flight during the current dgemm),
+ * a reduce-scatter of the layers' partial C, and the final C = beta C + alpha C' by the
+ * redistribution engine. Reproducible mode: every tm x tn tile of C is computed by the same
+ * sequence of dgemm calls (k panels of tk in increasing order, alpha = 1, beta = 1, on a zeroed
+ * tile) whatever the distribution, then combined with C by one fixed formula.
+ */
+#include "mat_impl.h"
+
+#include <cblas.h>
+#include <limits.h>
+#include <string.h>
+
+#define MAX_NBUF 4
+
+/* One k panel: [k0, k0 + w), owned by grid column ca (local column la of A') and grid row rb
+ * (local row lb of B'). */
+typedef struct seg {
+    dc_gidx_t k0, w, la, lb;
+    int ca, rb;
+} seg_t;
+
+/* Local runs of rows (or columns) that form one reproducible tile. */
+typedef struct tiles {
+    size_t *start, *len;
+    size_t count;
+} tiles_t;
+
+static dc_gidx_t gmin(dc_gidx_t a, dc_gidx_t b)
+{
+    return a < b ? a : b;
+}
+
+/* Cut the local indices of part 'part' of map m into runs inside one global tile of t. */
+static int make_tiles(dc_env_t *env, const dci_map1_t *m, int part, size_t nloc, dc_gidx_t t,
+                      tiles_t *tl)
+{
+    size_t li = 0;
+    int rc;
+
+    memset(tl, 0, sizeof(*tl));
+    rc = dci_malloc(env, sizeof(size_t) * (nloc + 1), (void **)&tl->start);
+    if (rc == DC_SUCCESS)
+        rc = dci_malloc(env, sizeof(size_t) * (nloc + 1), (void **)&tl->len);
+    if (rc != DC_SUCCESS)
+        return rc;
+    while (li < nloc) {
+        dc_gidx_t g0 = dci_map1_global(m, part, (dc_gidx_t)li);
+        size_t len = 1;
+        /* the tile ends at the next multiple of t or where the local run stops being
+         * consecutive globally (a block boundary; blocks are tile-aligned) */
+        while (li + len < nloc && (g0 + (dc_gidx_t)len) % t != 0 &&
+               dci_map1_global(m, part, (dc_gidx_t)(li + len)) == g0 + (dc_gidx_t)len)
+            len++;
+        tl->start[tl->count] = li;
+        tl->len[tl->count] = len;
+        tl->count++;
+        li += len;
+    }
+    return DC_SUCCESS;
+}
+
+static void tiles_free(tiles_t *tl)
+{
+    dci_free(tl->start);
+    dci_free(tl->len);
+}
+
+/* ---------------------------------------------------------------- communicator cache */
+
+/*
+ * The row, column and fiber communicators of a pr x pc x pk plan, cached on the env's
+ * communicator (an MPI attribute: freed with it by dc_env_destroy), so that repeated GEMMs do
+ * not pay three MPI_Comm_split each. Every rank looks up and evicts identically (the plan is
+ * the same everywhere), so the collective splits and frees stay matched.
+ */
+#define COMM_CACHE 4
+
+typedef struct comm_entry {
+    int pr, pc, pk;
+    MPI_Comm row, col, fib;
+} comm_entry_t;
+
+typedef struct comm_cache {
+    comm_entry_t e[COMM_CACHE];
+    int n, next; /* entries in use, next to evict */
+} comm_cache_t;
+
+static int cache_keyval = MPI_KEYVAL_INVALID;
+
+static void entry_free(comm_entry_t *x)
+{
+    if (x->row != MPI_COMM_NULL)
+        MPI_Comm_free(&x->row);
+    if (x->col != MPI_COMM_NULL)
+        MPI_Comm_free(&x->col);
+    if (x->fib != MPI_COMM_NULL)
+        MPI_Comm_free(&x->fib);
+}
+
+static int cache_delete(MPI_Comm comm, int keyval, void *attr, void *extra)
+{
+    comm_cache_t *cc = attr;
+    int i;
+
+    (void)comm;
+    (void)keyval;
+    (void)extra;
+    for (i = 0; i < cc->n; i++)
+        entry_free(&cc->e[i]);
+    dci_free(cc);
+    return MPI_SUCCESS;
+}
+
+/* The plan's communicators (owned by the cache). Collective on env->comm. */
+static int plan_comms(dc_env_t *env, int pr, int pc, int pk, MPI_Comm *row_p, MPI_Comm *col_p,
+                      MPI_Comm *fib_p)
+{
+    const int me = env->rank, myr = me / (pc * pk), myc = (me / pk) % pc, myl = me % pk;
+    comm_cache_t *cc = NULL;
+    comm_entry_t *x;
+    void *attr = NULL;
+    int found = 0, i, mrc, rc = DC_SUCCESS;
+
+    if (cache_keyval == MPI_KEYVAL_INVALID &&
+        MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, cache_delete, &cache_keyval, NULL) !=
+            MPI_SUCCESS)
+        return DC_ERR(env, DC_ERR_MPI, "MPI_Comm_create_keyval failed");
+    if (MPI_Comm_get_attr(env->comm, cache_keyval, &attr, &found) == MPI_SUCCESS && found)
+        cc = attr;
+    if (cc == NULL) {
+        DC_CHECK(dci_calloc(env, 1, sizeof(*cc), (void **)&cc));
+        if (MPI_Comm_set_attr(env->comm, cache_keyval, cc) != MPI_SUCCESS) {
+            dci_free(cc);
+            return DC_ERR(env, DC_ERR_MPI, "MPI_Comm_set_attr failed");
+        }
+    }
+    for (i = 0; i < cc->n; i++) {
+        x = &cc->e[i];
+        if (x->pr == pr && x->pc == pc && x->pk == pk) {
+            *row_p = x->row;
+            *col_p = x->col;
+            *fib_p = x->fib;
+            return DC_SUCCESS;
+        }
+    }
+    if (cc->n < COMM_CACHE) {
+        x = &cc->e[cc->n++];
+    } else {
+        x = &cc->e[cc->next];
+        cc->next = (cc->next + 1) % COMM_CACHE;
+        entry_free(x);
+    }
+    x->pr = x->pc = x->pk = 0; /* unusable until complete */
+    x->row = x->col = x->fib = MPI_COMM_NULL;
+    mrc = MPI_Comm_split(env->comm, myr * pk + myl, myc, &x->row);
+    if (mrc == MPI_SUCCESS)
+        mrc = MPI_Comm_split(env->comm, myc * pk + myl, myr, &x->col);
+    if (mrc == MPI_SUCCESS && pk > 1)
+        mrc = MPI_Comm_split(env->comm, myr * pc + myc, myl, &x->fib);
+    if (mrc != MPI_SUCCESS)
+        return dci_error_mpi(env, mrc, __func__, __FILE__, __LINE__, "MPI_Comm_split");
+    x->pr = pr;
+    x->pc = pc;
+    x->pk = pk;
+    *row_p = x->row;
+    *col_p = x->col;
+    *fib_p = x->fib;
+    return rc;
+}
+
+/* Coordinate inside the layer's grid row/column of the part of a k map (1 coordinate: 0). */
+static int kcoord(const dci_map1_t *m, int part, int nproc_grid)
+{
+    return nproc_grid == 1 ? 0 : part % m->nproc;
+}
+
+/* The panels of layer [k0, k1), cut at the operands' block ends, the panel cap and, in
+ * reproducible mode, at multiples of tk (so that panels are exactly the global k tiles). */
+static int make_segments(dc_env_t *env, const dci_gemm_plan_t *pl, dc_gidx_t k0, dc_gidx_t k1,
+                         seg_t **segs_p, size_t *nseg_p)
+{
+    seg_t *s = NULL;
+    size_t n = 0, pass;
+    dc_gidx_t g;
+    int rc;
+
+    for (pass = 0; pass < 2; pass++) {
+        n = 0;
+        for (g = k0; g < k1;) {
+            dc_gidx_t e = gmin(k1, g + pl->kb);
+            e = gmin(e, dci_map1_block_end(&pl->da.col, g));
+            e = gmin(e, dci_map1_block_end(&pl->db.row, g));
+            if (pl->repro)
+                e = gmin(e, (g / pl->tk + 1) * pl->tk);
+            if (pass == 1) {
+                dci_loc_t la = dci_map1_locate(&pl->da.col, g);
+                dci_loc_t lb = dci_map1_locate(&pl->db.row, g);
+                s[n].k0 = g;
+                s[n].w = e - g;
+                s[n].ca = kcoord(&pl->da.col, la.part, pl->pc);
+                s[n].la = la.local;
+                s[n].rb = kcoord(&pl->db.row, lb.part, pl->pr);
+                s[n].lb = lb.local;
+            }
+            n++;
+            g = e;
+        }
+        if (pass == 0) {
+            rc = dci_malloc(env, sizeof(seg_t) * (n + 1), (void **)&s);
+            if (rc != DC_SUCCESS)
+                return rc;
+        }
+    }
+    *segs_p = s;
+    *nseg_p = n;
+    return DC_SUCCESS;
+}
+
+int dci_gemm_run(dc_env_t *env, const dci_gemm_plan_t *pl, double alpha, const dc_mat_t *a,
+                 const dc_mat_t *b, double beta, dc_mat_t *c)
+{
+    const int pr = pl->pr, pc = pl->pc, pk = pl->pk, me = env->rank;
+    const int myr = me / (pc * pk), myc = (me / pk) % pc, myl = me % pk;
+    int rc = DC_SUCCESS, rp, cp, arp, acp, brp, bcp, s, saved_threads = -1, mrc;
+    size_t mloc, nloc, aml, akl, bkl, bnl, ldc, nseg = 0, t, i, j, ti, tj;
+    double *Ap = NULL, *Bp = NULL, *Cw = NULL, *Cfin = NULL;
+    double *abuf[MAX_NBUF] = {NULL}, *bbuf[MAX_NBUF] = {NULL};
+    double *apan[MAX_NBUF], *bpan[MAX_NBUF];
+    size_t alda[MAX_NBUF], bldb[MAX_NBUF];
+    MPI_Request req[2 * MAX_NBUF];
+    MPI_Comm rowc = MPI_COMM_NULL, colc = MPI_COMM_NULL, fibc = MPI_COMM_NULL;
+    seg_t *segs = NULL;
+    tiles_t rt = {0}, ct = {0};
+    int *rcounts = NULL, nbuf = pl->nbuf < MAX_NBUF ? pl->nbuf : MAX_NBUF;
+    dc_gidx_t k0, k1, nbq = 1;
+    size_t lldA, lldB, nfin = 0;
+    double beta0 = 1.0;
+
+    for (s = 0; s < 2 * MAX_NBUF; s++)
+        req[s] = MPI_REQUEST_NULL;
+    /* local extents: C tile of layer myl (layer l's distribution is layer 0's plus l) */
+    dci_dist_parts(&pl->dcc, me - myl, &rp, &cp);
+    mloc = rp < 0 ? 0 : (size_t)dci_map1_count(&pl->dcc.row, rp);
+    nloc = cp < 0 ? 0 : (size_t)dci_map1_count(&pl->dcc.col, cp);
+    dci_dist_parts(&pl->da, me, &arp, &acp);
+    aml = arp < 0 ? 0 : (size_t)dci_map1_count(&pl->da.row, arp);
+    akl = acp < 0 ? 0 : (size_t)dci_map1_count(&pl->da.col, acp);
+    dci_dist_parts(&pl->db, me, &brp, &bcp);
+    bkl = brp < 0 ? 0 : (size_t)dci_map1_count(&pl->db.row, brp);
+    bnl = bcp < 0 ? 0 : (size_t)dci_map1_count(&pl->db.col, bcp);
+    lldA = pl->a_inplace ? a->lld : (aml > 0 ? aml : 1);
+    lldB = pl->b_inplace ? b->lld : (bkl > 0 ? bkl : 1);
+    ldc = mloc > 0 ? mloc : 1;
+    if (aml != mloc || bnl != nloc) {
+        rc = DC_ERR(env, DC_ERR_INTERNAL, "GEMM plan: local sizes disagree (%zu/%zu, %zu/%zu)", aml,
+                    mloc, bnl, nloc);
+        goto agree;
+    }
+    /* MPI counts are ints: broadcast panels and reduce-scatter chunks must fit */
+    if ((pc > 1 && mloc * (size_t)pl->kb > INT_MAX) ||
+        (pr > 1 && nloc * (size_t)pl->kb > INT_MAX) || (pk > 1 && mloc * nloc > INT_MAX) ||
+        mloc > INT_MAX || nloc > INT_MAX) {
+        rc = DC_ERR(env, DC_ERR_SIZE, "GEMM: a local panel or tile of more than %d entries",
+                    INT_MAX);
+        goto agree;
+    }
+    /* allocate everything before agreeing, so that an allocation failure fails everywhere */
+    if (!pl->a_inplace)
+        DC_CHECK_GOTO(dci_mat_alloc(env, sizeof(double) * lldA * akl, (void **)&Ap), agree);
+    else
+        Ap = a->data;
+    if (!pl->b_inplace)
+        DC_CHECK_GOTO(dci_mat_alloc(env, sizeof(double) * lldB * bnl, (void **)&Bp), agree);
+    else
+        Bp = b->data;
+    if (pl->c_inplace && !pl->repro) {
+        Cw = c->data;
+        ldc = c->lld;
+    } else {
+        DC_CHECK_GOTO(dci_mat_alloc(env, sizeof(double) * ldc * nloc, (void **)&Cw), agree);
+    }
+    /* panel buffers only for what travels: A along grid rows, B along grid columns */
+    for (s = 0; s < nbuf; s++) {
+        if (pc > 1)
+            DC_CHECK_GOTO(
+                dci_mat_alloc(env, sizeof(double) * (mloc + 1) * (size_t)pl->kb, (void **)&abuf[s]),
+                agree);
+        if (pr > 1)
+            DC_CHECK_GOTO(
+                dci_mat_alloc(env, sizeof(double) * (nloc + 1) * (size_t)pl->kb, (void **)&bbuf[s]),
+                agree);
+    }
+    k0 = (dc_gidx_t)myl * pl->kl;
+    k0 = k0 < pl->k ? k0 : pl->k;
+    k1 = gmin(k0 + pl->kl, pl->k);
+    DC_CHECK_GOTO(make_segments(env, pl, k0, k1, &segs, &nseg), agree);
+    if (pl->repro) {
+        DC_CHECK_GOTO(make_tiles(env, &pl->dcc.row, rp, mloc, pl->tm, &rt), agree);
+        DC_CHECK_GOTO(make_tiles(env, &pl->dcc.col, cp, nloc, pl->tn, &ct), agree);
+    }
+    if (pk > 1) {
+        size_t ncl;
+        nbq = pl->dfin.col.nb;
+        DC_CHECK_GOTO(dci_malloc(env, sizeof(int) * (size_t)pk, (void **)&rcounts), agree);
+        for (s = 0; s < pk; s++) {
+            dc_gidx_t lo = (dc_gidx_t)s * nbq;
+            ncl = lo >= (dc_gidx_t)nloc ? 0 : (size_t)gmin(nbq, (dc_gidx_t)nloc - lo);
+            rcounts[s] = (int)(mloc * ncl);
+            if (s == myl)
+                nfin = ncl;
+        }
+        DC_CHECK_GOTO(dci_mat_alloc(env, sizeof(double) * (mloc * nfin + 1), (void **)&Cfin),
+                      agree);
+    }
+agree:
+    rc = dci_agree(env, rc);
+    if (rc != DC_SUCCESS)
+        goto out;
+    if (env->place.blas_threads > 0 && dci_blas_get_threads() != env->place.blas_threads) {
+        saved_threads = dci_blas_get_threads();
+        dci_blas_set_threads(env->place.blas_threads);
+    }
+    /* communicators of the layer's grid rows and columns, and of the layers (fibers) */
+    DC_CHECK_GOTO(plan_comms(env, pr, pc, pk, &rowc, &colc, &fibc), out);
+    mrc = MPI_SUCCESS;
+    /* operands into the plan's distributions */
+    if (!pl->a_inplace)
+        DC_CHECK_GOTO(dci_redist(env, &a->dist, a->data, a->lld, pl->opa == DC_MAT_TRANS, &pl->da,
+                                 Ap, lldA, 1.0, 0.0),
+                      out);
+    if (!pl->b_inplace)
+        DC_CHECK_GOTO(dci_redist(env, &b->dist, b->data, b->lld, pl->opb == DC_MAT_TRANS, &pl->db,
+                                 Bp, lldB, 1.0, 0.0),
+                      out);
+    /* The first panel's dgemm applies C's beta (beta0), saving a pass over C, which costs as
+     * much as the arithmetic when k is small; the reproducible tiles always start from zero.
+     * Without panels (an empty layer) C's tile is set here. */
+    if (pl->repro || (!pl->c_inplace && nseg == 0))
+        memset(Cw, 0, sizeof(double) * ldc * nloc);
+    else if (nseg == 0 && beta != 1.0)
+        for (j = 0; j < nloc; j++) {
+            double *col = Cw + j * ldc;
+            for (i = 0; i < mloc; i++)
+                col[i] = beta == 0.0 ? 0.0 : beta * col[i];
+        }
+    beta0 = pl->c_inplace ? beta : 0.0;
+
+    /* ---- SUMMA with lookahead: panel t + nbuf - 1 is posted before panel t is multiplied */
+    {
+        size_t ahead = (size_t)nbuf - 1, posted = 0;
+        for (t = 0; t < nseg; t++) {
+            while (posted < nseg && posted <= t + ahead) {
+                const seg_t *sg = &segs[posted];
+                int sl = (int)(posted % (size_t)nbuf);
+                size_t w = (size_t)sg->w;
+                if (myc == sg->ca && (pc == 1 || lldA == mloc || mloc == 0)) {
+                    apan[sl] = Ap + (size_t)sg->la * lldA; /* contiguous: send it as it is */
+                    alda[sl] = lldA;
+                } else if (myc == sg->ca) {
+                    /* a caller's array with lld > mloc (a view): pack the panel to send it */
+                    for (j = 0; j < w; j++)
+                        memcpy(abuf[sl] + j * mloc, Ap + ((size_t)sg->la + j) * lldA,
+                               sizeof(double) * mloc);
+                    apan[sl] = abuf[sl];
+                    alda[sl] = mloc;
+                } else {
+                    apan[sl] = abuf[sl];
+                    alda[sl] = mloc > 0 ? mloc : 1;
+                }
+                if (pc > 1) {
+                    mrc = MPI_Ibcast(apan[sl], (int)(mloc * w), MPI_DOUBLE, sg->ca, rowc,
+                                     &req[2 * sl]);
+                    if (mrc != MPI_SUCCESS)
+                        break;
+                }
+                if (myr == sg->rb && pr == 1) {
+                    bpan[sl] = Bp + sg->lb;
+                    bldb[sl] = lldB;
+                } else {
+                    bpan[sl] = bbuf[sl];
+                    bldb[sl] = w;
+                    if (myr == sg->rb)
+                        for (j = 0; j < nloc; j++)
+                            memcpy(bbuf[sl] + j * w, Bp + (size_t)sg->lb + j * lldB,
+                                   sizeof(double) * w);
+                }
+                if (pr > 1) {
+                    mrc = MPI_Ibcast(bpan[sl], (int)(w * nloc), MPI_DOUBLE, sg->rb, colc,
+                                     &req[2 * sl + 1]);
+                    if (mrc != MPI_SUCCESS)
+                        break;
+                }
+                posted++;
+            }
+            if (mrc != MPI_SUCCESS) {
+                rc = dci_error_mpi(env, mrc, __func__, __FILE__, __LINE__, "MPI_Ibcast");
+                goto out;
+            }
+            s = (int)(t % (size_t)nbuf);
+            mrc = MPI_Waitall(2, &req[2 * s], MPI_STATUSES_IGNORE);
+            if (mrc != MPI_SUCCESS) {
+                rc = dci_error_mpi(env, mrc, __func__, __FILE__, __LINE__, "MPI_Waitall");
+                goto out;
+            }
+            if (mloc == 0 || nloc == 0)
+                continue;
+            if (!pl->repro) {
+                /* With broadcasts in flight, multiply in column chunks and poke MPI in between,
+                 * so that the next panels' transfers advance during this one's arithmetic. */
+                size_t nch = posted > t + 1 ? (nloc / 1024 < 4 ? nloc / 1024 : 4) : 1, c0, c1, ch;
+                nch = nch > 0 ? nch : 1; /* chunks of >= 1024 columns keep dgemm at full speed */
+                for (ch = 0; ch < nch; ch++) {
+                    int flag;
+                    c0 = nloc * ch / nch;
+                    c1 = nloc * (ch + 1) / nch;
+                    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)mloc,
+                                (int)(c1 - c0), (int)segs[t].w, alpha, apan[s], (int)alda[s],
+                                bpan[s] + c0 * bldb[s], (int)bldb[s], t == 0 ? beta0 : 1.0,
+                                Cw + c0 * ldc, (int)ldc);
+                    if (ch + 1 < nch)
+                        MPI_Testall(2 * nbuf, req, &flag, MPI_STATUSES_IGNORE);
+                }
+            } else {
+                /* the fixed sequence: each tile gets the panels in increasing k order */
+                for (tj = 0; tj < ct.count; tj++)
+                    for (ti = 0; ti < rt.count; ti++)
+                        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)rt.len[ti],
+                                    (int)ct.len[tj], (int)segs[t].w, 1.0, apan[s] + rt.start[ti],
+                                    (int)alda[s], bpan[s] + ct.start[tj] * bldb[s], (int)bldb[s],
+                                    1.0, Cw + rt.start[ti] + ct.start[tj] * ldc, (int)ldc);
+            }
+        }
+    }
+
+    /* ---- layers: sum the partial tiles, each rank keeping its chunk of columns */
+    if (pk > 1) {
+        mrc = MPI_Reduce_scatter(Cw, Cfin, rcounts, MPI_DOUBLE, MPI_SUM, fibc);
+        if (mrc != MPI_SUCCESS) {
+            rc = dci_error_mpi(env, mrc, __func__, __FILE__, __LINE__, "MPI_Reduce_scatter");
+            goto out;
+        }
+    }
+    /* ---- C = beta C + alpha' C' (alpha' = 1 when alpha went into the dgemm) */
+    if (pl->c_inplace && pl->repro) {
+        for (j = 0; j < nloc; j++) {
+            double *cc = c->data + j * c->lld;
+            const double *tt = Cw + j * ldc;
+            for (i = 0; i < mloc; i++)
+                cc[i] = beta == 0.0 ? alpha * tt[i] : beta * cc[i] + alpha * tt[i];
+        }
+    } else if (!pl->c_inplace) {
+        const double *src = pk > 1 ? Cfin : Cw;
+        size_t lsrc = pk > 1 ? (mloc > 0 ? mloc : 1) : ldc;
+        rc = dci_redist(env, &pl->dfin, src, lsrc, 0, &c->dist, c->data, c->lld,
+                        pl->repro ? alpha : 1.0, beta);
+    }
+out:
+    if (saved_threads >= 0)
+        dci_blas_set_threads(saved_threads);
+    for (s = 0; s < 2 * MAX_NBUF; s++)
+        if (req[s] != MPI_REQUEST_NULL)
+            MPI_Wait(&req[s], MPI_STATUS_IGNORE); /* only after an error: drain, do not leak */
+    if (!pl->a_inplace)
+        dci_free(Ap);
+    if (!pl->b_inplace)
+        dci_free(Bp);
+    if (!(pl->c_inplace && !pl->repro))
+        dci_free(Cw);
+    dci_free(Cfin);
+    for (s = 0; s < MAX_NBUF; s++) {
+        dci_free(abuf[s]);
+        dci_free(bbuf[s]);
+    }
+    dci_free(segs);
+    dci_free(rcounts);
+    tiles_free(&rt);
+    tiles_free(&ct);
+    return rc;
+}
