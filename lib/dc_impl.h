@@ -15,7 +15,7 @@
 
 #include <dcompute.h>
 
-#define DCI_LIKELY(x) __builtin_expect(!!(x), 1)
+#define DCI_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define DCI_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 /* ---------------------------------------------------------------- object header */
@@ -32,9 +32,9 @@ enum {
 };
 
 typedef struct dci_obj {
-    uint32_t magic;  /* DCI_CLASS_*; DCI_CLASS_DEAD once destroyed */
+    uint32_t magic; /* DCI_CLASS_*; DCI_CLASS_DEAD once destroyed */
     int refcnt;
-    dc_env_t *env;   /* env the object lives on (the env itself for an env) */
+    dc_env_t *env; /* env the object lives on (the env itself for an env) */
 } dci_obj_t;
 
 /* ---------------------------------------------------------------- options */
@@ -42,12 +42,12 @@ typedef struct dci_obj {
 /* Parsed option values; filled from params, then DC_* variables (rank 0, broadcast), then
  * defaults, by dci_options_load(). Plain data so that it can be broadcast as bytes. */
 typedef struct dci_opts {
-    int bind;           /* dc_bind_t */
-    int blas_threads;   /* 0 = auto */
-    int repro;          /* dc_repro_t */
+    int bind;         /* dc_bind_t */
+    int blas_threads; /* 0 = auto */
+    int repro;        /* dc_repro_t */
     int debug;
     int profile;
-    int allreduce;      /* dc_allreduce_algo_t */
+    int allreduce; /* dc_allreduce_algo_t */
     int verbose;
     char topology[1024];     /* "" = discover */
     char profile_file[1024]; /* "" = stderr */
@@ -78,9 +78,9 @@ typedef enum {
     DCI_EV_REDUCE,
     DCI_EV_SCAN,
     DCI_EV_EXSCAN,
-    DCI_EV_IREDUCE,     /* all non-blocking starts */
+    DCI_EV_IREDUCE, /* all non-blocking starts */
     DCI_EV_REQUEST_WAIT,
-    DCI_EV_SUM,         /* dc_sum, dc_dot, dc_asum, dc_nrm2 */
+    DCI_EV_SUM, /* dc_sum, dc_dot, dc_asum, dc_nrm2 */
     DCI_EV_DOT,
     DCI_EV_NRM2,
     DCI_EV_SCHED_SETUP,
@@ -99,7 +99,7 @@ typedef enum {
 
 typedef struct dci_prof {
     int on;
-    double t0[DCI_EV_COUNT];     /* start of the open interval; nesting is not counted twice */
+    double t0[DCI_EV_COUNT]; /* start of the open interval; nesting is not counted twice */
     int depth[DCI_EV_COUNT];
     uint64_t calls[DCI_EV_COUNT];
     uint64_t bytes[DCI_EV_COUNT];
@@ -108,25 +108,25 @@ typedef struct dci_prof {
 
 /* ---------------------------------------------------------------- env */
 
-struct dci_topo;  /* lib/topo.c */
+struct dci_topo; /* lib/topo.c */
 
-#define DCI_ERRBUF 640
+#define DCI_ERRBUF       640
 #define DCI_MAX_USER_OPS 64
 
 struct dc_env {
     dci_obj_t hdr;
-    MPI_Comm comm;         /* private duplicate, MPI_ERRORS_RETURN */
+    MPI_Comm comm; /* private duplicate, MPI_ERRORS_RETURN */
     int rank, size;
-    MPI_Comm node_comm;    /* ranks of this env on this node (MPI_COMM_TYPE_SHARED) */
-    MPI_Comm leader_comm;  /* node-local rank 0 of every node; MPI_COMM_NULL elsewhere */
-    int initialized_mpi;   /* this env called MPI_Init_thread */
+    MPI_Comm node_comm;   /* ranks of this env on this node (MPI_COMM_TYPE_SHARED) */
+    MPI_Comm leader_comm; /* node-local rank 0 of every node; MPI_COMM_NULL elsewhere */
+    int initialized_mpi;  /* this env called MPI_Init_thread */
     dci_opts_t opts;
     struct dci_topo *topo;
     dc_placement_t place;
     dci_prof_t prof;
-    MPI_Datatype loc_type[4];              /* MPI types of the *_LOC pairs */
-    MPI_Op minloc_op, maxloc_op;           /* on the *_LOC types */
-    MPI_Op user_op[DCI_MAX_USER_OPS];      /* MPI_OP_NULL when free */
+    MPI_Datatype loc_type[4];         /* MPI types of the *_LOC pairs */
+    MPI_Op minloc_op, maxloc_op;      /* on the *_LOC types */
+    MPI_Op user_op[DCI_MAX_USER_OPS]; /* MPI_OP_NULL when free */
     char errbuf[DCI_ERRBUF];
 };
 
@@ -135,11 +135,11 @@ struct dc_env {
 struct dc_layout {
     dci_obj_t hdr;
     dc_layout_kind_t kind;
-    dc_gidx_t n;          /* global size */
-    dc_gidx_t block;      /* block-cyclic block size (1 for cyclic) */
+    dc_gidx_t n;     /* global size */
+    dc_gidx_t block; /* block-cyclic block size (1 for cyclic) */
     int nranks;
-    size_t nlocal;        /* this rank's count */
-    dc_gidx_t *offsets;   /* contiguous kinds: nranks + 1 prefix offsets; NULL otherwise */
+    size_t nlocal;      /* this rank's count */
+    dc_gidx_t *offsets; /* contiguous kinds: nranks + 1 prefix offsets; NULL otherwise */
 };
 
 /* ---------------------------------------------------------------- errors */
@@ -151,64 +151,65 @@ int dci_error_set(dc_env_t *env, int code, const char *func, const char *file, i
 int dci_error_mpi(dc_env_t *env, int mpirc, const char *func, const char *file, int line,
                   const char *what);
 
-#define DC_ERR(env, code, ...) dci_error_set((env), (code), __func__, __FILE__, __LINE__, __VA_ARGS__)
+#define DC_ERR(env, code, ...)                                                                     \
+    dci_error_set((env), (code), __func__, __FILE__, __LINE__, __VA_ARGS__)
 
 /* Return at once: only while the function holds nothing. */
-#define DC_REQUIRE(env, cond, code, ...)                                                       \
-    do {                                                                                       \
-        if (DCI_UNLIKELY(!(cond)))                                                             \
-            return DC_ERR((env), (code), __VA_ARGS__);                                         \
+#define DC_REQUIRE(env, cond, code, ...)                                                           \
+    do {                                                                                           \
+        if (DCI_UNLIKELY(!(cond)))                                                                 \
+            return DC_ERR((env), (code), __VA_ARGS__);                                             \
     } while (0)
-#define DC_REQUIRE_GOTO(env, cond, code, label, ...)                                           \
-    do {                                                                                       \
-        if (DCI_UNLIKELY(!(cond))) {                                                           \
-            rc = DC_ERR((env), (code), __VA_ARGS__);                                           \
-            goto label;                                                                        \
-        }                                                                                      \
+#define DC_REQUIRE_GOTO(env, cond, code, label, ...)                                               \
+    do {                                                                                           \
+        if (DCI_UNLIKELY(!(cond))) {                                                               \
+            rc = DC_ERR((env), (code), __VA_ARGS__);                                               \
+            goto label;                                                                            \
+        }                                                                                          \
     } while (0)
-#define DC_CHECK(expr)                                                                         \
-    do {                                                                                       \
-        int rc_ = (expr);                                                                      \
-        if (DCI_UNLIKELY(rc_ != DC_SUCCESS))                                                   \
-            return rc_;                                                                        \
+#define DC_CHECK(expr)                                                                             \
+    do {                                                                                           \
+        int rc_ = (expr);                                                                          \
+        if (DCI_UNLIKELY(rc_ != DC_SUCCESS))                                                       \
+            return rc_;                                                                            \
     } while (0)
-#define DC_CHECK_GOTO(expr, label)                                                             \
-    do {                                                                                       \
-        rc = (expr);                                                                           \
-        if (DCI_UNLIKELY(rc != DC_SUCCESS))                                                    \
-            goto label;                                                                        \
+#define DC_CHECK_GOTO(expr, label)                                                                 \
+    do {                                                                                           \
+        rc = (expr);                                                                               \
+        if (DCI_UNLIKELY(rc != DC_SUCCESS))                                                        \
+            goto label;                                                                            \
     } while (0)
-#define DC_CHECK_MPI_GOTO(env, expr, label)                                                    \
-    do {                                                                                       \
-        int mpirc_ = (expr);                                                                   \
-        if (DCI_UNLIKELY(mpirc_ != MPI_SUCCESS)) {                                             \
-            rc = dci_error_mpi((env), mpirc_, __func__, __FILE__, __LINE__, #expr);            \
-            goto label;                                                                        \
-        }                                                                                      \
+#define DC_CHECK_MPI_GOTO(env, expr, label)                                                        \
+    do {                                                                                           \
+        int mpirc_ = (expr);                                                                       \
+        if (DCI_UNLIKELY(mpirc_ != MPI_SUCCESS)) {                                                 \
+            rc = dci_error_mpi((env), mpirc_, __func__, __FILE__, __LINE__, #expr);                \
+            goto label;                                                                            \
+        }                                                                                          \
     } while (0)
-#define DC_CHECK_MPI(env, expr)                                                                \
-    do {                                                                                       \
-        int mpirc_ = (expr);                                                                   \
-        if (DCI_UNLIKELY(mpirc_ != MPI_SUCCESS))                                               \
-            return dci_error_mpi((env), mpirc_, __func__, __FILE__, __LINE__, #expr);          \
+#define DC_CHECK_MPI(env, expr)                                                                    \
+    do {                                                                                           \
+        int mpirc_ = (expr);                                                                       \
+        if (DCI_UNLIKELY(mpirc_ != MPI_SUCCESS))                                                   \
+            return dci_error_mpi((env), mpirc_, __func__, __FILE__, __LINE__, #expr);              \
     } while (0)
 
 /* Handle validation: NULL or wrong class fails at once on this rank (no env to agree on). */
-#define DC_VALIDATE(obj, cls)                                                                  \
-    do {                                                                                       \
-        if (DCI_UNLIKELY((obj) == NULL))                                                       \
-            return dci_error_set(NULL, DC_ERR_ARG, __func__, __FILE__, __LINE__,               \
-                                 "%s is NULL", #obj);                                          \
-        if (DCI_UNLIKELY(((const dci_obj_t *)(obj))->magic != (uint32_t)(cls)))                \
-            return dci_error_set(NULL, DC_ERR_ARG, __func__, __FILE__, __LINE__,               \
-                                 "%s is not a valid handle (destroyed?)", #obj);              \
+#define DC_VALIDATE(obj, cls)                                                                      \
+    do {                                                                                           \
+        if (DCI_UNLIKELY((obj) == NULL))                                                           \
+            return dci_error_set(NULL, DC_ERR_ARG, __func__, __FILE__, __LINE__, "%s is NULL",     \
+                                 #obj);                                                            \
+        if (DCI_UNLIKELY(((const dci_obj_t *)(obj))->magic != (uint32_t)(cls)))                    \
+            return dci_error_set(NULL, DC_ERR_ARG, __func__, __FILE__, __LINE__,                   \
+                                 "%s is not a valid handle (destroyed?)", #obj);                   \
     } while (0)
 
 #ifdef DC_DEBUG_BUILD
-#define DC_ASSERT(cond)                                                                        \
-    do {                                                                                       \
-        if (!(cond))                                                                           \
-            return DC_ERR(NULL, DC_ERR_INTERNAL, "assertion failed: %s", #cond);               \
+#define DC_ASSERT(cond)                                                                            \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            return DC_ERR(NULL, DC_ERR_INTERNAL, "assertion failed: %s", #cond);                   \
     } while (0)
 #else
 #define DC_ASSERT(cond) ((void)0)
@@ -238,7 +239,7 @@ void dci_free(void *ptr);
 /* ---------------------------------------------------------------- objects */
 
 void dci_obj_init(dci_obj_t *hdr, uint32_t cls, dc_env_t *env);
-dc_env_t *dci_env_ref(dc_env_t *env);   /* objects keep their env alive */
+dc_env_t *dci_env_ref(dc_env_t *env); /* objects keep their env alive */
 void dci_env_unref(dc_env_t *env);
 dc_layout_t *dci_layout_ref(dc_layout_t *layout);
 void dci_layout_unref(dc_layout_t *layout);
@@ -264,12 +265,12 @@ void dci_blas_set_threads(int n);
 
 /* ---------------------------------------------------------------- reductions (lib/reduce.c) */
 
-int dci_reduce_env_setup(dc_env_t *env);  /* LOC types and ops */
+int dci_reduce_env_setup(dc_env_t *env); /* LOC types and ops */
 void dci_reduce_env_free(dc_env_t *env);
 MPI_Datatype dci_dtype_mpi(const dc_env_t *env, dc_dtype_t type);
 /* Allreduce with the env's algorithm choice (flat / node-aware); no checks, no profiling. */
-int dci_allreduce(dc_env_t *env, const void *sendbuf, void *recvbuf, int count,
-                  MPI_Datatype type, MPI_Op op);
+int dci_allreduce(dc_env_t *env, const void *sendbuf, void *recvbuf, int count, MPI_Datatype type,
+                  MPI_Op op);
 /*
  * Global sum/asum/dot/sumsq of local arrays for the vector ops and dc_sum & co: 'kind' is a
  * dci_racc_kind_t; local_err != 0 on a rank makes all ranks return DC_ERR_ARG-class failure

@@ -119,7 +119,8 @@ int dc_env_create(MPI_Comm comm, const dc_env_params_t *params, dc_env_t **env_p
     /* Options are a setup-class argument: always checked, not only in debug mode. */
     DC_CHECK_GOTO(dci_check_same(env, DC_ERR_ARG, vals, 6,
                                  "an option (bind, blas_threads, repro, debug, profile or "
-                                 "allreduce) of dc_env_params_t"), out);
+                                 "allreduce) of dc_env_params_t"),
+                  out);
     env->prof.on = env->opts.profile;
     dci_prof_begin(env, DCI_EV_ENV_CREATE);
     rc = dci_topo_setup(env);

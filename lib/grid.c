@@ -91,8 +91,7 @@ int dc_grid_destroy(dc_grid_t **grid_p)
     return DC_SUCCESS;
 }
 
-int dc_grid_get_info(const dc_grid_t *grid, int *nprow_p, int *npcol_p, int *myrow_p,
-                     int *mycol_p)
+int dc_grid_get_info(const dc_grid_t *grid, int *nprow_p, int *npcol_p, int *myrow_p, int *mycol_p)
 {
     DC_VALIDATE(grid, DCI_CLASS_GRID);
     if (nprow_p)

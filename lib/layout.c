@@ -157,8 +157,7 @@ static int layout_create(dc_env_t *env, const layout_spec_t *s, dc_layout_t **la
     dci_prof_begin(env, DCI_EV_LAYOUT_CREATE);
     DC_REQUIRE_GOTO(env, layout_p != NULL, DC_ERR_ARG, out, "layout_p is NULL");
     if (s->kind != DC_LAYOUT_EXPLICIT) {
-        DC_REQUIRE_GOTO(env, s->n >= 0, DC_ERR_SIZE, out, "global size %lld < 0",
-                        (long long)s->n);
+        DC_REQUIRE_GOTO(env, s->n >= 0, DC_ERR_SIZE, out, "global size %lld < 0", (long long)s->n);
     }
     if (s->kind == DC_LAYOUT_BLOCK_CYCLIC) {
         DC_REQUIRE_GOTO(env, s->block >= 1, DC_ERR_SIZE, out, "block size %lld < 1",
@@ -170,8 +169,7 @@ static int layout_create(dc_env_t *env, const layout_spec_t *s, dc_layout_t **la
     }
     if (s->kind == DC_LAYOUT_EXPLICIT) {
         DC_REQUIRE_GOTO(env, s->nlocal <= (size_t)INT64_MAX / 2, DC_ERR_SIZE, out,
-                        "local size %zu is too large (negative value cast to size_t?)",
-                        s->nlocal);
+                        "local size %zu is too large (negative value cast to size_t?)", s->nlocal);
     }
     DC_CHECK_GOTO(dci_calloc(env, 1, sizeof(*l), (void **)&l), out);
     DC_CHECK_GOTO(dci_calloc(env, (size_t)env->size, sizeof(*counts), (void **)&counts), out);
@@ -201,11 +199,10 @@ out:
         rc = set_offsets(env, l, counts);
         break;
     case DC_LAYOUT_CYCLIC:
-    case DC_LAYOUT_BLOCK_CYCLIC:
-        break;
+    case DC_LAYOUT_BLOCK_CYCLIC: break;
     case DC_LAYOUT_WEIGHTED: {
-        double mine = s->weight < 0 ? (double)(env->place.ncores > 0 ? env->place.ncores : 1)
-                                    : s->weight;
+        double mine =
+            s->weight < 0 ? (double)(env->place.ncores > 0 ? env->place.ncores : 1) : s->weight;
         double total = 0.0;
         rc = MPI_Allgather(&mine, 1, MPI_DOUBLE, w, 1, MPI_DOUBLE, env->comm) == MPI_SUCCESS
                  ? DC_SUCCESS
@@ -215,8 +212,7 @@ out:
         for (r = 0; r < env->size; r++)
             total += w[r];
         if (!(total > 0.0) || isinf(total)) {
-            rc = DC_ERR(env, DC_ERR_SIZE, "the weights sum to %g (need a finite value > 0)",
-                        total);
+            rc = DC_ERR(env, DC_ERR_SIZE, "the weights sum to %g (need a finite value > 0)", total);
             break;
         }
         apportion(s->n, w, env->size, counts, w + env->size);
@@ -225,8 +221,7 @@ out:
     }
     case DC_LAYOUT_EXPLICIT: {
         int64_t mine = (int64_t)s->nlocal;
-        rc = MPI_Allgather(&mine, 1, MPI_INT64_T, counts, 1, MPI_INT64_T, env->comm) ==
-                     MPI_SUCCESS
+        rc = MPI_Allgather(&mine, 1, MPI_INT64_T, counts, 1, MPI_INT64_T, env->comm) == MPI_SUCCESS
                  ? DC_SUCCESS
                  : DC_ERR(env, DC_ERR_MPI, "MPI_Allgather of the local sizes failed");
         if (rc == DC_SUCCESS)
@@ -407,8 +402,7 @@ int dc_layout_get_owner(const dc_layout_t *layout, dc_gidx_t g, int *rank_p)
     return DC_SUCCESS;
 }
 
-int dc_layout_global_to_local(const dc_layout_t *layout, dc_gidx_t g, int *rank_p,
-                              size_t *lidx_p)
+int dc_layout_global_to_local(const dc_layout_t *layout, dc_gidx_t g, int *rank_p, size_t *lidx_p)
 {
     int r;
     size_t lidx;

@@ -28,7 +28,7 @@ static const char *const repro_names[] = {"off", "binned", "exact", NULL};
 static const char *const allreduce_names[] = {"flat", "node", NULL};
 
 #define OFF(f) offsetof(dci_opts_t, f)
-#define SZ(f) sizeof(((dci_opts_t *)0)->f)
+#define SZ(f)  sizeof(((dci_opts_t *)0)->f)
 
 static const opt_desc_t opt_table[] = {
     {"DC_BIND", OPT_ENUM, "auto", bind_names, OFF(bind), 0,
@@ -52,8 +52,7 @@ static const opt_desc_t opt_table[] = {
     {"DC_TOPOLOGY", OPT_STRING, "", NULL, OFF(topology), SZ(topology),
      "replace the discovered machine: an hwloc synthetic description (\"package:2 core:4 "
      "pu:2\") or the path of an hwloc XML file"},
-    {"DC_VERBOSE", OPT_INT, "0", NULL, OFF(verbose), 0,
-     "diagnostics on stderr (0 = silent)"},
+    {"DC_VERBOSE", OPT_INT, "0", NULL, OFF(verbose), 0, "diagnostics on stderr (0 = silent)"},
 };
 
 #define NOPTS (sizeof(opt_table) / sizeof(opt_table[0]))
@@ -123,8 +122,7 @@ static int opts_read_env(dc_env_t *env, dci_opts_t *o)
         if (opt_parse(d, d->defval, o, &why) != 0)
             return DC_ERR(env, DC_ERR_INTERNAL, "default of %s: %s", d->name, why);
         if (val != NULL && opt_parse(d, val, o, &why) != 0)
-            return DC_ERR(env, DC_ERR_ARG, "environment variable %s=\"%s\": %s", d->name, val,
-                          why);
+            return DC_ERR(env, DC_ERR_ARG, "environment variable %s=\"%s\": %s", d->name, val, why);
     }
     return DC_SUCCESS;
 }

@@ -10,16 +10,43 @@
 #include <time.h>
 
 static const char *const ev_names[DCI_EV_COUNT] = {
-    "dc_env_create",      "dc_layout_create",   "dc_grid_create",     "dc_vec_create",
-    "dc_vec_scatter",     "dc_vec_gather",      "dc_vec_redistribute", "dc_vec_fill",
-    "dc_vec_copy",        "dc_vec_scal",        "dc_vec_axpy",        "dc_vec_axpby",
-    "dc_vec_dot",         "dc_vec_nrm2",        "dc_vec_asum",        "dc_vec_sum",
-    "dc_vec_max/min",     "dc_allreduce",       "dc_reduce",          "dc_scan",
-    "dc_exscan",          "dc_i*(start)",       "dc_request_wait",    "dc_sum/asum",
-    "dc_dot",             "dc_nrm2",
-    "dc_sched_setup",     "dc_sched_run",       "dc_sched_run_tasks",
-    "dc_mat_create",      "dc_mat_fill",        "dc_mat_scatter",     "dc_mat_gather",
-    "dc_mat_redistribute", "dc_mat_transpose",  "dc_mat_gemv",        "dc_mat_gemm",
+    "dc_env_create",
+    "dc_layout_create",
+    "dc_grid_create",
+    "dc_vec_create",
+    "dc_vec_scatter",
+    "dc_vec_gather",
+    "dc_vec_redistribute",
+    "dc_vec_fill",
+    "dc_vec_copy",
+    "dc_vec_scal",
+    "dc_vec_axpy",
+    "dc_vec_axpby",
+    "dc_vec_dot",
+    "dc_vec_nrm2",
+    "dc_vec_asum",
+    "dc_vec_sum",
+    "dc_vec_max/min",
+    "dc_allreduce",
+    "dc_reduce",
+    "dc_scan",
+    "dc_exscan",
+    "dc_i*(start)",
+    "dc_request_wait",
+    "dc_sum/asum",
+    "dc_dot",
+    "dc_nrm2",
+    "dc_sched_setup",
+    "dc_sched_run",
+    "dc_sched_run_tasks",
+    "dc_mat_create",
+    "dc_mat_fill",
+    "dc_mat_scatter",
+    "dc_mat_gather",
+    "dc_mat_redistribute",
+    "dc_mat_transpose",
+    "dc_mat_gemv",
+    "dc_mat_gemm",
 };
 
 double dci_wtime(void)
@@ -67,8 +94,8 @@ int dc_prof_reset(dc_env_t *env)
     return DC_SUCCESS;
 }
 
-int dc_prof_get_event(const dc_env_t *env, const char *name, uint64_t *calls_p,
-                      double *seconds_p, uint64_t *bytes_p)
+int dc_prof_get_event(const dc_env_t *env, const char *name, uint64_t *calls_p, double *seconds_p,
+                      uint64_t *bytes_p)
 {
     int i;
 
@@ -90,7 +117,10 @@ int dc_prof_get_event(const dc_env_t *env, const char *name, uint64_t *calls_p,
 
 int dc_prof_view(dc_env_t *env, FILE *f)
 {
-    struct { double v; int r; } tmax_in[DCI_EV_COUNT], tmax[DCI_EV_COUNT];
+    struct {
+        double v;
+        int r;
+    } tmax_in[DCI_EV_COUNT], tmax[DCI_EV_COUNT];
     double tmin[DCI_EV_COUNT], tsum[DCI_EV_COUNT];
     uint64_t calls[DCI_EV_COUNT], bytes[DCI_EV_COUNT];
     int i, rc = DC_SUCCESS;
@@ -102,16 +132,21 @@ int dc_prof_view(dc_env_t *env, FILE *f)
         tmax_in[i].v = env->prof.time[i];
         tmax_in[i].r = env->rank;
     }
-    DC_CHECK_MPI_GOTO(env, MPI_Reduce(env->prof.time, tmin, DCI_EV_COUNT, MPI_DOUBLE, MPI_MIN, 0,
-                                      env->comm), out);
-    DC_CHECK_MPI_GOTO(env, MPI_Reduce(env->prof.time, tsum, DCI_EV_COUNT, MPI_DOUBLE, MPI_SUM, 0,
-                                      env->comm), out);
-    DC_CHECK_MPI_GOTO(env, MPI_Reduce(tmax_in, tmax, DCI_EV_COUNT, MPI_DOUBLE_INT, MPI_MAXLOC, 0,
-                                      env->comm), out);
-    DC_CHECK_MPI_GOTO(env, MPI_Reduce(env->prof.calls, calls, DCI_EV_COUNT, MPI_UINT64_T,
-                                      MPI_SUM, 0, env->comm), out);
-    DC_CHECK_MPI_GOTO(env, MPI_Reduce(env->prof.bytes, bytes, DCI_EV_COUNT, MPI_UINT64_T,
-                                      MPI_SUM, 0, env->comm), out);
+    DC_CHECK_MPI_GOTO(
+        env, MPI_Reduce(env->prof.time, tmin, DCI_EV_COUNT, MPI_DOUBLE, MPI_MIN, 0, env->comm),
+        out);
+    DC_CHECK_MPI_GOTO(
+        env, MPI_Reduce(env->prof.time, tsum, DCI_EV_COUNT, MPI_DOUBLE, MPI_SUM, 0, env->comm),
+        out);
+    DC_CHECK_MPI_GOTO(
+        env, MPI_Reduce(tmax_in, tmax, DCI_EV_COUNT, MPI_DOUBLE_INT, MPI_MAXLOC, 0, env->comm),
+        out);
+    DC_CHECK_MPI_GOTO(
+        env, MPI_Reduce(env->prof.calls, calls, DCI_EV_COUNT, MPI_UINT64_T, MPI_SUM, 0, env->comm),
+        out);
+    DC_CHECK_MPI_GOTO(
+        env, MPI_Reduce(env->prof.bytes, bytes, DCI_EV_COUNT, MPI_UINT64_T, MPI_SUM, 0, env->comm),
+        out);
     if (env->rank == 0) {
         fprintf(f, "libdcompute profile: %d rank(s), reproducibility %s\n", env->size,
                 env->opts.repro == DC_REPRO_EXACT    ? "exact"

@@ -43,13 +43,13 @@ static inline int loc_wins_i(int64_t av, int64_t ai, int64_t bv, int64_t bi, int
     return ai < bi;
 }
 
-#define LOC_LOOP(T, WINS)                                                                      \
-    do {                                                                                       \
-        const T *a_ = (const T *)in;                                                           \
-        T *b_ = (T *)inout;                                                                    \
-        for (i = 0; i < n; i++)                                                                \
-            if (WINS(a_[i].value, a_[i].index, b_[i].value, b_[i].index, max))                 \
-                b_[i] = a_[i];                                                                 \
+#define LOC_LOOP(T, WINS)                                                                          \
+    do {                                                                                           \
+        const T *a_ = (const T *)in;                                                               \
+        T *b_ = (T *)inout;                                                                        \
+        for (i = 0; i < n; i++)                                                                    \
+            if (WINS(a_[i].value, a_[i].index, b_[i].value, b_[i].index, max))                     \
+                b_[i] = a_[i];                                                                     \
     } while (0)
 
 static void loc_apply(void *in, void *inout, int n, MPI_Datatype *dt, int max)
@@ -97,8 +97,8 @@ void dci_reduce_env_free(dc_env_t *env)
     int i;
 
     for (i = 0; i < 4; i++) {
-        if (!handle_unset(&env->loc_type[i], sizeof(MPI_Datatype))
-            && env->loc_type[i] != MPI_DATATYPE_NULL)
+        if (!handle_unset(&env->loc_type[i], sizeof(MPI_Datatype)) &&
+            env->loc_type[i] != MPI_DATATYPE_NULL)
             MPI_Type_free(&env->loc_type[i]);
         env->loc_type[i] = MPI_DATATYPE_NULL;
     }
@@ -131,8 +131,10 @@ int dci_reduce_env_setup(dc_env_t *env)
     for (i = 0; i < DCI_MAX_USER_OPS; i++)
         env->user_op[i] = MPI_OP_NULL;
     if (loc_keyval == MPI_KEYVAL_INVALID)
-        DC_CHECK_MPI_GOTO(env, MPI_Type_create_keyval(MPI_TYPE_DUP_FN, MPI_TYPE_NULL_DELETE_FN,
-                                                      &loc_keyval, NULL), out);
+        DC_CHECK_MPI_GOTO(
+            env,
+            MPI_Type_create_keyval(MPI_TYPE_DUP_FN, MPI_TYPE_NULL_DELETE_FN, &loc_keyval, NULL),
+            out);
     for (i = 0; i < 4; i++) {
         int blen[2] = {1, 1};
         MPI_Aint disp[2];
@@ -151,8 +153,7 @@ int dci_reduce_env_setup(dc_env_t *env)
             goto out;
         }
         DC_CHECK_MPI_GOTO(env, MPI_Type_commit(&env->loc_type[i]), out);
-        DC_CHECK_MPI_GOTO(env, MPI_Type_set_attr(env->loc_type[i], loc_keyval, &loc_kinds[i]),
-                          out);
+        DC_CHECK_MPI_GOTO(env, MPI_Type_set_attr(env->loc_type[i], loc_keyval, &loc_kinds[i]), out);
     }
     DC_CHECK_MPI_GOTO(env, MPI_Op_create(minloc_fn, 1, &env->minloc_op), out);
     DC_CHECK_MPI_GOTO(env, MPI_Op_create(maxloc_fn, 1, &env->maxloc_op), out);
@@ -164,10 +165,10 @@ out:
 
 /* ---------------------------------------------------------------- types and ops */
 
-static const size_t dtype_size[DC_TYPE_COUNT_] = {
-    sizeof(double), sizeof(float), sizeof(int32_t), sizeof(int64_t),
-    sizeof(dc_double_loc_t), sizeof(dc_float_loc_t), sizeof(dc_int32_loc_t),
-    sizeof(dc_int64_loc_t)};
+static const size_t dtype_size[DC_TYPE_COUNT_] = {sizeof(double),          sizeof(float),
+                                                  sizeof(int32_t),         sizeof(int64_t),
+                                                  sizeof(dc_double_loc_t), sizeof(dc_float_loc_t),
+                                                  sizeof(dc_int32_loc_t),  sizeof(dc_int64_loc_t)};
 
 static int dtype_valid(dc_dtype_t type)
 {
@@ -196,8 +197,8 @@ MPI_Datatype dci_dtype_mpi(const dc_env_t *env, dc_dtype_t type)
 
 static int op_is_user(const dc_env_t *env, dc_reduce_op_t op)
 {
-    return op >= DC_REDUCE_USER && op < DC_REDUCE_USER + DCI_MAX_USER_OPS
-           && env->user_op[op - DC_REDUCE_USER] != MPI_OP_NULL;
+    return op >= DC_REDUCE_USER && op < DC_REDUCE_USER + DCI_MAX_USER_OPS &&
+           env->user_op[op - DC_REDUCE_USER] != MPI_OP_NULL;
 }
 
 /* MPI op of (op, type), or a message and DC_ERR_ARG for a pair that makes no sense. */
@@ -213,7 +214,8 @@ static int op_resolve(dc_env_t *env, const char *fn, dc_reduce_op_t op, dc_dtype
     if (op < DC_REDUCE_SUM || op > DC_REDUCE_MAXLOC)
         return dci_error_set(env, DC_ERR_ARG, fn, __FILE__, __LINE__,
                              "op %d is neither a built-in operation nor a live user-defined "
-                             "one of this env", op);
+                             "one of this env",
+                             op);
     if ((op >= DC_REDUCE_MINLOC) != dtype_is_loc(type))
         return dci_error_set(env, DC_ERR_ARG, fn, __FILE__, __LINE__,
                              "DC_REDUCE_%s does not apply to type %d: MINLOC/MAXLOC need a "
@@ -230,12 +232,12 @@ static int op_resolve(dc_env_t *env, const char *fn, dc_reduce_op_t op, dc_dtype
     return DC_SUCCESS;
 }
 
-#define FILL(T, v)                                                                             \
-    do {                                                                                       \
-        T *p_ = buf;                                                                           \
-        const T v_ = v;                                                                        \
-        for (i = 0; i < count; i++)                                                            \
-            p_[i] = v_;                                                                        \
+#define FILL(T, v)                                                                                 \
+    do {                                                                                           \
+        T *p_ = buf;                                                                               \
+        const T v_ = v;                                                                            \
+        for (i = 0; i < count; i++)                                                                \
+            p_[i] = v_;                                                                            \
     } while (0)
 
 /* Identity of a built-in op: what rank 0 of an exscan receives. */
@@ -246,20 +248,28 @@ static void fill_identity(void *buf, size_t count, dc_dtype_t type, dc_reduce_op
 
     switch (type) {
     case DC_TYPE_DOUBLE:
-        FILL(double, op == DC_REDUCE_SUM ? 0.0 : op == DC_REDUCE_PROD ? 1.0
-                                           : lo ? INFINITY : -INFINITY);
+        FILL(double, op == DC_REDUCE_SUM    ? 0.0
+                     : op == DC_REDUCE_PROD ? 1.0
+                     : lo                   ? INFINITY
+                                            : -INFINITY);
         break;
     case DC_TYPE_FLOAT:
-        FILL(float, op == DC_REDUCE_SUM ? 0.0f : op == DC_REDUCE_PROD ? 1.0f
-                                         : lo ? INFINITY : -INFINITY);
+        FILL(float, op == DC_REDUCE_SUM    ? 0.0f
+                    : op == DC_REDUCE_PROD ? 1.0f
+                    : lo                   ? INFINITY
+                                           : -INFINITY);
         break;
     case DC_TYPE_INT32:
-        FILL(int32_t, op == DC_REDUCE_SUM ? 0 : op == DC_REDUCE_PROD ? 1
-                                         : lo ? INT32_MAX : INT32_MIN);
+        FILL(int32_t, op == DC_REDUCE_SUM    ? 0
+                      : op == DC_REDUCE_PROD ? 1
+                      : lo                   ? INT32_MAX
+                                             : INT32_MIN);
         break;
     case DC_TYPE_INT64:
-        FILL(int64_t, op == DC_REDUCE_SUM ? 0 : op == DC_REDUCE_PROD ? 1
-                                         : lo ? INT64_MAX : INT64_MIN);
+        FILL(int64_t, op == DC_REDUCE_SUM    ? 0
+                      : op == DC_REDUCE_PROD ? 1
+                      : lo                   ? INT64_MAX
+                                             : INT64_MIN);
         break;
     case DC_TYPE_DOUBLE_LOC:
         FILL(dc_double_loc_t, ((dc_double_loc_t){lo ? INFINITY : -INFINITY, -1}));
@@ -270,9 +280,7 @@ static void fill_identity(void *buf, size_t count, dc_dtype_t type, dc_reduce_op
     case DC_TYPE_INT32_LOC:
         FILL(dc_int32_loc_t, ((dc_int32_loc_t){lo ? INT32_MAX : INT32_MIN, -1}));
         break;
-    default:
-        FILL(dc_int64_loc_t, ((dc_int64_loc_t){lo ? INT64_MAX : INT64_MIN, -1}));
-        break;
+    default: FILL(dc_int64_loc_t, ((dc_int64_loc_t){lo ? INT64_MAX : INT64_MIN, -1})); break;
     }
 }
 
@@ -336,17 +344,17 @@ int dc_reduce_op_destroy(dc_env_t *env, dc_reduce_op_t *op_p)
 
 /* ---------------------------------------------------------------- node-aware allreduce */
 
-int dci_allreduce(dc_env_t *env, const void *sendbuf, void *recvbuf, int count,
-                  MPI_Datatype type, MPI_Op op)
+int dci_allreduce(dc_env_t *env, const void *sendbuf, void *recvbuf, int count, MPI_Datatype type,
+                  MPI_Op op)
 {
     int rc = DC_SUCCESS, commute = 1, node_rank = 0;
 
-    if (env->opts.allreduce == DC_ALLREDUCE_NODE && env->size > 1
-        && env->node_comm != MPI_COMM_NULL)
+    if (env->opts.allreduce == DC_ALLREDUCE_NODE && env->size > 1 &&
+        env->node_comm != MPI_COMM_NULL)
         MPI_Op_commutative(op, &commute);
     /* Two levels reorder the operands: only commutative ops may take that path. */
-    if (env->opts.allreduce != DC_ALLREDUCE_NODE || env->size == 1
-        || env->node_comm == MPI_COMM_NULL || !commute) {
+    if (env->opts.allreduce != DC_ALLREDUCE_NODE || env->size == 1 ||
+        env->node_comm == MPI_COMM_NULL || !commute) {
         DC_CHECK_MPI(env, MPI_Allreduce(sendbuf, recvbuf, count, type, op, env->comm));
         return DC_SUCCESS;
     }
@@ -356,12 +364,14 @@ int dci_allreduce(dc_env_t *env, const void *sendbuf, void *recvbuf, int count,
         DC_CHECK_MPI_GOTO(env, MPI_Reduce(sendbuf, recvbuf, count, type, op, 0, env->node_comm),
                           out);
     else
-        DC_CHECK_MPI_GOTO(env, MPI_Reduce(sendbuf == MPI_IN_PLACE ? recvbuf : sendbuf, recvbuf,
-                                          count, type, op, 0, env->node_comm), out);
+        DC_CHECK_MPI_GOTO(env,
+                          MPI_Reduce(sendbuf == MPI_IN_PLACE ? recvbuf : sendbuf, recvbuf, count,
+                                     type, op, 0, env->node_comm),
+                          out);
     /* 2: combine the node results over the leaders (node rank 0 of every node) */
     if (env->leader_comm != MPI_COMM_NULL)
-        DC_CHECK_MPI_GOTO(env, MPI_Allreduce(MPI_IN_PLACE, recvbuf, count, type, op,
-                                             env->leader_comm), out);
+        DC_CHECK_MPI_GOTO(
+            env, MPI_Allreduce(MPI_IN_PLACE, recvbuf, count, type, op, env->leader_comm), out);
     /* 3: the leader hands the result to its node */
     DC_CHECK_MPI_GOTO(env, MPI_Bcast(recvbuf, count, type, 0, env->node_comm), out);
 out:
@@ -376,18 +386,18 @@ struct dc_request {
     dci_obj_t hdr;
     MPI_Request mreq;
     void *recvbuf;
-    void *saved;      /* rank 0 of a user-op exscan: recvbuf before the call, put back after */
+    void *saved; /* rank 0 of a user-op exscan: recvbuf before the call, put back after */
     size_t count;
     size_t nbytes;
     dc_dtype_t type;
     dc_reduce_op_t op;
-    int fill;         /* rank 0 of a built-in exscan: write the identity at completion */
+    int fill; /* rank 0 of a built-in exscan: write the identity at completion */
 };
 
 /* One reduction call, checked and translated to MPI terms. */
 typedef struct {
     const char *fn;
-    int what;          /* RED_* */
+    int what; /* RED_* */
     const void *sendbuf;
     void *recvbuf;
     int count;
@@ -399,7 +409,7 @@ typedef struct {
     int root;
     int fill;
     void *saved;
-    void *scratch;     /* MPICH, in-place reduce at a root other than 0: a copy to send */
+    void *scratch; /* MPICH, in-place reduce at a root other than 0: a copy to send */
 } red_call_t;
 
 /*
@@ -411,7 +421,8 @@ static int debug_agree(dc_env_t *env, red_call_t *c, int nonblocking, size_t cou
 {
     static const char *const what[] = {
         "the operation called (e.g. dc_allreduce on one rank, dc_reduce or a non-blocking "
-        "form on another)", "count", "type", "op", "root"};
+        "form on another)",
+        "count", "type", "op", "root"};
     int64_t v[6], buf[12], res[12];
     int i;
 
@@ -436,10 +447,10 @@ static int debug_agree(dc_env_t *env, red_call_t *c, int nonblocking, size_t cou
     }
     for (i = 0; i < 5; i++)
         if (res[i] != -res[6 + i])
-            return dci_error_set(env, i == 1 ? DC_ERR_SIZE : DC_ERR_ARG, c->fn, __FILE__,
-                                 __LINE__, "%s differs across ranks (debug check; min %lld, "
-                                 "max %lld)", what[i], (long long)-res[6 + i],
-                                 (long long)res[i]);
+            return dci_error_set(env, i == 1 ? DC_ERR_SIZE : DC_ERR_ARG, c->fn, __FILE__, __LINE__,
+                                 "%s differs across ranks (debug check; min %lld, "
+                                 "max %lld)",
+                                 what[i], (long long)-res[6 + i], (long long)res[i]);
     return DC_SUCCESS;
 }
 
@@ -504,8 +515,8 @@ static int red_prepare(dc_env_t *env, red_call_t *c, int nonblocking, const void
 #ifdef MPICH_VERSION
     /* MPICH 4.0's blocking MPI_Reduce crashes with MPI_IN_PLACE at a root other than 0 once
      * the message passes 2 KiB (it reads from the MPI_IN_PLACE address): send a copy. */
-    if (in_place && !nonblocking && c->what == RED_REDUCE && env->rank == c->root
-        && c->root != 0 && count > 0) {
+    if (in_place && !nonblocking && c->what == RED_REDUCE && env->rank == c->root && c->root != 0 &&
+        count > 0) {
         rc = dci_malloc(env, c->nbytes, &c->scratch);
         if (rc != DC_SUCCESS)
             goto agree;
@@ -540,8 +551,8 @@ agree:
 }
 
 /* Rank 0 of an exscan, after completion: the identity, or recvbuf as it was. */
-static void exscan_finish(void *recvbuf, size_t count, dc_dtype_t type, dc_reduce_op_t op,
-                          int fill, void *saved, size_t nbytes)
+static void exscan_finish(void *recvbuf, size_t count, dc_dtype_t type, dc_reduce_op_t op, int fill,
+                          void *saved, size_t nbytes)
 {
     if (fill)
         fill_identity(recvbuf, count, type, op);
@@ -555,9 +566,8 @@ static const dci_event_t red_event[] = {DCI_EV_ALLREDUCE, DCI_EV_REDUCE, DCI_EV_
                                         DCI_EV_EXSCAN};
 
 /* Body of the four blocking calls. */
-static int red_blocking(dc_env_t *env, const char *fn, int what, const void *sendbuf,
-                        void *recvbuf, size_t count, dc_dtype_t type, dc_reduce_op_t op,
-                        int root)
+static int red_blocking(dc_env_t *env, const char *fn, int what, const void *sendbuf, void *recvbuf,
+                        size_t count, dc_dtype_t type, dc_reduce_op_t op, int root)
 {
     red_call_t c;
     int rc;
@@ -580,16 +590,16 @@ static int red_blocking(dc_env_t *env, const char *fn, int what, const void *sen
             memcpy(c.scratch, c.recvbuf, c.nbytes);
             c.sendbuf = c.scratch;
         }
-        DC_CHECK_MPI_GOTO(env, MPI_Reduce(c.sendbuf, c.recvbuf, c.count, c.mtype, c.mop, c.root,
-                                          env->comm), out);
+        DC_CHECK_MPI_GOTO(
+            env, MPI_Reduce(c.sendbuf, c.recvbuf, c.count, c.mtype, c.mop, c.root, env->comm), out);
         break;
     case RED_SCAN:
-        DC_CHECK_MPI_GOTO(env, MPI_Scan(c.sendbuf, c.recvbuf, c.count, c.mtype, c.mop,
-                                        env->comm), out);
+        DC_CHECK_MPI_GOTO(env, MPI_Scan(c.sendbuf, c.recvbuf, c.count, c.mtype, c.mop, env->comm),
+                          out);
         break;
     default:
-        DC_CHECK_MPI_GOTO(env, MPI_Exscan(c.sendbuf, c.recvbuf, c.count, c.mtype, c.mop,
-                                          env->comm), out);
+        DC_CHECK_MPI_GOTO(env, MPI_Exscan(c.sendbuf, c.recvbuf, c.count, c.mtype, c.mop, env->comm),
+                          out);
         exscan_finish(c.recvbuf, count, type, op, c.fill, c.saved, c.nbytes);
         c.saved = NULL;
         break;
@@ -602,8 +612,8 @@ out:
 }
 
 /* Body of the four non-blocking starts; the node-aware algorithm is not used here (flat). */
-static int red_start(dc_env_t *env, const char *fn, int what, const void *sendbuf,
-                     void *recvbuf, size_t count, dc_dtype_t type, dc_reduce_op_t op, int root,
+static int red_start(dc_env_t *env, const char *fn, int what, const void *sendbuf, void *recvbuf,
+                     size_t count, dc_dtype_t type, dc_reduce_op_t op, int root,
                      dc_request_t **req_p)
 {
     red_call_t c;
@@ -624,8 +634,7 @@ static int red_start(dc_env_t *env, const char *fn, int what, const void *sendbu
     }
     switch (what) {
     case RED_ALLREDUCE:
-        mrc = MPI_Iallreduce(c.sendbuf, c.recvbuf, c.count, c.mtype, c.mop, env->comm,
-                             &req->mreq);
+        mrc = MPI_Iallreduce(c.sendbuf, c.recvbuf, c.count, c.mtype, c.mop, env->comm, &req->mreq);
         break;
     case RED_REDUCE:
         mrc = MPI_Ireduce(c.sendbuf, c.recvbuf, c.count, c.mtype, c.mop, c.root, env->comm,
@@ -635,8 +644,7 @@ static int red_start(dc_env_t *env, const char *fn, int what, const void *sendbu
         mrc = MPI_Iscan(c.sendbuf, c.recvbuf, c.count, c.mtype, c.mop, env->comm, &req->mreq);
         break;
     default:
-        mrc = MPI_Iexscan(c.sendbuf, c.recvbuf, c.count, c.mtype, c.mop, env->comm,
-                          &req->mreq);
+        mrc = MPI_Iexscan(c.sendbuf, c.recvbuf, c.count, c.mtype, c.mop, env->comm, &req->mreq);
         break;
     }
     if (mrc != MPI_SUCCESS) {
@@ -675,23 +683,23 @@ out:
  *   commutative ops; non-commutative user ops and the non-blocking forms stay flat.
  */
 
-int dc_allreduce(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count,
-                 dc_dtype_t type, dc_reduce_op_t op)
+int dc_allreduce(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count, dc_dtype_t type,
+                 dc_reduce_op_t op)
 {
     DC_VALIDATE(env, DCI_CLASS_ENV);
     /* Fast path for the common case (a built-in op on a plain type, flat algorithm, no debug,
      * no profiling): the same checks in a few branches, so that small messages cost what
      * MPI_Allreduce costs. Everything else takes the general path. */
-    if (DCI_LIKELY(!env->opts.debug && !env->prof.on &&
-                   env->opts.allreduce == DC_ALLREDUCE_FLAT && type >= DC_TYPE_DOUBLE &&
-                   type <= DC_TYPE_INT64 && op >= DC_REDUCE_SUM && op <= DC_REDUCE_MAX &&
-                   count > 0 && count <= INT_MAX && sendbuf != NULL && recvbuf != NULL)) {
+    if (DCI_LIKELY(!env->opts.debug && !env->prof.on && env->opts.allreduce == DC_ALLREDUCE_FLAT &&
+                   type >= DC_TYPE_DOUBLE && type <= DC_TYPE_INT64 && op >= DC_REDUCE_SUM &&
+                   op <= DC_REDUCE_MAX && count > 0 && count <= INT_MAX && sendbuf != NULL &&
+                   recvbuf != NULL)) {
         MPI_Op mop = op == DC_REDUCE_SUM    ? MPI_SUM
                      : op == DC_REDUCE_PROD ? MPI_PROD
                      : op == DC_REDUCE_MIN  ? MPI_MIN
                                             : MPI_MAX;
-        int mrc = MPI_Allreduce(sendbuf == recvbuf ? MPI_IN_PLACE : sendbuf, recvbuf,
-                                (int)count, dci_dtype_mpi(env, type), mop, env->comm);
+        int mrc = MPI_Allreduce(sendbuf == recvbuf ? MPI_IN_PLACE : sendbuf, recvbuf, (int)count,
+                                dci_dtype_mpi(env, type), mop, env->comm);
         if (DCI_LIKELY(mrc == MPI_SUCCESS))
             return DC_SUCCESS;
         return dci_error_mpi(env, mrc, __func__, __FILE__, __LINE__, "MPI_Allreduce");
@@ -722,15 +730,15 @@ int dc_exscan(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count, d
 
 /* ---------------------------------------------------------------- public: non-blocking */
 
-int dc_iallreduce(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count,
-                  dc_dtype_t type, dc_reduce_op_t op, dc_request_t **req_p)
+int dc_iallreduce(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count, dc_dtype_t type,
+                  dc_reduce_op_t op, dc_request_t **req_p)
 {
     DC_VALIDATE(env, DCI_CLASS_ENV);
     return red_start(env, __func__, RED_ALLREDUCE, sendbuf, recvbuf, count, type, op, 0, req_p);
 }
 
-int dc_ireduce(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count,
-               dc_dtype_t type, dc_reduce_op_t op, int root, dc_request_t **req_p)
+int dc_ireduce(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count, dc_dtype_t type,
+               dc_reduce_op_t op, int root, dc_request_t **req_p)
 {
     DC_VALIDATE(env, DCI_CLASS_ENV);
     return red_start(env, __func__, RED_REDUCE, sendbuf, recvbuf, count, type, op, root, req_p);
@@ -743,8 +751,8 @@ int dc_iscan(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count, dc
     return red_start(env, __func__, RED_SCAN, sendbuf, recvbuf, count, type, op, 0, req_p);
 }
 
-int dc_iexscan(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count,
-               dc_dtype_t type, dc_reduce_op_t op, dc_request_t **req_p)
+int dc_iexscan(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count, dc_dtype_t type,
+               dc_reduce_op_t op, dc_request_t **req_p)
 {
     DC_VALIDATE(env, DCI_CLASS_ENV);
     return red_start(env, __func__, RED_EXSCAN, sendbuf, recvbuf, count, type, op, 0, req_p);

@@ -136,7 +136,7 @@ void dci_racc_add_double(dci_racc_t *acc, double v)
     uint64_t m;
     int e, neg = split(v, &m, &e);
 
-    if (e == 2047 - 1075) {         /* exponent field all ones: infinity or NaN */
+    if (e == 2047 - 1075) { /* exponent field all ones: infinity or NaN */
         if (m != ((uint64_t)1 << 52))
             acc->nnan++;
         else if (neg)
@@ -175,7 +175,7 @@ void dci_racc_normalize(dci_racc_t *acc)
         int64_t v = acc->d[i] + c;
 
         acc->d[i] = v & DIG_MASK;
-        c = v >> DCI_RACC_W;    /* arithmetic shift (GCC, Clang): floor(v / 2^40) */
+        c = v >> DCI_RACC_W; /* arithmetic shift (GCC, Clang): floor(v / 2^40) */
     }
     /* above hi every digit but the top is zero */
     for (; i < DCI_RACC_NDIG - 1 && c != 0; i++) {
@@ -248,9 +248,9 @@ static int round53(const dci_racc_t *acc, int clamp, uint64_t *q_p, int *t_p, in
         t = -1074;
     sh = t - (DCI_RACC_W * lo - DCI_RACC_OFFSET);
     if (sh <= 0) {
-        q = (uint64_t)(w << -sh);   /* fewer than 54 bits in all: exact */
+        q = (uint64_t)(w << -sh); /* fewer than 54 bits in all: exact */
     } else if (sh >= 128) {
-        q = 0;                      /* below half the smallest subnormal */
+        q = 0; /* below half the smallest subnormal */
     } else {
         u128 rem = w & (((u128)1 << sh) - 1), half = (u128)1 << (sh - 1);
 
@@ -320,12 +320,8 @@ void dci_racc_slow_block(dci_racc_t *acc, dci_racc_kind_t kind, int exact, const
 
     for (i = 0; i < n; i++) {
         switch (kind) {
-        case DCI_RACC_SUM:
-            dci_racc_add_double(acc, x[i]);
-            break;
-        case DCI_RACC_ASUM:
-            dci_racc_add_double(acc, fabs(x[i]));
-            break;
+        case DCI_RACC_SUM: dci_racc_add_double(acc, x[i]); break;
+        case DCI_RACC_ASUM: dci_racc_add_double(acc, fabs(x[i])); break;
         case DCI_RACC_DOT:
             if (exact && isfinite(x[i]) && isfinite(y[i]))
                 deposit_product(acc, x[i], y[i]);
@@ -348,8 +344,8 @@ static dci_rk_run_fn *pick_kernel(void)
 {
 #if defined(DC_HAVE_X86_KERNELS) && defined(__GNUC__)
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")
-        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
         return dci_rk_run_avx512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
         return dci_rk_run_avx2;

@@ -32,10 +32,10 @@
 #else
 #define RK_W 2
 #endif
-#define RK_U    2                   /* independent fold sets, to hide the add latency */
+#define RK_U    2 /* independent fold sets, to hide the add latency */
 #define RK_STEP (RK_W * RK_U)
 
-typedef double  vd __attribute__((vector_size(8 * RK_W)));
+typedef double vd __attribute__((vector_size(8 * RK_W)));
 typedef int64_t vi __attribute__((vector_size(8 * RK_W)));
 
 #define RK_ABS  INT64_MAX
@@ -67,10 +67,10 @@ typedef int64_t vi __attribute__((vector_size(8 * RK_W)));
 #define RK_NFW_ROUND 4
 #define RK_NFW_EXACT 5
 #define RK_NF_MAX    5
-#define RK_B_MAX    970     /* highest anchor: 1.5*2^(b+52) must stay finite */
-#define RK_B_MIN    (-1074) /* lowest anchor: b + 52 >= -1022 keeps the folds normal */
-#define RK_PROD_MIN (-960)  /* products below 2^-960 lose their exact error term */
-#define RK_SQ_MIN   (-480)  /* SUMSQ: scaled |x| below 2^-480 would square inexactly */
+#define RK_B_MAX     970     /* highest anchor: 1.5*2^(b+52) must stay finite */
+#define RK_B_MIN     (-1074) /* lowest anchor: b + 52 >= -1022 keeps the folds normal */
+#define RK_PROD_MIN  (-960)  /* products below 2^-960 lose their exact error term */
+#define RK_SQ_MIN    (-480)  /* SUMSQ: scaled |x| below 2^-480 would square inexactly */
 
 _Static_assert(((int64_t)2 * DCI_RK_BLOCK / (RK_W * RK_U) << RK_D) <= (int64_t)1 << 50,
                "a fold could leave its binade within a block");
@@ -199,12 +199,12 @@ RK_INLINE vd rk_sub1(vd a, vd b)
  * fold's ulp, r keeps the exact rest. Ties need no care since the rest is kept. The last
  * subtraction goes to the FMA units, which pass B otherwise leaves idle.
  */
-#define RK_FOLD(s, r)                   \
-    do {                                \
-        vd q_ = (s) + (r);              \
-        vd t_ = q_ - (s);               \
-        (r) = rk_sub1((r), t_);         \
-        (s) = q_;                       \
+#define RK_FOLD(s, r)                                                                              \
+    do {                                                                                           \
+        vd q_ = (s) + (r);                                                                         \
+        vd t_ = q_ - (s);                                                                          \
+        (r) = rk_sub1((r), t_);                                                                    \
+        (s) = q_;                                                                                  \
     } while (0)
 
 /* Block statistics from pass A (int64 bit patterns of non-negative doubles order like values). */
@@ -216,10 +216,10 @@ typedef struct {
 
 /* Where pass B deposits. */
 typedef struct {
-    int b0;         /* anchor exponent of fold 0, in the scaled frame */
-    int shift;      /* SUMSQ: digit shift of the scaled frame */
-    int wide_ok;    /* the wide set's lowest fold stays normal */
-    double scale;   /* SUMSQ: x is scaled by 2^(-20 shift), so x^2 by 2^(-40 shift) */
+    int b0;       /* anchor exponent of fold 0, in the scaled frame */
+    int shift;    /* SUMSQ: digit shift of the scaled frame */
+    int wide_ok;  /* the wide set's lowest fold stays normal */
+    double scale; /* SUMSQ: x is scaled by 2^(-20 shift), so x^2 by 2^(-40 shift) */
 } rk_plan_t;
 
 enum { RK_GO, RK_ZERO, RK_SLOW };
@@ -342,12 +342,12 @@ static int rk_plan(const rk_stat_t *st, dci_racc_kind_t kind, int exact, rk_plan
  * AVX-512 compares unsigned directly; elsewhere the sign bit is flipped for a signed compare.
  */
 #if RK_W == 8
-#define RK_MINNZ_INIT ((int64_t)-1)
-#define RK_MINNZ(w, a) ((vi)_mm512_min_epu64((__m512i)(w), (__m512i)((a) - 1)))
+#define RK_MINNZ_INIT    ((int64_t)-1)
+#define RK_MINNZ(w, a)   ((vi)_mm512_min_epu64((__m512i)(w), (__m512i)((a)-1)))
 #define RK_MINNZ_FLIP(w) ((w) ^ RK_SIGN)
 #else
-#define RK_MINNZ_INIT INT64_MAX
-#define RK_MINNZ(w, a) rk_min((w), ((a) - 1) ^ RK_SIGN)
+#define RK_MINNZ_INIT    INT64_MAX
+#define RK_MINNZ(w, a)   rk_min((w), ((a)-1) ^ RK_SIGN)
 #define RK_MINNZ_FLIP(w) (w)
 #endif
 
@@ -409,8 +409,8 @@ RK_INLINE void rk_a_finish(const rk_pa_t *s, rk_stat_t *st)
 typedef struct {
     vd a0, a1, a2, a3, a4, b0, b1, b2, b3, b4;
     vd sc;
-    vi orr;     /* leftovers below the last fold */
-    vi orn;     /* wide set: what narrow would have left over */
+    vi orr; /* leftovers below the last fold */
+    vi orn; /* wide set: what narrow would have left over */
 } rk_pb_t;
 
 RK_INLINE void rk_b_init(rk_pb_t *f, const rk_plan_t *pl, int exact, int wide)
@@ -563,9 +563,9 @@ RK_INLINE void rk_prefetch(const double *p)
 
 /* Block k of the input: the last one, if short, is read from a zero-padded copy. */
 typedef struct {
-    const double *x, *y;    /* what the passes read */
-    size_t n;               /* padded length, a multiple of RK_STEP */
-    const double *rx, *ry;  /* the caller's data */
+    const double *x, *y;   /* what the passes read */
+    size_t n;              /* padded length, a multiple of RK_STEP */
+    const double *rx, *ry; /* the caller's data */
     size_t rn;
 } rk_blk_t;
 
@@ -591,8 +591,7 @@ static rk_blk_t rk_blk(const double *x, const double *y, size_t n, size_t k, con
 
 /* Pass A and pass B together over one block (the speculative single pass). */
 RK_INLINE void rk_ab_loop(rk_pb_t *f, rk_pa_t *sa, const rk_blk_t *cur, const double *pfx,
-                          const double *pfy, size_t pfn, dci_racc_kind_t kind, int exact,
-                          int wide)
+                          const double *pfy, size_t pfn, dci_racc_kind_t kind, int exact, int wide)
 {
     size_t i;
 
@@ -607,8 +606,8 @@ RK_INLINE void rk_ab_loop(rk_pb_t *f, rk_pa_t *sa, const rk_blk_t *cur, const do
     }
 }
 
-RK_INLINE void rk_b_loop(rk_pb_t *f, const rk_blk_t *cur, dci_racc_kind_t kind, int exact,
-                         int wide, int store, double *rh, double *rl)
+RK_INLINE void rk_b_loop(rk_pb_t *f, const rk_blk_t *cur, dci_racc_kind_t kind, int exact, int wide,
+                         int store, double *rh, double *rl)
 {
     size_t i;
 
@@ -622,8 +621,7 @@ RK_INLINE void rk_b_loop(rk_pb_t *f, const rk_blk_t *cur, dci_racc_kind_t kind, 
  * for the next block. Returns the path taken, or -1 (nothing deposited): go slow.
  */
 RK_INLINE int rk_settle(dci_racc_t *acc, rk_pb_t *f, const rk_blk_t *cur, const rk_plan_t *pl,
-                        dci_racc_kind_t kind, int exact, int *wide, int r, double *rh,
-                        double *rl)
+                        dci_racc_kind_t kind, int exact, int *wide, int r, double *rh, double *rl)
 {
     int64_t fv[RK_NF_MAX];
     size_t i;
@@ -741,8 +739,8 @@ RK_INLINE void rk_run(dci_racc_t *acc, const double *x, const double *y, size_t 
                 rk_b_loop(&f, &cur, kind, exact, 1, 0, rh, rl);
             else
                 rk_b_loop(&f, &cur, kind, exact, 0, 0, rh, rl);
-            r = rk_settle(acc, &f, &cur, &pl, kind, exact, &wide,
-                          wide ? DCI_RK_WIDE : DCI_RK_FAST, rh, rl);
+            r = rk_settle(acc, &f, &cur, &pl, kind, exact, &wide, wide ? DCI_RK_WIDE : DCI_RK_FAST,
+                          rh, rl);
         }
         if (r < 0) {
             r = DCI_RK_FAST;
@@ -759,11 +757,11 @@ RK_INLINE void rk_run(dci_racc_t *acc, const double *x, const double *y, size_t 
     }
 }
 
-#define RK_INSTANCE(name, kind, exact)                                                        \
-    static __attribute__((noinline)) void name(dci_racc_t *acc, const double *x,            \
-                                               const double *y, size_t n, size_t *paths)    \
-    {                                                                                        \
-        rk_run(acc, x, y, n, kind, exact, paths);                                            \
+#define RK_INSTANCE(name, kind, exact)                                                             \
+    static __attribute__((noinline)) void name(dci_racc_t *acc, const double *x, const double *y,  \
+                                               size_t n, size_t *paths)                            \
+    {                                                                                              \
+        rk_run(acc, x, y, n, kind, exact, paths);                                                  \
     }
 
 RK_INSTANCE(rk_sum, DCI_RACC_SUM, 0)
@@ -777,12 +775,8 @@ void RK_ENTRY(dci_racc_t *acc, dci_racc_kind_t kind, int exact, const double *x,
               size_t n, size_t *paths)
 {
     switch (kind) {
-    case DCI_RACC_SUM:
-        rk_sum(acc, x, y, n, paths);
-        break;
-    case DCI_RACC_ASUM:
-        rk_asum(acc, x, y, n, paths);
-        break;
+    case DCI_RACC_SUM: rk_sum(acc, x, y, n, paths); break;
+    case DCI_RACC_ASUM: rk_asum(acc, x, y, n, paths); break;
     case DCI_RACC_DOT:
         if (exact)
             rk_dot_exact(acc, x, y, n, paths);

@@ -12,17 +12,17 @@
 
 #include "repro.h"
 
-#define DCI_RK_BLOCK 1024   /* terms per block: the folds cannot leave their binade below this */
+#define DCI_RK_BLOCK 1024 /* terms per block: the folds cannot leave their binade below this */
 
 /* How a block was deposited (index into the optional paths[] counters). */
 enum {
-    DCI_RK_FAST = 0,        /* by the narrow fold set */
-    DCI_RK_WIDE = 1,        /* by the wide fold set (the previous block needed it) */
-    DCI_RK_RERUN = 2,       /* narrow left something over: run again with the wide set */
-    DCI_RK_LEFTOVER = 3,    /* wide set, plus a few leftovers deposited one by one */
-    DCI_RK_SLOW = 4,        /* every term one by one (non-finite, extreme or tiny values) */
+    DCI_RK_FAST = 0,     /* by the narrow fold set */
+    DCI_RK_WIDE = 1,     /* by the wide fold set (the previous block needed it) */
+    DCI_RK_RERUN = 2,    /* narrow left something over: run again with the wide set */
+    DCI_RK_LEFTOVER = 3, /* wide set, plus a few leftovers deposited one by one */
+    DCI_RK_SLOW = 4,     /* every term one by one (non-finite, extreme or tiny values) */
     DCI_RK_NPATHS = 5,
-    DCI_RK_MISS = 5         /* not a path: the plan guessed from the previous block failed */
+    DCI_RK_MISS = 5 /* not a path: the plan guessed from the previous block failed */
 };
 
 /*

@@ -85,8 +85,8 @@ int dci_sched_shm_setup(dc_sched_t *s)
     DC_CHECK_MPI(env, MPI_Allreduce(&leader, &nn, 1, MPI_INT, MPI_SUM, s->comm));
     s->nnodes = nn;
     /* local allocation first, agreed before the window: no rank may skip the collective */
-    DC_CHECK(dci_agree(env, dci_calloc(env, (size_t)s->node_size, sizeof(*s->peer),
-                                       (void **)&s->peer)));
+    DC_CHECK(
+        dci_agree(env, dci_calloc(env, (size_t)s->node_size, sizeof(*s->peer), (void **)&s->peer)));
 
     /* 64 spare bytes: segments need not start on a cache line, the structures must (they are
      * declared 64-aligned, so the compiler may use aligned vector stores on them). The offset
@@ -167,8 +167,9 @@ int dci_sched_shm_setup(dc_sched_t *s)
             if (ok)
                 MPI_Win_free(&s->glob_win); /* a failure is collective in practice */
             s->glob_win = MPI_WIN_NULL;
-            dci_log(env, 1, "dc_sched: no one-sided window across nodes; nodes keep static "
-                            "shares of dynamic schedules");
+            dci_log(env, 1,
+                    "dc_sched: no one-sided window across nodes; nodes keep static "
+                    "shares of dynamic schedules");
         }
     }
     return DC_SUCCESS;
@@ -218,8 +219,8 @@ int dci_sched_pool_reset(dc_sched_t *s, dci_run_t *r, int64_t start)
     }
     if (s->global && s->rank == 0) {
         int64_t v = start, old;
-        DC_CHECK_MPI(env, MPI_Fetch_and_op(&v, &old, MPI_INT64_T, 0, r->parity, MPI_REPLACE,
-                                           s->glob_win));
+        DC_CHECK_MPI(
+            env, MPI_Fetch_and_op(&v, &old, MPI_INT64_T, 0, r->parity, MPI_REPLACE, s->glob_win));
         DC_CHECK_MPI(env, MPI_Win_flush(0, s->glob_win));
     }
     return DC_SUCCESS;
@@ -289,8 +290,7 @@ int64_t dci_sched_pool_take(dc_sched_t *s, dci_run_t *r, int64_t want, int64_t *
             c = chunk_size(want, end - lo, s->node_size);
             if (c > end - lo)
                 c = end - lo;
-            if (atomic_compare_exchange_weak_explicit(&p->next, &lo, lo + c,
-                                                      memory_order_relaxed,
+            if (atomic_compare_exchange_weak_explicit(&p->next, &lo, lo + c, memory_order_relaxed,
                                                       memory_order_relaxed)) {
                 *lo_p = lo;
                 return c;
@@ -335,8 +335,8 @@ int64_t dci_sched_pool_take(dc_sched_t *s, dci_run_t *r, int64_t want, int64_t *
             dci_spin_unlock(&p->lock);
             if (got < 0) {
                 r->failed = 1;
-                r->internal_rc = DC_ERR(s->hdr.env, DC_ERR_MPI,
-                                        "one-sided access to the global counter failed");
+                r->internal_rc =
+                    DC_ERR(s->hdr.env, DC_ERR_MPI, "one-sided access to the global counter failed");
             }
             return 0;
         }

@@ -172,9 +172,9 @@ struct dc_sched {
     /* statistics of the last run, all ranks */
     int have_stats;
     dc_sched_stats_t *stats;
-    int64_t *xbuf;               /* 16 * size: exchanges at the end of a run (allocated at
-                                    setup, so that no rank can skip a collective for memory) */
-    int *ibuf;                   /* 2 * size */
+    int64_t *xbuf; /* 16 * size: exchanges at the end of a run (allocated at
+                      setup, so that no rank can skip a collective for memory) */
+    int *ibuf;     /* 2 * size */
     dci_run_t run;
 };
 

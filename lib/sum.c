@@ -98,13 +98,14 @@ static double plain_local(int kind, const double *x, const double *y, size_t n)
 
 static int peer_failed(dc_env_t *env)
 {
-    return DC_ERR(env, DC_ERR_ARG, "another rank passed invalid arguments to this collective "
-                                   "sum/dot/norm (see that rank's message)");
+    return DC_ERR(env, DC_ERR_ARG,
+                  "another rank passed invalid arguments to this collective "
+                  "sum/dot/norm (see that rank's message)");
 }
 
 /* DC_REPRO_OFF: the local BLAS result and the error flag in one allreduce of doubles. */
-static int global_sum_plain(dc_env_t *env, int kind, const double *x, const double *y,
-                            size_t n, int err, double *result_p)
+static int global_sum_plain(dc_env_t *env, int kind, const double *x, const double *y, size_t n,
+                            int err, double *result_p)
 {
     double in[4], out[4];
     int rc, nw;
@@ -133,8 +134,8 @@ static int global_sum_plain(dc_env_t *env, int kind, const double *x, const doub
  * partition or reduction tree), then the correctly rounded conversion. Digits below 2^40 per
  * rank add without overflow up to 2^22 ranks.
  */
-static int global_sum_repro(dc_env_t *env, int kind, int exact, const double *x,
-                            const double *y, size_t n, int err, double *result_p)
+static int global_sum_repro(dc_env_t *env, int kind, int exact, const double *x, const double *y,
+                            size_t n, int err, double *result_p)
 {
     dci_racc_t acc;
     int64_t w[DCI_RACC_NWORDS + 1];
@@ -182,8 +183,8 @@ int dci_global_sum(dc_env_t *env, int kind, const double *x, const double *y, si
         err = 1;
         kind = DCI_RACC_SUM;
     }
-    if (!err && ((n > 0 && (x == NULL || (kind == DCI_RACC_DOT && y == NULL)))
-                 || result_p == NULL)) {
+    if (!err &&
+        ((n > 0 && (x == NULL || (kind == DCI_RACC_DOT && y == NULL))) || result_p == NULL)) {
         DC_ERR(env, DC_ERR_ARG, "NULL array with n = %zu, or NULL result", n);
         err = 1;
     }
@@ -217,8 +218,9 @@ static int sum_public(dc_env_t *env, const char *fn, dci_event_t ev, int kind, c
         int crc;
         v[0] = kind;
         v[1] = mode;
-        crc = dci_check_same(env, DC_ERR_ARG, v, 2, "the operation (sum, asum, dot or nrm2) or "
-                                                    "the reproducibility mode");
+        crc = dci_check_same(env, DC_ERR_ARG, v, 2,
+                             "the operation (sum, asum, dot or nrm2) or "
+                             "the reproducibility mode");
         if (crc != DC_SUCCESS) {
             rc = crc;
             goto out;
@@ -226,8 +228,7 @@ static int sum_public(dc_env_t *env, const char *fn, dci_event_t ev, int kind, c
     }
     if (rc != DC_SUCCESS)
         memcpy(saved, env->errbuf, sizeof(saved));
-    grc = dci_global_sum(env, kind, x, y, rc == DC_SUCCESS ? n : 0, mode, rc != DC_SUCCESS,
-                         &res);
+    grc = dci_global_sum(env, kind, x, y, rc == DC_SUCCESS ? n : 0, mode, rc != DC_SUCCESS, &res);
     if (rc != DC_SUCCESS)
         memcpy(env->errbuf, saved, sizeof(saved)); /* keep this rank's own cause */
     else

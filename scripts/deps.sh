@@ -1,13 +1,14 @@
 #!/bin/bash
 # Install the Debian 12 packages libdcompute needs, only those that are missing.
 #
-#   scripts/deps.sh [openmpi|mpich|both] [--doc] [--netns]
+#   scripts/deps.sh [openmpi|mpich|both] [--doc] [--netns] [--format]
 #
 #   openmpi  (default) build tools, hwloc, OpenBLAS, CUnit, Open MPI and its ScaLAPACK
 #   mpich    the same with MPICH (and MPICH's ScaLAPACK) instead of Open MPI
 #   both     both MPIs (what .ci/run uses)
 #   --doc    also doxygen, for `make doc`
 #   --netns  also iproute2, for the multi-node check on the simulated cluster (tests/netns-check.sh)
+#   --format also clang-format, for the format check of scripts/run-tests.sh (.clang-format)
 #
 # Runs apt-get as root directly, otherwise through `sudo -n` (never prompts). Without root and
 # without sudo it prints the exact apt-get line to run and exits with status 1.
@@ -20,7 +21,8 @@ for arg in "$@"; do
         openmpi|mpich|both) mpi=$arg ;;
         --doc) extra+=(doxygen) ;;
         --netns) extra+=(iproute2) ;;
-        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        --format) extra+=(clang-format) ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
         *) echo "deps.sh: unknown argument '$arg' (see $0 --help)" >&2; exit 2 ;;
     esac
 done

@@ -15,7 +15,7 @@
 # Environment: DC_TEST_NP (rank counts, overrides the per-MPI default), DC_TEST_TIMEOUT (seconds
 # per test run, default 300), DC_CHECK_JOBS (tests run in parallel, default 1),
 # DC_CONFIGURE_FLAGS (extra configure arguments), DC_JOBS (make -j for the build, default nproc),
-# DC_NETNS_CHECK=0 (skip the multi-node check).
+# DC_NETNS_CHECK=0 (skip the multi-node check), DC_FORMAT_CHECK=0 (skip the clang-format check).
 #
 # The last line printed is "N passed, N failed, N skipped"; the exit status is non-zero if any
 # test failed or something could not be built.
@@ -173,6 +173,27 @@ if [ "$mpi" = openmpi ] && [ "${DC_NETNS_CHECK:-1}" != 0 ]; then
         esac
     else
         echo "multi-node check skipped: needs root (network namespaces)"
+        skip=$((skip + 1))
+    fi
+fi
+
+# ---------------------------------------------------------------- format (once, with Open MPI)
+# The house format is the checked-in .clang-format (STYLE.md section 11); counted as one test
+# when clang-format is installed (scripts/deps.sh --format), skipped otherwise.
+if [ "$mpi" = openmpi ] && [ "${DC_FORMAT_CHECK:-1}" != 0 ]; then
+    if command -v clang-format >/dev/null 2>&1; then
+        say "format check (clang-format, .clang-format)"
+        files=$(cd "$src" && ls lib/*.c lib/*.h lib/scalapack/*.c include/*.h include/dcompute/*.h \
+                tests/*.c tests/*.h examples/*.c examples/*.cpp bench/*.c tools/*.c 2>/dev/null)
+        if (cd "$src" && clang-format --dry-run --Werror $files) > format-check.log 2>&1; then
+            pass=$((pass + 1)); echo "PASS: format check ($(echo $files | wc -w) files)"
+        else
+            head -n 40 format-check.log
+            fail=$((fail + 1))
+            echo "FAIL: format check (fix with: clang-format -i <files>; log $bdir/format-check.log)"
+        fi
+    else
+        echo "format check skipped: no clang-format (scripts/deps.sh --format installs it)"
         skip=$((skip + 1))
     fi
 fi

@@ -48,8 +48,8 @@ int main(void)
     MPI_Finalized(&finalized);
     fails += !finalized;
     if (fails)
-        fprintf(stderr, "[rank %d] test_noinit: %d failure(s) (dot %g, expected %g)\n", rank,
-                fails, dot, ref);
+        fprintf(stderr, "[rank %d] test_noinit: %d failure(s) (dot %g, expected %g)\n", rank, fails,
+                dot, ref);
     else if (rank == 0)
         printf("test_noinit: dc_env_create initialised MPI, dot = %g as expected, MPI finalised\n",
                dot);

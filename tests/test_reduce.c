@@ -37,8 +37,8 @@ static int is_loc(dc_dtype_t t)
 
 static int is_float(dc_dtype_t t)
 {
-    return t == DC_TYPE_DOUBLE || t == DC_TYPE_FLOAT || t == DC_TYPE_DOUBLE_LOC
-           || t == DC_TYPE_FLOAT_LOC;
+    return t == DC_TYPE_DOUBLE || t == DC_TYPE_FLOAT || t == DC_TYPE_DOUBLE_LOC ||
+           t == DC_TYPE_FLOAT_LOC;
 }
 
 /* One element as exact numbers: long double holds every int64 and every double exactly. */
@@ -119,7 +119,7 @@ typedef struct {
     int ref;
 } top_t;
 
-static const char *const type_names[] = {"double", "float", "int32", "int64",
+static const char *const type_names[] = {"double",     "float",     "int32",     "int64",
                                          "double_loc", "float_loc", "int32_loc", "int64_loc"};
 
 /*
@@ -166,8 +166,8 @@ static elem_t input(dc_dtype_t t, top_t top, int r, size_t i)
     case DC_TYPE_FLOAT: e.v = b * 0.25L; break;
     case DC_TYPE_INT32: e.v = b * (top.op == DC_REDUCE_PROD ? 1.0L : 100000.0L); break;
     default:
-        e.v = b * (top.op == DC_REDUCE_PROD ? ((r < 4 && i % 2) ? 1000.0L : 1.0L)
-                                            : 1099511627776.0L);
+        e.v =
+            b * (top.op == DC_REDUCE_PROD ? ((r < 4 && i % 2) ? 1000.0L : 1.0L) : 1099511627776.0L);
         break;
     }
     return e;
@@ -260,8 +260,8 @@ static double busy_work(int n)
 }
 
 /* nb = 0: blocking; 1: start, work, wait; 2: start, work, test loop. */
-static int run_call(dc_env_t *env, int kind, int nb, const void *s, void *r, size_t n,
-                    dc_dtype_t t, dc_reduce_op_t op, int root)
+static int run_call(dc_env_t *env, int kind, int nb, const void *s, void *r, size_t n, dc_dtype_t t,
+                    dc_reduce_op_t op, int root)
 {
     dc_request_t *req = NULL;
     int rc;
@@ -352,16 +352,18 @@ static int check_one(const tenv_t *te, int kind, int nb, int in_place, dc_dtype_
         ok &= elem_eq(t, get(recv, t, i), get(expect, t, i));
     }
     if (rc != DC_SUCCESS || !ok)
-        fprintf(stderr, "[rank %d] %s nb=%d in_place=%d type=%s op=%d count=%zu root=%d: rc=%d "
-                "(%s) %s\n", dct_rank, kind_names[kind], nb, in_place, type_names[t], top.op,
-                count, root, rc, dc_env_last_error(te->env), ok ? "" : "WRONG RESULT");
+        fprintf(stderr,
+                "[rank %d] %s nb=%d in_place=%d type=%s op=%d count=%zu root=%d: rc=%d "
+                "(%s) %s\n",
+                dct_rank, kind_names[kind], nb, in_place, type_names[t], top.op, count, root, rc,
+                dc_env_last_error(te->env), ok ? "" : "WRONG RESULT");
     free(send), free(recv), free(before), free(expect);
     return rc == DC_SUCCESS && ok;
 }
 
 /* All calls of the kinds in kmask for every (type, op, count, in place, nb): failures counted. */
-static int sweep(const tenv_t *te, int kmask, const dc_dtype_t *types, int ntypes,
-                 const top_t *ops, int nops, const size_t *counts, int ncounts, int nbmax)
+static int sweep(const tenv_t *te, int kmask, const dc_dtype_t *types, int ntypes, const top_t *ops,
+                 int nops, const size_t *counts, int ncounts, int nbmax)
 {
     int ti, oi, ci, ip, nb, kind, root, bad = 0;
 
@@ -374,23 +376,25 @@ static int sweep(const tenv_t *te, int kmask, const dc_dtype_t *types, int ntype
                             if (!(kmask & (1 << kind)))
                                 continue;
                             for (root = 0; root < (kind == K_RED ? te->size : 1); root++)
-                                bad += !check_one(te, kind, nb, ip, types[ti], ops[oi],
-                                                  counts[ci], root);
+                                bad += !check_one(te, kind, nb, ip, types[ti], ops[oi], counts[ci],
+                                                  root);
                         }
     return bad;
 }
 
 static const dc_dtype_t plain_types[] = {DC_TYPE_DOUBLE, DC_TYPE_FLOAT, DC_TYPE_INT32,
                                          DC_TYPE_INT64};
-static const dc_dtype_t loc_types[] = {DC_TYPE_DOUBLE_LOC, DC_TYPE_FLOAT_LOC,
-                                       DC_TYPE_INT32_LOC, DC_TYPE_INT64_LOC};
-static const top_t plain_ops[] = {{DC_REDUCE_SUM, REF_BUILTIN}, {DC_REDUCE_PROD, REF_BUILTIN},
-                                  {DC_REDUCE_MIN, REF_BUILTIN}, {DC_REDUCE_MAX, REF_BUILTIN}};
+static const dc_dtype_t loc_types[] = {DC_TYPE_DOUBLE_LOC, DC_TYPE_FLOAT_LOC, DC_TYPE_INT32_LOC,
+                                       DC_TYPE_INT64_LOC};
+static const top_t plain_ops[] = {{DC_REDUCE_SUM, REF_BUILTIN},
+                                  {DC_REDUCE_PROD, REF_BUILTIN},
+                                  {DC_REDUCE_MIN, REF_BUILTIN},
+                                  {DC_REDUCE_MAX, REF_BUILTIN}};
 static const top_t loc_ops[] = {{DC_REDUCE_MINLOC, REF_BUILTIN}, {DC_REDUCE_MAXLOC, REF_BUILTIN}};
 static const size_t all_counts[] = {0, 1, 7, 1000};
 static const size_t few_counts[] = {0, 7};
 #define ALL_KINDS 15
-#define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#define NELEM(a)  ((int)(sizeof(a) / sizeof((a)[0])))
 
 static int *world_members(void)
 {
@@ -581,13 +585,14 @@ static void test_node_aware(void)
         dc_placement_t pl;
         if (dc_env_get_placement(node, &pl) == DC_SUCCESS && dct_rank == 0)
             printf("\n  node-aware allreduce: %d rank(s) on %d node(s) (rank 0: %s, %d on its "
-                   "node)\n", dct_size, pl.nnodes, pl.node_name, pl.node_size);
+                   "node)\n",
+                   dct_size, pl.nnodes, pl.node_name, pl.node_size);
     }
     /* every built-in op and type, and both user ops (the non-commutative one goes flat) */
     bad += sweep(&te, 1 << K_ALL, plain_types, 4, plain_ops, 4, all_counts, NELEM(all_counts), 0);
     bad += sweep(&te, 1 << K_ALL, loc_types, 4, loc_ops, 2, all_counts, NELEM(all_counts), 0);
-    ok = dc_reduce_op_create(node, xor_fn, 1, &xr.op) == DC_SUCCESS
-         && dc_reduce_op_create(node, affine_fn, 0, &affine.op) == DC_SUCCESS;
+    ok = dc_reduce_op_create(node, xor_fn, 1, &xr.op) == DC_SUCCESS &&
+         dc_reduce_op_create(node, affine_fn, 0, &affine.op) == DC_SUCCESS;
     CU_ASSERT(ok);
     if (dct_all(ok)) {
         bad += sweep(&te, ALL_KINDS, t32, 1, &xr, 1, all_counts, NELEM(all_counts), 1);
@@ -650,12 +655,12 @@ static void test_split_comm(void)
     if (dct_all(node != NULL && flat != NULL && m != NULL)) {
         tenv_t te = {node, n, me, m};
         int ok;
-        bad += sweep(&te, ALL_KINDS, plain_types, 4, plain_ops, 4, few_counts,
-                     NELEM(few_counts), 1);
+        bad +=
+            sweep(&te, ALL_KINDS, plain_types, 4, plain_ops, 4, few_counts, NELEM(few_counts), 1);
         bad += sweep(&te, ALL_KINDS, loc_types, 4, loc_ops, 2, few_counts, NELEM(few_counts), 1);
         te.env = flat;
-        bad += sweep(&te, ALL_KINDS, plain_types, 4, plain_ops, 4, few_counts,
-                     NELEM(few_counts), 0);
+        bad +=
+            sweep(&te, ALL_KINDS, plain_types, 4, plain_ops, 4, few_counts, NELEM(few_counts), 0);
         ok = dc_reduce_op_create(node, xor_fn, 1, &xr.op) == DC_SUCCESS;
         CU_ASSERT(ok);
         te.env = node;
@@ -816,8 +821,8 @@ static void test_bad_local_and_null(void)
         CU_ASSERT_EQUAL(dc_reduce(env, x, y, 4, DC_TYPE_DOUBLE, DC_REDUCE_SUM, -1), DC_ERR_ARG);
         CU_ASSERT_EQUAL(dc_reduce(env, x, y, 4, DC_TYPE_DOUBLE, DC_REDUCE_SUM, dct_size),
                         DC_ERR_ARG);
-        CU_ASSERT_EQUAL(dc_allreduce(env, x, y, (size_t)INT_MAX + 1, DC_TYPE_DOUBLE,
-                                     DC_REDUCE_SUM), DC_ERR_SIZE);
+        CU_ASSERT_EQUAL(dc_allreduce(env, x, y, (size_t)INT_MAX + 1, DC_TYPE_DOUBLE, DC_REDUCE_SUM),
+                        DC_ERR_SIZE);
         CU_ASSERT_EQUAL(dc_iallreduce(env, x, y, 4, DC_TYPE_DOUBLE, DC_REDUCE_SUM, NULL),
                         DC_ERR_ARG);
         CU_ASSERT_EQUAL(dc_iscan(env, x, y, 4, (dc_dtype_t)99, DC_REDUCE_SUM, &req), DC_ERR_ARG);
@@ -825,8 +830,9 @@ static void test_bad_local_and_null(void)
         CU_ASSERT_EQUAL(dc_ireduce(env, x, y, 4, DC_TYPE_DOUBLE, DC_REDUCE_SUM, dct_size, &req),
                         DC_ERR_ARG);
         CU_ASSERT(req == NULL);
-        CU_ASSERT_EQUAL(dc_iexscan(env, x, y, (size_t)INT_MAX + 1, DC_TYPE_DOUBLE,
-                                   DC_REDUCE_SUM, &req), DC_ERR_SIZE);
+        CU_ASSERT_EQUAL(
+            dc_iexscan(env, x, y, (size_t)INT_MAX + 1, DC_TYPE_DOUBLE, DC_REDUCE_SUM, &req),
+            DC_ERR_SIZE);
         CU_ASSERT(req == NULL);
         CU_ASSERT(strlen(dc_env_last_error(env)) > 0);
         /* the env still works after purely local failures */
@@ -885,13 +891,11 @@ static void test_debug_mismatch(void)
             expect_all(env, rc, DC_ERR_ARG, what);
             /* root (reduce only) */
             if (kind == K_RED) {
-                rc = run_call(env, kind, nb, x, y, 4, DC_TYPE_DOUBLE, DC_REDUCE_SUM,
-                              last ? 1 : 0);
+                rc = run_call(env, kind, nb, x, y, 4, DC_TYPE_DOUBLE, DC_REDUCE_SUM, last ? 1 : 0);
                 expect_all(env, rc, DC_ERR_ARG, what);
             }
             /* bad arguments on one rank only: the others learn it, nobody hangs */
-            rc = run_call(env, kind, nb, last ? NULL : x, y, 4, DC_TYPE_DOUBLE,
-                          DC_REDUCE_SUM, 0);
+            rc = run_call(env, kind, nb, last ? NULL : x, y, 4, DC_TYPE_DOUBLE, DC_REDUCE_SUM, 0);
             expect_all(env, rc, DC_ERR_ARG, what);
             if (!last)
                 CU_ASSERT(strstr(dc_env_last_error(env), "another rank") != NULL);
@@ -939,9 +943,9 @@ static void test_overlapping_requests(void)
         for (i = 0; i < N; i++)
             in[k][i] = (double)(dct_rank * 1000 + k * 10 + (int)i % 7);
         req[k] = NULL;
-        rc[k] = k % 2 ? dc_iscan(env, in[k], out[k], N, DC_TYPE_DOUBLE, DC_REDUCE_SUM, &req[k])
-                      : dc_iallreduce(env, in[k], out[k], N, DC_TYPE_DOUBLE, DC_REDUCE_MAX,
-                                      &req[k]);
+        rc[k] = k % 2
+                    ? dc_iscan(env, in[k], out[k], N, DC_TYPE_DOUBLE, DC_REDUCE_SUM, &req[k])
+                    : dc_iallreduce(env, in[k], out[k], N, DC_TYPE_DOUBLE, DC_REDUCE_MAX, &req[k]);
         CU_ASSERT_EQUAL(rc[k], DC_SUCCESS);
     }
     busy_work(5000);

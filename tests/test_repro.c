@@ -240,15 +240,15 @@ static const char *const f_names[] = {"sum", "asum", "dot", "nrm2"};
 typedef struct {
     const char *name;
     size_t n;
-    double *x, *y;          /* y only for dot */
-    int plain_differs;      /* the plain result must change with the partition (1 << F_*) */
+    double *x, *y;     /* y only for dot */
+    int plain_differs; /* the plain result must change with the partition (1 << F_*) */
     int finite;
     /* references */
-    double exact[NF];       /* correctly rounded; nrm2: NAN until the first run */
+    double exact[NF]; /* correctly rounded; nrm2: NAN until the first run */
     double binned[NF];
-    xa_t sx[NF];            /* exact sums, for the accuracy checks */
-    double rec[NF];         /* recursive summation in global order */
-    double abs_sum;         /* sum |x_i y_i| (approx.) for the dot bound */
+    xa_t sx[NF];    /* exact sums, for the accuracy checks */
+    double rec[NF]; /* recursive summation in global order */
+    double abs_sum; /* sum |x_i y_i| (approx.) for the dot bound */
     /* results of the first partition, for nrm2 in the repro modes */
     double first[NF][3];
     int have_first[NF][3];
@@ -345,14 +345,23 @@ static void ds_refs(dataset_t *d)
         for (i = 0; i < d->n; i++) {
             volatile double p; /* one rounding, never fused */
             switch (f) {
-            case F_SUM: p = d->x[i]; xa_add(&d->sx[f], d->x[i]); break;
-            case F_ASUM: p = fabs(d->x[i]); xa_add(&d->sx[f], fabs(d->x[i])); break;
+            case F_SUM:
+                p = d->x[i];
+                xa_add(&d->sx[f], d->x[i]);
+                break;
+            case F_ASUM:
+                p = fabs(d->x[i]);
+                xa_add(&d->sx[f], fabs(d->x[i]));
+                break;
             case F_DOT:
                 p = d->y ? d->x[i] * d->y[i] : 0.0;
                 if (d->y)
                     xa_add_prod(&d->sx[f], d->x[i], d->y[i]);
                 break;
-            default: p = d->x[i] * d->x[i]; xa_add_prod(&d->sx[f], d->x[i], d->x[i]); break;
+            default:
+                p = d->x[i] * d->x[i];
+                xa_add_prod(&d->sx[f], d->x[i], d->x[i]);
+                break;
             }
             xa_add(&b, p);
             rec += p;
@@ -479,8 +488,8 @@ static int suite_clean(void)
 /* ---------------------------------------------------------------- partitions */
 
 enum { S_BLOCK = 0, S_CYCLIC, S_WEIGHTED, S_RANDOM, S_RANDOM_SHUFFLED, S_LAST_ONLY, NSPLIT };
-static const char *const split_names[] = {"block", "cyclic", "weighted", "random cuts",
-                                          "random cuts, shuffled", "all on the last"};
+static const char *const split_names[] = {
+    "block", "cyclic", "weighted", "random cuts", "random cuts, shuffled", "all on the last"};
 
 /* piece[g] for the simulated rank count pp */
 static void split_assign(size_t n, int pp, int s, uint64_t seed, int *piece)
@@ -563,8 +572,8 @@ static void build_local(const dataset_t *d, const int *piece, int pp, int shuffl
         shuffle_pairs(seed + (uint64_t)dct_rank, l->x, d->y ? l->y : NULL, l->n);
 }
 
-static int call_f(dc_env_t *env, int f, const double *x, const double *y, size_t n,
-                  dc_repro_t mode, double *r)
+static int call_f(dc_env_t *env, int f, const double *x, const double *y, size_t n, dc_repro_t mode,
+                  double *r)
 {
     switch (f) {
     case F_SUM: return dc_sum(env, x, n, mode, r);
@@ -650,10 +659,12 @@ static int run_partitions(dc_env_t *env, int pmax, int splits_mask)
                             ok = rc == DC_SUCCESS && check_repro(d, f, mi, r);
                         }
                         if (!ok && bad < 10)
-                            fprintf(stderr, "[rank %d] %s of \"%s\", mode %d, P'=%d %s (n local "
-                                    "%zu): rc %d, %.17g (%a), wanted %a\n", dct_rank,
-                                    f_names[f], d->name, (int)modes[mi], pp, split_names[s],
-                                    l.n, rc, r, r, mi == 2 ? d->exact[f] : d->binned[f]);
+                            fprintf(stderr,
+                                    "[rank %d] %s of \"%s\", mode %d, P'=%d %s (n local "
+                                    "%zu): rc %d, %.17g (%a), wanted %a\n",
+                                    dct_rank, f_names[f], d->name, (int)modes[mi], pp,
+                                    split_names[s], l.n, rc, r, r,
+                                    mi == 2 ? d->exact[f] : d->binned[f]);
                         bad += !ok;
                     }
                 }
@@ -890,15 +901,14 @@ static void test_vec_layouts(void)
                     double r = 0.0;
                     if (d->y) {
                         rc = dc_vec_dot_repro(x, y, modes[mi], &r);
-                        bad += !(rc == DC_SUCCESS
-                                 && dct_same_bits(r, mi == 2 ? d->exact[F_DOT]
-                                                             : d->binned[F_DOT]));
+                        bad += !(rc == DC_SUCCESS &&
+                                 dct_same_bits(r, mi == 2 ? d->exact[F_DOT] : d->binned[F_DOT]));
                     }
                     rc = dc_vec_sum_repro(x, modes[mi], &r);
                     bad += !(rc == DC_SUCCESS && dct_same_bits(r, d->exact[F_SUM]));
                     rc = dc_vec_nrm2_repro(x, modes[mi], &r);
-                    bad += !(rc == DC_SUCCESS && d->have_first[F_NRM2][mi]
-                             && dct_same_bits(r, d->first[F_NRM2][mi]));
+                    bad += !(rc == DC_SUCCESS && d->have_first[F_NRM2][mi] &&
+                             dct_same_bits(r, d->first[F_NRM2][mi]));
                 }
             }
             dc_vec_destroy(&x);

@@ -22,16 +22,16 @@ extern "C" {
 
 /** How ranks are bound to cores when the launcher left them unbound. */
 typedef enum {
-    DC_BIND_AUTO = 0,  /**< keep the launcher's binding; else bind compact if ranks <= cores */
-    DC_BIND_COMPACT,   /**< node-local rank r gets consecutive cores */
-    DC_BIND_SPREAD,    /**< ranks spread round-robin over packages / NUMA nodes */
-    DC_BIND_NONE       /**< never change the binding */
+    DC_BIND_AUTO = 0, /**< keep the launcher's binding; else bind compact if ranks <= cores */
+    DC_BIND_COMPACT,  /**< node-local rank r gets consecutive cores */
+    DC_BIND_SPREAD,   /**< ranks spread round-robin over packages / NUMA nodes */
+    DC_BIND_NONE      /**< never change the binding */
 } dc_bind_t;
 
 /** Algorithm of dc_allreduce() for built-in operations. */
 typedef enum {
     DC_ALLREDUCE_FLAT = 0, /**< one MPI_Allreduce on the env's communicator */
-    DC_ALLREDUCE_NODE      /**< node-aware: reduce in the node, allreduce over node leaders, bcast */
+    DC_ALLREDUCE_NODE /**< node-aware: reduce in the node, allreduce over node leaders, bcast */
 } dc_allreduce_algo_t;
 
 /** Bits of dc_env_params_t::field_mask: only fields whose bit is set are read. */
@@ -63,29 +63,29 @@ typedef struct dc_env_params {
 
 /** Verdict on how the ranks of a node sit on its cores. */
 typedef enum {
-    DC_PLACEMENT_OK = 0,         /**< every rank bound to its own cores, threads fit */
-    DC_PLACEMENT_UNBOUND,        /**< ranks <= cores but ranks are not bound (DC_BIND=none) */
-    DC_PLACEMENT_OVERLAP,        /**< bindings of ranks of this node overlap */
-    DC_PLACEMENT_OVERSUBSCRIBED  /**< more ranks than cores on the node */
+    DC_PLACEMENT_OK = 0,        /**< every rank bound to its own cores, threads fit */
+    DC_PLACEMENT_UNBOUND,       /**< ranks <= cores but ranks are not bound (DC_BIND=none) */
+    DC_PLACEMENT_OVERLAP,       /**< bindings of ranks of this node overlap */
+    DC_PLACEMENT_OVERSUBSCRIBED /**< more ranks than cores on the node */
 } dc_placement_verdict_t;
 
 /** Where one rank runs (a value type, filled by dc_env_get_placement()). */
 typedef struct dc_placement {
     char node_name[MPI_MAX_PROCESSOR_NAME]; /**< MPI_Get_processor_name */
-    int node_id;        /**< index of the node, 0 .. nnodes-1, in order of lowest rank */
-    int nnodes;         /**< number of nodes of the env */
-    int node_rank;      /**< rank within the node */
-    int node_size;      /**< ranks of this env on the node */
-    int node_cores;     /**< cores of the node (from its topology) */
-    int bound;          /**< 1 if the rank's CPU set is smaller than the machine */
-    int applied;        /**< 1 if libdcompute set the binding itself (this env or an earlier,
-                             still alive one); always 0 with DC_TOPOLOGY (a simulated machine) */
-    int ncores;         /**< cores the rank's CPU set touches */
-    int npus;           /**< PUs in the rank's CPU set */
-    int numa_node;      /**< NUMA node of the CPU set, -1 if it spans several or unknown */
-    int blas_threads;   /**< OpenBLAS threads set for this rank (with DC_TOPOLOGY: planned only) */
+    int node_id;      /**< index of the node, 0 .. nnodes-1, in order of lowest rank */
+    int nnodes;       /**< number of nodes of the env */
+    int node_rank;    /**< rank within the node */
+    int node_size;    /**< ranks of this env on the node */
+    int node_cores;   /**< cores of the node (from its topology) */
+    int bound;        /**< 1 if the rank's CPU set is smaller than the machine */
+    int applied;      /**< 1 if libdcompute set the binding itself (this env or an earlier,
+                           still alive one); always 0 with DC_TOPOLOGY (a simulated machine) */
+    int ncores;       /**< cores the rank's CPU set touches */
+    int npus;         /**< PUs in the rank's CPU set */
+    int numa_node;    /**< NUMA node of the CPU set, -1 if it spans several or unknown */
+    int blas_threads; /**< OpenBLAS threads set for this rank (with DC_TOPOLOGY: planned only) */
     dc_placement_verdict_t verdict;
-    char cpuset[128];   /**< PU list of the CPU set, e.g. "0-3,8" */
+    char cpuset[128]; /**< PU list of the CPU set, e.g. "0-3,8" */
 } dc_placement_t;
 
 /**

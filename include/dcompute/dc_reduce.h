@@ -52,8 +52,8 @@ DC_API int dc_allreduce(dc_env_t *env, const void *sendbuf, void *recvbuf, size_
 DC_API int dc_reduce(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count,
                      dc_dtype_t type, dc_reduce_op_t op, int root);
 /** \brief Inclusive prefix reduction in rank order. Collective. */
-DC_API int dc_scan(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count,
-                   dc_dtype_t type, dc_reduce_op_t op);
+DC_API int dc_scan(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count, dc_dtype_t type,
+                   dc_reduce_op_t op);
 /**
  * \brief Exclusive prefix reduction. Collective. Unlike MPI, rank 0 receives the identity of a
  * built-in operation (0, 1, +/-Inf or the type's extreme, (identity, -1) for the LOC ops);

@@ -30,22 +30,34 @@ typedef struct dc_request dc_request_t;
 
 /** Element types understood by the reductions. The *_LOC types are (value, index) pairs. */
 typedef enum {
-    DC_TYPE_DOUBLE = 0,  /**< double */
-    DC_TYPE_FLOAT,       /**< float */
-    DC_TYPE_INT32,       /**< int32_t */
-    DC_TYPE_INT64,       /**< int64_t */
-    DC_TYPE_DOUBLE_LOC,  /**< dc_double_loc_t, for DC_REDUCE_MINLOC / DC_REDUCE_MAXLOC */
-    DC_TYPE_FLOAT_LOC,   /**< dc_float_loc_t */
-    DC_TYPE_INT32_LOC,   /**< dc_int32_loc_t */
-    DC_TYPE_INT64_LOC,   /**< dc_int64_loc_t */
+    DC_TYPE_DOUBLE = 0, /**< double */
+    DC_TYPE_FLOAT,      /**< float */
+    DC_TYPE_INT32,      /**< int32_t */
+    DC_TYPE_INT64,      /**< int64_t */
+    DC_TYPE_DOUBLE_LOC, /**< dc_double_loc_t, for DC_REDUCE_MINLOC / DC_REDUCE_MAXLOC */
+    DC_TYPE_FLOAT_LOC,  /**< dc_float_loc_t */
+    DC_TYPE_INT32_LOC,  /**< dc_int32_loc_t */
+    DC_TYPE_INT64_LOC,  /**< dc_int64_loc_t */
     DC_TYPE_COUNT_
 } dc_dtype_t;
 
 /** (value, global index) pairs reduced by DC_REDUCE_MINLOC / DC_REDUCE_MAXLOC. */
-typedef struct { double value; int64_t index; } dc_double_loc_t;
-typedef struct { float value; int64_t index; } dc_float_loc_t;
-typedef struct { int32_t value; int64_t index; } dc_int32_loc_t;
-typedef struct { int64_t value; int64_t index; } dc_int64_loc_t;
+typedef struct {
+    double value;
+    int64_t index;
+} dc_double_loc_t;
+typedef struct {
+    float value;
+    int64_t index;
+} dc_float_loc_t;
+typedef struct {
+    int32_t value;
+    int64_t index;
+} dc_int32_loc_t;
+typedef struct {
+    int64_t value;
+    int64_t index;
+} dc_int64_loc_t;
 
 /**
  * Reduction operations. Built-in values below DC_REDUCE_USER; dc_reduce_op_create() returns
@@ -66,9 +78,10 @@ enum {
 typedef enum {
     DC_REPRO_DEFAULT = -1, /**< per call: use the env's mode */
     DC_REPRO_OFF = 0,      /**< fastest: OpenBLAS locally, MPI_SUM across ranks */
-    DC_REPRO_BINNED = 1,   /**< bitwise identical for any rank count and layout; products rounded
-                                once, then summed exactly (error <= u * sum |x_i y_i| + final rounding) */
-    DC_REPRO_EXACT = 2     /**< bitwise identical and correctly rounded (exact products) */
+    DC_REPRO_BINNED =
+        1,             /**< bitwise identical for any rank count and layout; products rounded
+                            once, then summed exactly (error <= u * sum |x_i y_i| + final rounding) */
+    DC_REPRO_EXACT = 2 /**< bitwise identical and correctly rounded (exact products) */
 } dc_repro_t;
 
 #ifdef __cplusplus
