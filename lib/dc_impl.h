@@ -236,6 +236,29 @@ int dci_calloc(dc_env_t *env, size_t n, size_t size, void **ptr_p);
 int dci_malloc_aligned(dc_env_t *env, size_t size, void **ptr_p);
 void dci_free(void *ptr);
 
+/* ---------------------------------------------------------------- borrowed arrays (lib/mem.c) */
+
+/*
+ * Borrow state of an object's local array (dc_vec_get_array & co, dc_mat_get_array & co): one
+ * read-write borrow or any number of read-only ones. 'obj' names the module in messages ("vec",
+ * "mat"), 'name' the argument ("x", "C"). All return DC_ERR_STATE with a message on misuse.
+ */
+typedef struct dci_borrow {
+    int rw;    /* 1 between get_array and restore_array */
+    int nread; /* outstanding get_array_read */
+} dci_borrow_t;
+
+int dci_borrow_check_read(dc_env_t *env, const dci_borrow_t *b, const char *obj, const char *name,
+                          const char *func);
+int dci_borrow_check_write(dc_env_t *env, const dci_borrow_t *b, const char *obj, const char *name,
+                           const char *func);
+/* Start a borrow (rw = 1: read-write) after the checks above. */
+int dci_borrow_get(dc_env_t *env, dci_borrow_t *b, int rw, const char *obj, const char *name,
+                   const char *func);
+/* End a borrow: 'given' must be the array the get returned ('data'). */
+int dci_borrow_restore(dc_env_t *env, dci_borrow_t *b, int rw, const void *given, const void *data,
+                       const char *obj, const char *name, const char *func);
+
 /* ---------------------------------------------------------------- objects */
 
 void dci_obj_init(dci_obj_t *hdr, uint32_t cls, dc_env_t *env);

@@ -14,19 +14,12 @@
 
 int dci_mat_state_read(const dc_mat_t *a, const char *name, const char *func)
 {
-    if (DCI_UNLIKELY(a->rw_borrowed))
-        return dci_error_set(a->hdr.env, DC_ERR_STATE, func, __FILE__, __LINE__,
-                             "%s is borrowed by dc_mat_get_array (restore it first)", name);
-    return DC_SUCCESS;
+    return dci_borrow_check_read(a->hdr.env, &a->borrow, "mat", name, func);
 }
 
 int dci_mat_state_write(const dc_mat_t *a, const char *name, const char *func)
 {
-    if (DCI_UNLIKELY(a->rw_borrowed || a->read_borrows > 0))
-        return dci_error_set(a->hdr.env, DC_ERR_STATE, func, __FILE__, __LINE__,
-                             "%s is borrowed (%s; restore it first)", name,
-                             a->rw_borrowed ? "dc_mat_get_array" : "dc_mat_get_array_read");
-    return DC_SUCCESS;
+    return dci_borrow_check_write(a->hdr.env, &a->borrow, "mat", name, func);
 }
 
 static void mat_free(dc_mat_t *a)
@@ -229,7 +222,7 @@ int dc_mat_destroy(dc_mat_t **mat_p)
     DC_VALIDATE(*mat_p, DCI_CLASS_MAT);
     a = *mat_p;
     env = a->hdr.env;
-    if (a->rw_borrowed || a->read_borrows > 0)
+    if (a->borrow.rw || a->borrow.nread > 0)
         dci_log(env, 1, "dc_mat_destroy: the matrix is still borrowed; the array is freed");
     mat_free(a);
     *mat_p = NULL;
@@ -309,8 +302,7 @@ int dc_mat_get_array(dc_mat_t *a, double **array_p, size_t *lld_p)
 {
     DC_VALIDATE(a, DCI_CLASS_MAT);
     DC_REQUIRE(a->hdr.env, array_p != NULL, DC_ERR_ARG, "array_p is NULL");
-    DC_CHECK(dci_mat_state_write(a, "a", __func__));
-    a->rw_borrowed = 1;
+    DC_CHECK(dci_borrow_get(a->hdr.env, &a->borrow, 1, "mat", "a", __func__));
     *array_p = a->data;
     if (lld_p)
         *lld_p = a->lld;
@@ -321,10 +313,8 @@ int dc_mat_restore_array(dc_mat_t *a, double **array_p)
 {
     DC_VALIDATE(a, DCI_CLASS_MAT);
     DC_REQUIRE(a->hdr.env, array_p != NULL, DC_ERR_ARG, "array_p is NULL");
-    DC_REQUIRE(a->hdr.env, a->rw_borrowed, DC_ERR_STATE, "a is not borrowed by dc_mat_get_array");
-    DC_REQUIRE(a->hdr.env, *array_p == a->data, DC_ERR_STATE,
-               "*array_p is not the array that dc_mat_get_array returned");
-    a->rw_borrowed = 0;
+    DC_CHECK(
+        dci_borrow_restore(a->hdr.env, &a->borrow, 1, *array_p, a->data, "mat", "a", __func__));
     *array_p = NULL;
     return DC_SUCCESS;
 }
@@ -335,8 +325,7 @@ int dc_mat_get_array_read(const dc_mat_t *a, const double **array_p, size_t *lld
 
     DC_VALIDATE(a, DCI_CLASS_MAT);
     DC_REQUIRE(a->hdr.env, array_p != NULL, DC_ERR_ARG, "array_p is NULL");
-    DC_CHECK(dci_mat_state_read(a, "a", __func__));
-    w->read_borrows++;
+    DC_CHECK(dci_borrow_get(a->hdr.env, &w->borrow, 0, "mat", "a", __func__));
     *array_p = a->data;
     if (lld_p)
         *lld_p = a->lld;
@@ -349,11 +338,8 @@ int dc_mat_restore_array_read(const dc_mat_t *a, const double **array_p)
 
     DC_VALIDATE(a, DCI_CLASS_MAT);
     DC_REQUIRE(a->hdr.env, array_p != NULL, DC_ERR_ARG, "array_p is NULL");
-    DC_REQUIRE(a->hdr.env, a->read_borrows > 0, DC_ERR_STATE,
-               "a has no outstanding dc_mat_get_array_read");
-    DC_REQUIRE(a->hdr.env, *array_p == a->data, DC_ERR_STATE,
-               "*array_p is not the array that dc_mat_get_array_read returned");
-    w->read_borrows--;
+    DC_CHECK(
+        dci_borrow_restore(a->hdr.env, &w->borrow, 0, *array_p, a->data, "mat", "a", __func__));
     *array_p = NULL;
     return DC_SUCCESS;
 }

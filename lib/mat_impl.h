@@ -50,10 +50,9 @@ struct dc_mat {
     dci_dist_t dist;   /* the same as an engine descriptor */
     int myrow, mycol;  /* this rank's row and column parts (grid position; 0 if one) */
     size_t mloc, nloc, lld;
-    double *data; /* 64-byte aligned, lld * nloc entries (a view: the caller's) */
-    int is_view;  /* data belongs to the caller (dc_mat_create_view) */
-    int rw_borrowed;
-    int read_borrows;
+    double *data;        /* 64-byte aligned, lld * nloc entries (a view: the caller's) */
+    int is_view;         /* data belongs to the caller (dc_mat_create_view) */
+    dci_borrow_t borrow; /* dc_mat_get_array & co */
 };
 
 /* ---------------------------------------------------------------- 1-D maps */

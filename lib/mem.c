@@ -1,6 +1,7 @@
 /*
- * Allocation: every internal allocation goes through here, so that tests can make the N-th one
- * fail (DC_TEST_FAIL_ALLOC=N, as Lua's ltests.c) and exercise every error path.
+ * Memory: every internal allocation goes through here, so that tests can make the N-th one
+ * fail (DC_TEST_FAIL_ALLOC=N, as Lua's ltests.c) and exercise every error path; and the borrow
+ * rules of the arrays that vectors and matrices lend out (get_array / restore_array).
  */
 #include "dc_impl.h"
 
@@ -64,4 +65,59 @@ int dci_malloc_aligned(dc_env_t *env, size_t size, void **ptr_p)
 void dci_free(void *ptr)
 {
     free(ptr);
+}
+
+/* ---------------------------------------------------------------- borrowed arrays */
+
+int dci_borrow_check_read(dc_env_t *env, const dci_borrow_t *b, const char *obj, const char *name,
+                          const char *func)
+{
+    if (DCI_UNLIKELY(b->rw))
+        return dci_error_set(env, DC_ERR_STATE, func, __FILE__, __LINE__,
+                             "%s is borrowed by dc_%s_get_array (restore it first)", name, obj);
+    return DC_SUCCESS;
+}
+
+int dci_borrow_check_write(dc_env_t *env, const dci_borrow_t *b, const char *obj, const char *name,
+                           const char *func)
+{
+    if (DCI_UNLIKELY(b->rw || b->nread > 0))
+        return dci_error_set(env, DC_ERR_STATE, func, __FILE__, __LINE__,
+                             "%s is borrowed (dc_%s_get_array%s; restore it first)", name, obj,
+                             b->rw ? "" : "_read");
+    return DC_SUCCESS;
+}
+
+int dci_borrow_get(dc_env_t *env, dci_borrow_t *b, int rw, const char *obj, const char *name,
+                   const char *func)
+{
+    int rc = rw ? dci_borrow_check_write(env, b, obj, name, func)
+                : dci_borrow_check_read(env, b, obj, name, func);
+
+    if (rc != DC_SUCCESS)
+        return rc;
+    if (rw)
+        b->rw = 1;
+    else
+        b->nread++;
+    return DC_SUCCESS;
+}
+
+int dci_borrow_restore(dc_env_t *env, dci_borrow_t *b, int rw, const void *given, const void *data,
+                       const char *obj, const char *name, const char *func)
+{
+    const char *suffix = rw ? "" : "_read";
+
+    if (rw ? !b->rw : b->nread <= 0)
+        return dci_error_set(env, DC_ERR_STATE, func, __FILE__, __LINE__,
+                             "%s has no outstanding dc_%s_get_array%s", name, obj, suffix);
+    if (given != data)
+        return dci_error_set(env, DC_ERR_STATE, func, __FILE__, __LINE__,
+                             "*array_p is not the array that dc_%s_get_array%s returned", obj,
+                             suffix);
+    if (rw)
+        b->rw = 0;
+    else
+        b->nread--;
+    return DC_SUCCESS;
 }

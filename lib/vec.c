@@ -17,9 +17,8 @@ struct dc_vec {
     dci_obj_t hdr;
     dc_layout_t *layout; /* counted reference; the layout holds the env */
     size_t nlocal;
-    double *data;     /* 64-byte aligned, nlocal entries */
-    int rw_borrowed;  /* 1 between dc_vec_get_array and dc_vec_restore_array */
-    int read_borrows; /* outstanding dc_vec_get_array_read */
+    double *data;        /* 64-byte aligned, nlocal entries */
+    dci_borrow_t borrow; /* dc_vec_get_array & co */
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -90,20 +89,13 @@ static dc_gidx_t l2g(const dc_layout_t *l, int r, size_t i)
 /* Reading x is allowed unless it is borrowed read-write. */
 static int state_read(const dc_vec_t *v, const char *name, const char *func)
 {
-    if (DCI_UNLIKELY(v->rw_borrowed))
-        return dci_error_set(v->hdr.env, DC_ERR_STATE, func, __FILE__, __LINE__,
-                             "%s is borrowed by dc_vec_get_array (restore it first)", name);
-    return DC_SUCCESS;
+    return dci_borrow_check_read(v->hdr.env, &v->borrow, "vec", name, func);
 }
 
 /* Writing needs no borrow of any kind outstanding. */
 static int state_write(const dc_vec_t *v, const char *name, const char *func)
 {
-    if (DCI_UNLIKELY(v->rw_borrowed || v->read_borrows > 0))
-        return dci_error_set(v->hdr.env, DC_ERR_STATE, func, __FILE__, __LINE__,
-                             "%s is borrowed (%s; restore it first)", name,
-                             v->rw_borrowed ? "dc_vec_get_array" : "dc_vec_get_array_read");
-    return DC_SUCCESS;
+    return dci_borrow_check_write(v->hdr.env, &v->borrow, "vec", name, func);
 }
 
 /* Binary operations: same env and congruent layouts. */
@@ -195,11 +187,11 @@ int dc_vec_destroy(dc_vec_t **vec_p)
         return DC_SUCCESS;
     DC_VALIDATE(*vec_p, DCI_CLASS_VEC);
     v = *vec_p;
-    if (v->rw_borrowed || v->read_borrows > 0)
+    if (v->borrow.rw || v->borrow.nread > 0)
         dci_log(v->hdr.env, 1,
                 "dc_vec_destroy: the vector is still borrowed (%d read, %d "
                 "read-write); the borrowed array is freed",
-                v->read_borrows, v->rw_borrowed);
+                v->borrow.nread, v->borrow.rw);
     vec_free(v);
     *vec_p = NULL;
     return DC_SUCCESS;
@@ -252,8 +244,7 @@ int dc_vec_get_array(dc_vec_t *x, double **array_p)
 {
     DC_VALIDATE(x, DCI_CLASS_VEC);
     DC_REQUIRE(x->hdr.env, array_p != NULL, DC_ERR_ARG, "array_p is NULL");
-    DC_CHECK(state_write(x, "x", __func__));
-    x->rw_borrowed = 1;
+    DC_CHECK(dci_borrow_get(x->hdr.env, &x->borrow, 1, "vec", "x", __func__));
     *array_p = x->data;
     return DC_SUCCESS;
 }
@@ -262,10 +253,8 @@ int dc_vec_restore_array(dc_vec_t *x, double **array_p)
 {
     DC_VALIDATE(x, DCI_CLASS_VEC);
     DC_REQUIRE(x->hdr.env, array_p != NULL, DC_ERR_ARG, "array_p is NULL");
-    DC_REQUIRE(x->hdr.env, x->rw_borrowed, DC_ERR_STATE, "x is not borrowed by dc_vec_get_array");
-    DC_REQUIRE(x->hdr.env, *array_p == x->data, DC_ERR_STATE,
-               "*array_p is not the array that dc_vec_get_array returned");
-    x->rw_borrowed = 0;
+    DC_CHECK(
+        dci_borrow_restore(x->hdr.env, &x->borrow, 1, *array_p, x->data, "vec", "x", __func__));
     *array_p = NULL;
     return DC_SUCCESS;
 }
@@ -276,8 +265,7 @@ int dc_vec_get_array_read(const dc_vec_t *x, const double **array_p)
 
     DC_VALIDATE(x, DCI_CLASS_VEC);
     DC_REQUIRE(x->hdr.env, array_p != NULL, DC_ERR_ARG, "array_p is NULL");
-    DC_CHECK(state_read(x, "x", __func__));
-    v->read_borrows++;
+    DC_CHECK(dci_borrow_get(x->hdr.env, &v->borrow, 0, "vec", "x", __func__));
     *array_p = x->data;
     return DC_SUCCESS;
 }
@@ -288,11 +276,8 @@ int dc_vec_restore_array_read(const dc_vec_t *x, const double **array_p)
 
     DC_VALIDATE(x, DCI_CLASS_VEC);
     DC_REQUIRE(x->hdr.env, array_p != NULL, DC_ERR_ARG, "array_p is NULL");
-    DC_REQUIRE(x->hdr.env, x->read_borrows > 0, DC_ERR_STATE,
-               "x has no outstanding dc_vec_get_array_read");
-    DC_REQUIRE(x->hdr.env, *array_p == x->data, DC_ERR_STATE,
-               "*array_p is not the array that dc_vec_get_array_read returned");
-    v->read_borrows--;
+    DC_CHECK(
+        dci_borrow_restore(x->hdr.env, &v->borrow, 0, *array_p, x->data, "vec", "x", __func__));
     *array_p = NULL;
     return DC_SUCCESS;
 }
