@@ -55,45 +55,11 @@ typedef struct dci_opts {
 
 /* ---------------------------------------------------------------- profiling */
 
-/* One id per public operation; names in lib/prof.c (same order). */
+/* One id per public operation, generated from lib/dc_events.h (names: lib/prof.c). */
 typedef enum {
-    DCI_EV_ENV_CREATE = 0,
-    DCI_EV_LAYOUT_CREATE,
-    DCI_EV_GRID_CREATE,
-    DCI_EV_VEC_CREATE,
-    DCI_EV_VEC_SCATTER,
-    DCI_EV_VEC_GATHER,
-    DCI_EV_VEC_REDISTRIBUTE,
-    DCI_EV_VEC_FILL,
-    DCI_EV_VEC_COPY,
-    DCI_EV_VEC_SCAL,
-    DCI_EV_VEC_AXPY,
-    DCI_EV_VEC_AXPBY,
-    DCI_EV_VEC_DOT,
-    DCI_EV_VEC_NRM2,
-    DCI_EV_VEC_ASUM,
-    DCI_EV_VEC_SUM,
-    DCI_EV_VEC_MAXMIN,
-    DCI_EV_ALLREDUCE,
-    DCI_EV_REDUCE,
-    DCI_EV_SCAN,
-    DCI_EV_EXSCAN,
-    DCI_EV_IREDUCE, /* all non-blocking starts */
-    DCI_EV_REQUEST_WAIT,
-    DCI_EV_SUM, /* dc_sum, dc_dot, dc_asum, dc_nrm2 */
-    DCI_EV_DOT,
-    DCI_EV_NRM2,
-    DCI_EV_SCHED_SETUP,
-    DCI_EV_SCHED_RUN,
-    DCI_EV_SCHED_RUN_TASKS,
-    DCI_EV_MAT_CREATE,
-    DCI_EV_MAT_FILL,
-    DCI_EV_MAT_SCATTER,
-    DCI_EV_MAT_GATHER,
-    DCI_EV_MAT_REDISTRIBUTE,
-    DCI_EV_MAT_TRANSPOSE,
-    DCI_EV_MAT_GEMV,
-    DCI_EV_GEMM,
+#define DCI_EVENT(id, name) DCI_EV_##id,
+#include "dc_events.h"
+#undef DCI_EVENT
     DCI_EV_COUNT
 } dci_event_t;
 
@@ -153,6 +119,9 @@ int dci_error_mpi(dc_env_t *env, int mpirc, const char *func, const char *file, 
 
 #define DC_ERR(env, code, ...)                                                                     \
     dci_error_set((env), (code), __func__, __FILE__, __LINE__, __VA_ARGS__)
+/* DC_ERR_MPI with MPI's own message: 'mpirc' is what the MPI call returned, 'what' names it. */
+#define DC_ERR_MPI_RC(env, mpirc, what)                                                            \
+    dci_error_mpi((env), (mpirc), __func__, __FILE__, __LINE__, (what))
 
 /* Return at once: only while the function holds nothing. */
 #define DC_REQUIRE(env, cond, code, ...)                                                           \

@@ -55,7 +55,7 @@ void dci_env_unref(dc_env_t *env)
 int dc_env_create(MPI_Comm comm, const dc_env_params_t *params, dc_env_t **env_p)
 {
     dc_env_t *env = NULL;
-    int rc = DC_SUCCESS, initialized = 0, finalized = 0, provided;
+    int rc = DC_SUCCESS, initialized = 0, finalized = 0, provided, mrc;
     int64_t vals[6];
 
     /* Before MPI is usable there is no env and no communicator: fail locally. */
@@ -63,8 +63,9 @@ int dc_env_create(MPI_Comm comm, const dc_env_params_t *params, dc_env_t **env_p
         return DC_ERR(NULL, DC_ERR_STATE, "MPI is already finalized");
     MPI_Initialized(&initialized);
     if (!initialized) {
-        if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
-            return DC_ERR(NULL, DC_ERR_MPI, "MPI_Init_thread failed");
+        mrc = MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided);
+        if (mrc != MPI_SUCCESS)
+            return DC_ERR_MPI_RC(NULL, mrc, "MPI_Init_thread");
     }
     if (comm == MPI_COMM_NULL)
         return DC_ERR(NULL, DC_ERR_COMM, "comm is MPI_COMM_NULL");
@@ -75,9 +76,10 @@ int dc_env_create(MPI_Comm comm, const dc_env_params_t *params, dc_env_t **env_p
     rc = dci_calloc(NULL, 1, sizeof(*env), (void **)&env);
     {
         int lrc = rc, grc;
-        if (MPI_Allreduce(&lrc, &grc, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS) {
+        mrc = MPI_Allreduce(&lrc, &grc, 1, MPI_INT, MPI_MIN, comm);
+        if (mrc != MPI_SUCCESS) {
             dci_free(env);
-            return DC_ERR(NULL, DC_ERR_MPI, "MPI_Allreduce on the user's communicator failed");
+            return DC_ERR_MPI_RC(NULL, mrc, "MPI_Allreduce on the user's communicator");
         }
         if (grc != DC_SUCCESS) {
             dci_free(env);
@@ -90,9 +92,10 @@ int dc_env_create(MPI_Comm comm, const dc_env_params_t *params, dc_env_t **env_p
     if (env->initialized_mpi)
         dci_mpi_owned_envs++;
 
-    if (MPI_Comm_dup(comm, &env->comm) != MPI_SUCCESS) {
+    mrc = MPI_Comm_dup(comm, &env->comm);
+    if (mrc != MPI_SUCCESS) {
         env->comm = MPI_COMM_NULL;
-        rc = DC_ERR(env, DC_ERR_MPI, "MPI_Comm_dup failed");
+        rc = DC_ERR_MPI_RC(env, mrc, "MPI_Comm_dup");
         dci_error_set(NULL, rc, __func__, __FILE__, __LINE__, "%s", env->errbuf);
         env_free(env);
         return rc;

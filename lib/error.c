@@ -73,13 +73,14 @@ int dci_error_mpi(dc_env_t *env, int mpirc, const char *func, const char *file, 
 
 int dci_agree(dc_env_t *env, int rc)
 {
-    int in[2], out[2];
+    int in[2], out[2], mrc;
 
     /* MPI_MINLOC on (rc, rank): the most negative code wins, then the lowest rank with it. */
     in[0] = rc;
     in[1] = env->rank;
-    if (MPI_Allreduce(in, out, 1, MPI_2INT, MPI_MINLOC, env->comm) != MPI_SUCCESS)
-        return DC_ERR(env, DC_ERR_MPI, "agreement on the outcome failed");
+    mrc = MPI_Allreduce(in, out, 1, MPI_2INT, MPI_MINLOC, env->comm);
+    if (mrc != MPI_SUCCESS)
+        return DC_ERR_MPI_RC(env, mrc, "agreement on the outcome (MPI_Allreduce)");
     if (out[0] == DC_SUCCESS)
         return DC_SUCCESS;
     /* Errors are rare: one more broadcast gives every rank the failing rank's message. */
@@ -102,7 +103,7 @@ int dci_agree(dc_env_t *env, int rc)
 int dci_check_same(dc_env_t *env, int code, const int64_t *vals, int nvals, const char *what)
 {
     int64_t buf[16] = {0}, res[16] = {0};
-    int i, rc = DC_SUCCESS;
+    int i, mrc, rc = DC_SUCCESS;
 
     if (nvals > 8)
         return DC_ERR(env, DC_ERR_INTERNAL, "dci_check_same: too many values");
@@ -111,8 +112,9 @@ int dci_check_same(dc_env_t *env, int code, const int64_t *vals, int nvals, cons
         buf[i] = vals[i];
         buf[nvals + i] = vals[i] == INT64_MIN ? INT64_MAX : -vals[i];
     }
-    if (MPI_Allreduce(buf, res, 2 * nvals, MPI_INT64_T, MPI_MAX, env->comm) != MPI_SUCCESS)
-        return DC_ERR(env, DC_ERR_MPI, "debug consistency check failed");
+    mrc = MPI_Allreduce(buf, res, 2 * nvals, MPI_INT64_T, MPI_MAX, env->comm);
+    if (mrc != MPI_SUCCESS)
+        return DC_ERR_MPI_RC(env, mrc, "debug consistency check (MPI_Allreduce)");
     for (i = 0; i < nvals; i++) {
         if (res[i] != -res[nvals + i]) {
             rc = DC_ERR(env, code, "%s differs across ranks (debug check; min %lld, max %lld)",

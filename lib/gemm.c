@@ -533,9 +533,11 @@ int dc_mat_gemm_ex(dc_mat_op_t opa, dc_mat_op_t opb, double alpha, const dc_mat_
                             "GEMM sizes, ops, mode or options (hence the plan)");
         if (rc == DC_SUCCESS) {
             double ab[2] = {alpha, beta}, mx[2], mn[2];
-            if (MPI_Allreduce(ab, mx, 2, MPI_DOUBLE, MPI_MAX, env->comm) != MPI_SUCCESS ||
-                MPI_Allreduce(ab, mn, 2, MPI_DOUBLE, MPI_MIN, env->comm) != MPI_SUCCESS)
-                rc = DC_ERR(env, DC_ERR_MPI, "debug check of alpha and beta failed");
+            int mrc = MPI_Allreduce(ab, mx, 2, MPI_DOUBLE, MPI_MAX, env->comm);
+            if (mrc == MPI_SUCCESS)
+                mrc = MPI_Allreduce(ab, mn, 2, MPI_DOUBLE, MPI_MIN, env->comm);
+            if (mrc != MPI_SUCCESS)
+                rc = DC_ERR_MPI_RC(env, mrc, "debug check of alpha and beta");
             else if ((mx[0] != mn[0] && !isnan(alpha)) || (mx[1] != mn[1] && !isnan(beta)))
                 rc = DC_ERR(env, DC_ERR_ARG, "alpha or beta differs across ranks (debug check)");
         }

@@ -125,16 +125,17 @@ static int plan_comms(dc_env_t *env, int pr, int pc, int pk, MPI_Comm *row_p, MP
     int found = 0, i, mrc, rc = DC_SUCCESS;
 
     if (cache_keyval == MPI_KEYVAL_INVALID &&
-        MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, cache_delete, &cache_keyval, NULL) !=
+        (mrc = MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, cache_delete, &cache_keyval, NULL)) !=
             MPI_SUCCESS)
-        return DC_ERR(env, DC_ERR_MPI, "MPI_Comm_create_keyval failed");
+        return DC_ERR_MPI_RC(env, mrc, "MPI_Comm_create_keyval");
     if (MPI_Comm_get_attr(env->comm, cache_keyval, &attr, &found) == MPI_SUCCESS && found)
         cc = attr;
     if (cc == NULL) {
         DC_CHECK(dci_calloc(env, 1, sizeof(*cc), (void **)&cc));
-        if (MPI_Comm_set_attr(env->comm, cache_keyval, cc) != MPI_SUCCESS) {
+        mrc = MPI_Comm_set_attr(env->comm, cache_keyval, cc);
+        if (mrc != MPI_SUCCESS) {
             dci_free(cc);
-            return DC_ERR(env, DC_ERR_MPI, "MPI_Comm_set_attr failed");
+            return DC_ERR_MPI_RC(env, mrc, "MPI_Comm_set_attr");
         }
     }
     for (i = 0; i < cc->n; i++) {

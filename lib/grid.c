@@ -61,9 +61,11 @@ out:
         g->npcol = npcol;
         g->myrow = env->rank / npcol;
         g->mycol = env->rank % npcol;
-        if (MPI_Comm_split(env->comm, g->myrow, g->mycol, &g->row_comm) != MPI_SUCCESS ||
-            MPI_Comm_split(env->comm, g->mycol, g->myrow, &g->col_comm) != MPI_SUCCESS)
-            rc = DC_ERR(env, DC_ERR_MPI, "MPI_Comm_split for grid rows/columns failed");
+        int mrc = MPI_Comm_split(env->comm, g->myrow, g->mycol, &g->row_comm);
+        if (mrc == MPI_SUCCESS)
+            mrc = MPI_Comm_split(env->comm, g->mycol, g->myrow, &g->col_comm);
+        if (mrc != MPI_SUCCESS)
+            rc = DC_ERR_MPI_RC(env, mrc, "MPI_Comm_split for grid rows/columns");
         rc = dci_agree(env, rc);
     }
     if (rc != DC_SUCCESS) {

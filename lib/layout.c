@@ -204,9 +204,9 @@ out:
         double mine =
             s->weight < 0 ? (double)(env->place.ncores > 0 ? env->place.ncores : 1) : s->weight;
         double total = 0.0;
-        rc = MPI_Allgather(&mine, 1, MPI_DOUBLE, w, 1, MPI_DOUBLE, env->comm) == MPI_SUCCESS
-                 ? DC_SUCCESS
-                 : DC_ERR(env, DC_ERR_MPI, "MPI_Allgather of the weights failed");
+        int mrc = MPI_Allgather(&mine, 1, MPI_DOUBLE, w, 1, MPI_DOUBLE, env->comm);
+        rc = mrc == MPI_SUCCESS ? DC_SUCCESS
+                                : DC_ERR_MPI_RC(env, mrc, "MPI_Allgather of the weights");
         if (rc != DC_SUCCESS)
             break;
         for (r = 0; r < env->size; r++)
@@ -221,9 +221,9 @@ out:
     }
     case DC_LAYOUT_EXPLICIT: {
         int64_t mine = (int64_t)s->nlocal;
-        rc = MPI_Allgather(&mine, 1, MPI_INT64_T, counts, 1, MPI_INT64_T, env->comm) == MPI_SUCCESS
-                 ? DC_SUCCESS
-                 : DC_ERR(env, DC_ERR_MPI, "MPI_Allgather of the local sizes failed");
+        int mrc = MPI_Allgather(&mine, 1, MPI_INT64_T, counts, 1, MPI_INT64_T, env->comm);
+        rc = mrc == MPI_SUCCESS ? DC_SUCCESS
+                                : DC_ERR_MPI_RC(env, mrc, "MPI_Allgather of the local sizes");
         if (rc == DC_SUCCESS)
             rc = set_offsets(env, l, counts);
         if (rc == DC_SUCCESS)

@@ -604,7 +604,7 @@ int dc_mat_gemv(dc_mat_op_t op, double alpha, const dc_mat_t *a, const dc_vec_t 
     int *cnt = NULL, rc = DC_SUCCESS, r, trans = op == DC_MAT_TRANS;
     dc_gidx_t xn = 0, yn = 0, want_x, want_y, g;
     size_t i, xloc = 0, yloc = 0, nin = 0, nout = 0;
-    int rp, cp;
+    int rp, cp, mrc;
 
     DC_VALIDATE(a, DCI_CLASS_MAT);
     DC_VALIDATE(x, DCI_CLASS_VEC);
@@ -652,10 +652,9 @@ out:
     if (rc != DC_SUCCESS)
         goto done;
     /* 1. every rank gets all of x (x is one row or column of A: small next to A) */
-    rc = MPI_Allgatherv(xa, (int)xloc, MPI_DOUBLE, rbuf, cnt, cnt + env->size, MPI_DOUBLE,
-                        env->comm) == MPI_SUCCESS
-             ? DC_SUCCESS
-             : DC_ERR(env, DC_ERR_MPI, "MPI_Allgatherv of x failed");
+    mrc = MPI_Allgatherv(xa, (int)xloc, MPI_DOUBLE, rbuf, cnt, cnt + env->size, MPI_DOUBLE,
+                         env->comm);
+    rc = mrc == MPI_SUCCESS ? DC_SUCCESS : DC_ERR_MPI_RC(env, mrc, "MPI_Allgatherv of x");
     if (rc != DC_SUCCESS)
         goto done;
     for (r = 0; r < env->size; r++)
@@ -679,10 +678,8 @@ out:
     for (r = 0; r < env->size; r++)
         for (i = 0; i < (size_t)cnt[2 * env->size + r]; i++)
             sbuf[cnt[3 * env->size + r] + i] = part[layout_l2g(yl, r, i)];
-    rc = MPI_Reduce_scatter(sbuf, rbuf, cnt + 2 * env->size, MPI_DOUBLE, MPI_SUM, env->comm) ==
-                 MPI_SUCCESS
-             ? DC_SUCCESS
-             : DC_ERR(env, DC_ERR_MPI, "MPI_Reduce_scatter of y failed");
+    mrc = MPI_Reduce_scatter(sbuf, rbuf, cnt + 2 * env->size, MPI_DOUBLE, MPI_SUM, env->comm);
+    rc = mrc == MPI_SUCCESS ? DC_SUCCESS : DC_ERR_MPI_RC(env, mrc, "MPI_Reduce_scatter of y");
     if (rc == DC_SUCCESS) {
         for (i = 0; i < yloc; i++)
             ya[i] = beta == 0.0 ? alpha * rbuf[i] : beta * ya[i] + alpha * rbuf[i];

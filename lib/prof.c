@@ -10,43 +10,9 @@
 #include <time.h>
 
 static const char *const ev_names[DCI_EV_COUNT] = {
-    "dc_env_create",
-    "dc_layout_create",
-    "dc_grid_create",
-    "dc_vec_create",
-    "dc_vec_scatter",
-    "dc_vec_gather",
-    "dc_vec_redistribute",
-    "dc_vec_fill",
-    "dc_vec_copy",
-    "dc_vec_scal",
-    "dc_vec_axpy",
-    "dc_vec_axpby",
-    "dc_vec_dot",
-    "dc_vec_nrm2",
-    "dc_vec_asum",
-    "dc_vec_sum",
-    "dc_vec_max/min",
-    "dc_allreduce",
-    "dc_reduce",
-    "dc_scan",
-    "dc_exscan",
-    "dc_i*(start)",
-    "dc_request_wait",
-    "dc_sum/asum",
-    "dc_dot",
-    "dc_nrm2",
-    "dc_sched_setup",
-    "dc_sched_run",
-    "dc_sched_run_tasks",
-    "dc_mat_create",
-    "dc_mat_fill",
-    "dc_mat_scatter",
-    "dc_mat_gather",
-    "dc_mat_redistribute",
-    "dc_mat_transpose",
-    "dc_mat_gemv",
-    "dc_mat_gemm",
+#define DCI_EVENT(id, name) [DCI_EV_##id] = name,
+#include "dc_events.h"
+#undef DCI_EVENT
 };
 
 double dci_wtime(void)

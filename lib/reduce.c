@@ -424,7 +424,7 @@ static int debug_agree(dc_env_t *env, red_call_t *c, int nonblocking, size_t cou
         "form on another)",
         "count", "type", "op", "root"};
     int64_t v[6], buf[12], res[12];
-    int i;
+    int i, mrc;
 
     v[0] = c->what * 2 + nonblocking;
     v[1] = count > INT64_MAX ? INT64_MAX : (int64_t)count;
@@ -436,9 +436,10 @@ static int debug_agree(dc_env_t *env, red_call_t *c, int nonblocking, size_t cou
         buf[i] = v[i];
         buf[6 + i] = v[i] == INT64_MIN ? INT64_MAX : -v[i];
     }
-    if (MPI_Allreduce(buf, res, 12, MPI_INT64_T, MPI_MAX, env->comm) != MPI_SUCCESS)
-        return dci_error_set(env, DC_ERR_MPI, c->fn, __FILE__, __LINE__,
-                             "debug consistency check (MPI_Allreduce) failed");
+    mrc = MPI_Allreduce(buf, res, 12, MPI_INT64_T, MPI_MAX, env->comm);
+    if (mrc != MPI_SUCCESS)
+        return dci_error_mpi(env, mrc, c->fn, __FILE__, __LINE__,
+                             "debug consistency check (MPI_Allreduce)");
     if (-res[11] < 0) {
         if (rc == DC_SUCCESS)
             return dci_error_set(env, (int)-res[11], c->fn, __FILE__, __LINE__,

@@ -298,14 +298,16 @@ static int run_start(dc_sched_t *s, dci_run_t *r, int lrc, int64_t n, int64_t ta
 {
     dc_env_t *env = s->hdr.env;
     int64_t in[5], out[5];
+    int mrc;
 
     in[0] = n;
     in[1] = -n;
     in[2] = task_size;
     in[3] = -task_size;
     in[4] = -(int64_t)lrc; /* max of -rc: the most negative code */
-    if (MPI_Allreduce(in, out, 5, MPI_INT64_T, MPI_MAX, s->comm) != MPI_SUCCESS)
-        return DC_ERR(env, DC_ERR_MPI, "the start of the run failed (MPI_Allreduce)");
+    mrc = MPI_Allreduce(in, out, 5, MPI_INT64_T, MPI_MAX, s->comm);
+    if (mrc != MPI_SUCCESS)
+        return DC_ERR_MPI_RC(env, mrc, "the start of the run (MPI_Allreduce)");
     if (out[4] != 0) /* the failing rank's message goes to everyone */
         return dci_agree(env, lrc);
     if (out[0] != -out[1])
@@ -368,8 +370,9 @@ static int run_finish(dc_sched_t *s, dci_run_t *r, double finish, double comb, i
     mine[ST_ERRCODE] = r->err_code;
     mine[ST_RC] = lrc;
     all = s->xbuf;
-    if (MPI_Allgather(mine, ST_N, MPI_INT64_T, all, ST_N, MPI_INT64_T, s->comm) != MPI_SUCCESS)
-        return DC_ERR(env, DC_ERR_MPI, "exchange of the run statistics failed");
+    i = MPI_Allgather(mine, ST_N, MPI_INT64_T, all, ST_N, MPI_INT64_T, s->comm);
+    if (i != MPI_SUCCESS)
+        return DC_ERR_MPI_RC(env, i, "exchange of the run statistics (MPI_Allgather)");
     for (i = 0; i < P; i++) {
         int64_t *a = all + (size_t)i * ST_N;
         if (bitsd(a[ST_FINISH]) > maxfin)

@@ -406,6 +406,7 @@ static int recs_merge(dc_sched_t *s, dci_stack_t *st, const dci_recs_t *a, const
 static int send_recs(dc_sched_t *s, dci_recs_t *recs, int64_t status, int dest, MPI_Datatype rt)
 {
     int64_t hdr[2];
+    int mrc;
 
     /* An empty list still needs its header slot. */
     if (recs->data == NULL && recs_reserve(s, recs, 1) != DC_SUCCESS)
@@ -414,13 +415,14 @@ static int send_recs(dc_sched_t *s, dci_recs_t *recs, int64_t status, int dest, 
     hdr[1] = (int64_t)(status == DC_SUCCESS ? recs->n : 0);
     if (recs->data == NULL) {
         /* no memory even for the header: a bare header message */
-        return MPI_Send(hdr, 2, MPI_INT64_T, dest, DCI_TAG_MERGE + 1, s->comm) == MPI_SUCCESS
-                   ? DC_SUCCESS
-                   : DC_ERR(s->hdr.env, DC_ERR_MPI, "sending partial values failed");
+        mrc = MPI_Send(hdr, 2, MPI_INT64_T, dest, DCI_TAG_MERGE + 1, s->comm);
+        return mrc == MPI_SUCCESS ? DC_SUCCESS
+                                  : DC_ERR_MPI_RC(s->hdr.env, mrc, "sending partial values");
     }
     memcpy(recs->data, hdr, sizeof(hdr));
-    if (MPI_Send(recs->data, (int)(hdr[1] + 1), rt, dest, DCI_TAG_MERGE, s->comm) != MPI_SUCCESS)
-        return DC_ERR(s->hdr.env, DC_ERR_MPI, "sending partial values failed");
+    mrc = MPI_Send(recs->data, (int)(hdr[1] + 1), rt, dest, DCI_TAG_MERGE, s->comm);
+    if (mrc != MPI_SUCCESS)
+        return DC_ERR_MPI_RC(s->hdr.env, mrc, "sending partial values");
     return DC_SUCCESS;
 }
 
@@ -428,11 +430,12 @@ static int send_recs(dc_sched_t *s, dci_recs_t *recs, int64_t status, int dest, 
 static int recv_recs(dc_sched_t *s, dci_recs_t *in, int src, MPI_Datatype rt, int64_t *status_p)
 {
     MPI_Status st;
-    int cnt = 0, rc;
+    int cnt = 0, rc, mrc;
     int64_t hdr[2];
 
-    if (MPI_Probe(src, MPI_ANY_TAG, s->comm, &st) != MPI_SUCCESS)
-        return DC_ERR(s->hdr.env, DC_ERR_MPI, "probing for partial values failed");
+    mrc = MPI_Probe(src, MPI_ANY_TAG, s->comm, &st);
+    if (mrc != MPI_SUCCESS)
+        return DC_ERR_MPI_RC(s->hdr.env, mrc, "probing for partial values");
     if (st.MPI_TAG == DCI_TAG_MERGE + 1) {
         MPI_Recv(hdr, 2, MPI_INT64_T, src, DCI_TAG_MERGE + 1, s->comm, MPI_STATUS_IGNORE);
         *status_p = hdr[0];
@@ -448,8 +451,9 @@ static int recv_recs(dc_sched_t *s, dci_recs_t *in, int src, MPI_Datatype rt, in
         *status_p = rc;
         return DC_SUCCESS;
     }
-    if (MPI_Recv(in->data, cnt, rt, src, DCI_TAG_MERGE, s->comm, MPI_STATUS_IGNORE) != MPI_SUCCESS)
-        return DC_ERR(s->hdr.env, DC_ERR_MPI, "receiving partial values failed");
+    mrc = MPI_Recv(in->data, cnt, rt, src, DCI_TAG_MERGE, s->comm, MPI_STATUS_IGNORE);
+    if (mrc != MPI_SUCCESS)
+        return DC_ERR_MPI_RC(s->hdr.env, mrc, "receiving partial values");
     memcpy(hdr, in->data, sizeof(hdr));
     *status_p = hdr[0];
     in->n = (size_t)hdr[1];
@@ -505,7 +509,7 @@ int dci_sched_merge(dc_sched_t *s, dci_run_t *r, void *result)
     dci_recs_t in, out;
     MPI_Datatype rt = MPI_DATATYPE_NULL;
     unsigned char *res = NULL;
-    int rc;
+    int rc, mrc;
 
     dci_recs_init(s, &in);
     dci_recs_init(s, &out);
@@ -519,10 +523,10 @@ int dci_sched_merge(dc_sched_t *s, dci_run_t *r, void *result)
         status = r->internal_rc != DC_SUCCESS ? r->internal_rc
                  : r->err_code != 0           ? r->err_code
                                               : DC_ERR_INTERNAL;
-    if (MPI_Type_contiguous((int)r->recs.rsize, MPI_BYTE, &rt) != MPI_SUCCESS ||
-        MPI_Type_commit(&rt) != MPI_SUCCESS) {
+    if ((mrc = MPI_Type_contiguous((int)r->recs.rsize, MPI_BYTE, &rt)) != MPI_SUCCESS ||
+        (mrc = MPI_Type_commit(&rt)) != MPI_SUCCESS) {
         dci_free(res);
-        return DC_ERR(env, DC_ERR_MPI, "cannot build the record datatype");
+        return DC_ERR_MPI_RC(env, mrc, "building the record datatype");
     }
 
     /* Binomial tree towards root0: a rank first receives from its children (low bits), then
@@ -561,13 +565,13 @@ int dci_sched_merge(dc_sched_t *s, dci_run_t *r, void *result)
      * anywhere would have reached root0 as the status), so the value can follow. */
     {
         int64_t agreed = status;
-        if (MPI_Bcast(&agreed, 1, MPI_INT64_T, root0, s->comm) != MPI_SUCCESS) {
-            agreed = DC_ERR(env, DC_ERR_MPI, "broadcast of the outcome failed");
+        if ((mrc = MPI_Bcast(&agreed, 1, MPI_INT64_T, root0, s->comm)) != MPI_SUCCESS) {
+            agreed = DC_ERR_MPI_RC(env, mrc, "broadcast of the outcome (MPI_Bcast)");
         } else if (agreed != DC_SUCCESS && status == DC_SUCCESS) {
             DC_ERR(env, (int)agreed, "combining the partial values failed on rank %d", root0);
         } else if (agreed == DC_SUCCESS && s->root < 0 &&
-                   MPI_Bcast(res, (int)s->vsize, MPI_BYTE, root0, s->comm) != MPI_SUCCESS) {
-            agreed = DC_ERR(env, DC_ERR_MPI, "broadcast of the result failed");
+                   (mrc = MPI_Bcast(res, (int)s->vsize, MPI_BYTE, root0, s->comm)) != MPI_SUCCESS) {
+            agreed = DC_ERR_MPI_RC(env, mrc, "broadcast of the result (MPI_Bcast)");
         }
         status = agreed;
     }

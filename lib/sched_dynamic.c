@@ -231,11 +231,13 @@ int dci_sched_pool_reset(dc_sched_t *s, dci_run_t *r, int64_t start)
 static int global_take(dc_sched_t *s, dci_run_t *r, int64_t min, int64_t *lo_p, int64_t *hi_p)
 {
     int64_t cur, want, next, old, zero = 0, n = r->nleaves;
+    int mrc;
 
-    if (MPI_Fetch_and_op(&zero, &cur, MPI_INT64_T, 0, r->parity, MPI_NO_OP, s->glob_win) !=
+    /* an MPI failure returns minus MPI's error code (MPI codes are positive) */
+    if ((mrc = MPI_Fetch_and_op(&zero, &cur, MPI_INT64_T, 0, r->parity, MPI_NO_OP, s->glob_win)) !=
             MPI_SUCCESS ||
-        MPI_Win_flush(0, s->glob_win) != MPI_SUCCESS)
-        return -1;
+        (mrc = MPI_Win_flush(0, s->glob_win)) != MPI_SUCCESS)
+        return -mrc;
     for (;;) {
         if (cur >= n)
             return 0;
@@ -244,10 +246,10 @@ static int global_take(dc_sched_t *s, dci_run_t *r, int64_t min, int64_t *lo_p, 
         if (want < min)
             want = min;
         next = cur + want < n ? cur + want : n;
-        if (MPI_Compare_and_swap(&next, &cur, &old, MPI_INT64_T, 0, r->parity, s->glob_win) !=
-                MPI_SUCCESS ||
-            MPI_Win_flush(0, s->glob_win) != MPI_SUCCESS)
-            return -1;
+        if ((mrc = MPI_Compare_and_swap(&next, &cur, &old, MPI_INT64_T, 0, r->parity,
+                                        s->glob_win)) != MPI_SUCCESS ||
+            (mrc = MPI_Win_flush(0, s->glob_win)) != MPI_SUCCESS)
+            return -mrc;
         if (old == cur) {
             *lo_p = cur;
             *hi_p = next;
@@ -336,7 +338,7 @@ int64_t dci_sched_pool_take(dc_sched_t *s, dci_run_t *r, int64_t want, int64_t *
             if (got < 0) {
                 r->failed = 1;
                 r->internal_rc =
-                    DC_ERR(s->hdr.env, DC_ERR_MPI, "one-sided access to the global counter failed");
+                    DC_ERR_MPI_RC(s->hdr.env, -got, "one-sided access to the global counter");
             }
             return 0;
         }

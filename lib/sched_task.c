@@ -443,7 +443,7 @@ int dci_sched_task_merge(dc_sched_t *s, dci_run_t *r, void *result)
 {
     dc_env_t *env = s->hdr.env;
     task_state_t *ts = r->task_state;
-    int P = s->size, root0 = s->root < 0 ? 0 : s->root, i, go = 1, rc;
+    int P = s->size, root0 = s->root < 0 ? 0 : s->root, i, go = 1, rc, mrc;
     int64_t mine[2], *cnt = NULL, out[OUT_N] = {0};
     int *counts = NULL, *displs = NULL;
     unsigned char *all = NULL, *value = NULL;
@@ -459,8 +459,9 @@ int dci_sched_task_merge(dc_sched_t *s, dci_run_t *r, void *result)
     cnt = s->xbuf; /* allocated at setup: the collective sequence never depends on memory */
     counts = s->ibuf;
     rc = DC_SUCCESS;
-    if (MPI_Gather(mine, 2, MPI_INT64_T, cnt, 2, MPI_INT64_T, root0, s->comm) != MPI_SUCCESS)
-        rc = DC_ERR(env, DC_ERR_MPI, "gathering the task counts failed");
+    mrc = MPI_Gather(mine, 2, MPI_INT64_T, cnt, 2, MPI_INT64_T, root0, s->comm);
+    if (mrc != MPI_SUCCESS)
+        rc = DC_ERR_MPI_RC(env, mrc, "gathering the task counts (MPI_Gather)");
     if (s->rank == root0) {
         out[OUT_STATUS] = rc;
         if (rc == DC_SUCCESS) {
@@ -483,16 +484,17 @@ int dci_sched_task_merge(dc_sched_t *s, dci_run_t *r, void *result)
     if (go) {
         MPI_Type_contiguous((int)rsize, MPI_BYTE, &rt);
         MPI_Type_commit(&rt);
-        if (MPI_Gatherv(ts != NULL ? ts->recs : NULL, (int)mine[0], rt, all, counts, displs, rt,
-                        root0, s->comm) != MPI_SUCCESS &&
-            s->rank == root0)
-            out[OUT_STATUS] = DC_ERR(env, DC_ERR_MPI, "gathering the task records failed");
+        mrc = MPI_Gatherv(ts != NULL ? ts->recs : NULL, (int)mine[0], rt, all, counts, displs, rt,
+                          root0, s->comm);
+        if (mrc != MPI_SUCCESS && s->rank == root0)
+            out[OUT_STATUS] = DC_ERR_MPI_RC(env, mrc, "gathering the task records (MPI_Gatherv)");
         MPI_Type_free(&rt);
         if (s->rank == root0 && out[OUT_STATUS] == DC_SUCCESS)
             out[OUT_STATUS] = walk(s, r, all, total, rsize, out, value);
     }
-    if (MPI_Bcast(out, OUT_N, MPI_INT64_T, root0, s->comm) != MPI_SUCCESS)
-        out[OUT_STATUS] = DC_ERR(env, DC_ERR_MPI, "broadcast of the outcome failed");
+    mrc = MPI_Bcast(out, OUT_N, MPI_INT64_T, root0, s->comm);
+    if (mrc != MPI_SUCCESS)
+        out[OUT_STATUS] = DC_ERR_MPI_RC(env, mrc, "broadcast of the outcome (MPI_Bcast)");
     rc = (int)out[OUT_STATUS];
     if (rc != DC_SUCCESS && s->rank != root0)
         DC_ERR(env, rc, "combining the task values failed on rank %d", root0);
@@ -505,8 +507,8 @@ int dci_sched_task_merge(dc_sched_t *s, dci_run_t *r, void *result)
                (long long)out[OUT_ERRPOS]);
     }
     if (rc == DC_SUCCESS && out[OUT_HASVAL] && s->root < 0 &&
-        MPI_Bcast(value, (int)s->vsize, MPI_BYTE, root0, s->comm) != MPI_SUCCESS)
-        rc = DC_ERR(env, DC_ERR_MPI, "broadcast of the result failed");
+        (mrc = MPI_Bcast(value, (int)s->vsize, MPI_BYTE, root0, s->comm)) != MPI_SUCCESS)
+        rc = DC_ERR_MPI_RC(env, mrc, "broadcast of the result (MPI_Bcast)");
     if (rc == DC_SUCCESS && (s->root < 0 || s->rank == s->root)) {
         if (out[OUT_HASVAL])
             memcpy(result, value, s->vsize);

@@ -178,7 +178,7 @@ if [ "$mpi" = openmpi ] && [ "${DC_NETNS_CHECK:-1}" != 0 ]; then
 fi
 
 # ---------------------------------------------------------------- format (once, with Open MPI)
-# The house format is the checked-in .clang-format (STYLE.md section 11); counted as one test
+# The house format is the checked-in .clang-format; counted as one test
 # when clang-format is installed (scripts/deps.sh --format), skipped otherwise.
 if [ "$mpi" = openmpi ] && [ "${DC_FORMAT_CHECK:-1}" != 0 ]; then
     if command -v clang-format >/dev/null 2>&1; then

@@ -4,7 +4,7 @@
  * their failures tagged with the rank; the failure count is summed over ranks, so a failure on
  * any rank makes every rank exit non-zero.
  *
- * Rules (see STYLE.md section 9): never CU_ASSERT_FATAL or return between collectives; record
+ * Rules: never CU_ASSERT_FATAL or return between collectives; record
  * and carry on, or use DCT_ASSERT_ALL (collective) for conditions that must hold everywhere.
  */
 #ifndef DC_TEST_H
