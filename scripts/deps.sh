@@ -3,7 +3,8 @@
 #
 #   scripts/deps.sh [openmpi|mpich|both] [--doc] [--netns] [--format]
 #
-#   openmpi  (default) build tools, hwloc, OpenBLAS, CUnit, Open MPI and its ScaLAPACK
+#   openmpi  (default) build tools, hwloc, OpenBLAS, CUnit, Open MPI and its ScaLAPACK (and
+#            scalapack-mpi-test, ScaLAPACK's own testers)
 #   mpich    the same with MPICH (and MPICH's ScaLAPACK) instead of Open MPI
 #   both     both MPIs (what .ci/run uses)
 #   --doc    also doxygen, for `make doc`
@@ -31,11 +32,13 @@ pkgs=(build-essential autoconf automake libtool pkg-config libhwloc-dev libopenb
       libcunit1-dev)
 # ScaLAPACK (built for the same MPI) is optional for the build: the GEMM tests and benchmark
 # compare against its pdgemm_ when configure finds it, and skip that comparison otherwise.
+# scalapack-mpi-test holds ScaLAPACK's own testers for both MPIs (tests/pblas-tester.sh runs
+# its PBLAS tester on libdcompute_scalapack's pdgemm_).
 case "$mpi" in
-    openmpi) pkgs+=(libopenmpi-dev openmpi-bin libscalapack-openmpi-dev) ;;
-    mpich) pkgs+=(libmpich-dev mpich libscalapack-mpich-dev) ;;
+    openmpi) pkgs+=(libopenmpi-dev openmpi-bin libscalapack-openmpi-dev scalapack-mpi-test) ;;
+    mpich) pkgs+=(libmpich-dev mpich libscalapack-mpich-dev scalapack-mpi-test) ;;
     both) pkgs+=(libopenmpi-dev openmpi-bin libscalapack-openmpi-dev
-                 libmpich-dev mpich libscalapack-mpich-dev) ;;
+                 libmpich-dev mpich libscalapack-mpich-dev scalapack-mpi-test) ;;
 esac
 pkgs+=("${extra[@]}")
 

@@ -1,11 +1,13 @@
 /*
- * libdcompute_scalapack: a ScaLAPACK-compatible pdgemm_ (Fortran calling convention, array
- * descriptors from descinit_) implemented on libdcompute's GEMM. Linked before -lscalapack, or
- * LD_PRELOADed, it gives an unchanged ScaLAPACK program libdcompute's GEMM. The caller's local
- * arrays are wrapped as dc_mat views (no copy); the BLACS grid's communicator gets one cached
- * dc_env (an attribute of that communicator, freed with it by blacs_gridexit). BLACS itself
- * comes from the application's ScaLAPACK; replicated operands (RSRC or CSRC = -1) go to that
- * ScaLAPACK's own pdgemm_.
+ * libdcompute_scalapack: a ScaLAPACK-compatible pdgemm_ (Fortran calling convention, PBLAS's
+ * array descriptors of type 1 from descinit_ and type 2 with first blocks IMB/INB) implemented
+ * on libdcompute's GEMM. Linked before -lscalapack, or LD_PRELOADed, it gives an unchanged
+ * ScaLAPACK program libdcompute's GEMM. The caller's local arrays are wrapped as dc_mat views
+ * (no copy); the BLACS grid's communicator gets one cached dc_env (an attribute of that
+ * communicator, freed with it by blacs_gridexit). BLACS itself comes from the application's
+ * ScaLAPACK; replicated operands (RSRC or CSRC = -1) and first blocks larger than MB (NB) that a
+ * sub-matrix runs past go to that ScaLAPACK's own pdgemm_. Illegal arguments are checked and
+ * reported as PBLAS does (same INFO, through PB_Cabort), agreed over the grid.
  */
 #define _GNU_SOURCE /* RTLD_NEXT */
 #include <dcompute.h>
@@ -28,8 +30,16 @@ DC_API void pdgemm_(const char *transa, const char *transb, const int *m, const 
                     const int *descb, const double *beta, double *c, const int *ic, const int *jc,
                     const int *descc);
 
-/* Descriptor entries (0-based C indices of a Fortran DESC(9)). */
-enum { DTYPE_ = 0, CTXT_, M_, N_, MB_, NB_, RSRC_, CSRC_, LLD_, DLEN_ };
+/*
+ * Descriptor entries in PBLAS's internal order (0-based), that of type 2, BLOCK_CYCLIC_2D_INB,
+ * whose first row (column) block holds IMB rows (INB columns) and the others MB (NB). Type 1,
+ * BLOCK_CYCLIC_2D (descinit_'s, 9 entries), is converted to it as PBLAS's PB_CargFtoC does, and
+ * errors name entries in this order whatever the type, as PBLAS's do (DESCA's MB_ is entry 7).
+ */
+enum { DTYPE_ = 0, CTXT_, M_, N_, IMB_, INB_, MB_, NB_, RSRC_, CSRC_, LLD_, DLEN_ };
+enum { CTXT1_ = 1, M1_, N1_, MB1_, NB1_, RSRC1_, CSRC1_, LLD1_ };
+#define BLOCK_CYCLIC_2D       1
+#define BLOCK_CYCLIC_2D_INB   2
 #define BLACS_GET_BLACSCONTXT 10 /* blacs_get WHAT: the grid's communicator (Fortran handle) */
 #define DESCMULT              100
 #define BIGNUM                10000
@@ -38,6 +48,7 @@ typedef void (*pdgemm_fn)(const char *, const char *, const int *, const int *, 
                           const double *, const double *, const int *, const int *, const int *,
                           const double *, const int *, const int *, const int *, const double *,
                           double *, const int *, const int *, const int *);
+typedef void (*pb_cabort_fn)(int ctxt, const char *rout, int info);
 
 /* ---------------------------------------------------------------- env per BLACS grid */
 
@@ -86,19 +97,39 @@ static dc_env_t *grid_env(int ctxt, int nprow, int npcol, int myrow, int mycol)
     return env;
 }
 
-/* ---------------------------------------------------------------- argument checks */
+/* ---------------------------------------------------------------- descriptors */
 
-/* Entries of the distributed dimension owned by process iproc (ScaLAPACK's NUMROC). */
-static int numroc(int n, int nb, int iproc, int isrc, int nprocs)
+/* PBLAS's PB_CargFtoC: any descriptor as type 2; an unknown type keeps only DTYPE_ and CTXT_. */
+static void desc_to_inb(const int *in, int out[DLEN_])
 {
-    int mydist, nblocks, num, extra;
+    if (in[DTYPE_] == BLOCK_CYCLIC_2D) {
+        out[DTYPE_] = BLOCK_CYCLIC_2D_INB;
+        out[CTXT_] = in[CTXT1_];
+        out[M_] = in[M1_];
+        out[N_] = in[N1_];
+        out[IMB_] = out[MB_] = in[MB1_];
+        out[INB_] = out[NB_] = in[NB1_];
+        out[RSRC_] = in[RSRC1_];
+        out[CSRC_] = in[CSRC1_];
+        out[LLD_] = in[LLD1_];
+    } else if (in[DTYPE_] == BLOCK_CYCLIC_2D_INB) {
+        memcpy(out, in, DLEN_ * sizeof(int));
+    } else {
+        out[DTYPE_] = in[DTYPE_];
+        out[CTXT_] = in[CTXT_];
+        out[M_] = out[N_] = 0;
+        out[IMB_] = out[INB_] = out[MB_] = out[NB_] = 1;
+        out[RSRC_] = out[CSRC_] = 0;
+        out[LLD_] = 1;
+    }
+}
 
-    if (isrc < 0)
-        return n; /* replicated */
-    mydist = (nprocs + iproc - isrc) % nprocs;
-    nblocks = n / nb;
-    num = (nblocks / nprocs) * nb;
-    extra = nblocks % nprocs;
+/* Entries of a distributed dimension of n owned by process iproc (ScaLAPACK's NUMROC). */
+static long numroc(long n, long nb, int iproc, int isrc, int nprocs)
+{
+    long nblocks = n / nb, num = (nblocks / nprocs) * nb, extra = nblocks % nprocs;
+    int mydist = (nprocs + iproc - isrc) % nprocs;
+
     if (mydist < extra)
         num += nb;
     else if (mydist == extra)
@@ -106,18 +137,30 @@ static int numroc(int n, int nb, int iproc, int isrc, int nprocs)
     return num;
 }
 
+/* The same with a first block of inb (PBLAS's Mnumroc from index 0); isrc < 0: replicated. */
+static long numroc_inb(long n, long inb, long nb, int iproc, int isrc, int nprocs)
+{
+    if (isrc < 0 || nprocs == 1)
+        return n;
+    if (n <= inb)
+        return iproc == isrc ? n : 0;
+    return (iproc == isrc ? inb : 0) + numroc(n - inb, nb, iproc, (isrc + 1) % nprocs, nprocs);
+}
+
+/* ---------------------------------------------------------------- argument checks */
+
 /*
- * PBLAS's check of one operand (PB_Cchkmat): the smallest failing position wins; a scalar
- * argument i gives INFO = -i, entry j of a descriptor argument i gives INFO = -(100 i + j),
- * entries numbered as in the Fortran descriptor (DTYPE_ = 1 ... LLD_ = 9).
- * ia, ja are 0-based; mpos/npos/dpos are argument positions.
+ * PBLAS's check of one operand (PB_Cchkmat) on a type-2 descriptor: the smallest failing
+ * position wins; a scalar argument i gives INFO = -i, entry e (0-based, type-2 order) of a
+ * descriptor argument i gives INFO = -(100 i + e + 1). ia, ja are 0-based; mpos/npos/dpos are
+ * argument positions.
  */
 static void chkmat(int ctxt, const int grid[4], int M, int mpos, int N, int npos, int ia, int ja,
                    const int *desc, int dpos, int *info)
 {
     const int nprow = grid[0], npcol = grid[1], myrow = grid[2], mycol = grid[3];
     const int iapos = (dpos - 2) * DESCMULT, japos = (dpos - 1) * DESCMULT;
-    const int dbase = dpos * DESCMULT;
+    const int dbase = dpos * DESCMULT + 1;
     int v;
 
     if (*info >= 0)
@@ -135,34 +178,38 @@ static void chkmat(int ctxt, const int grid[4], int M, int mpos, int N, int npos
         KEEP(iapos);
     if (ja < 0)
         KEEP(japos);
-    if (desc[DTYPE_] != 1) {
-        KEEP(dbase + DTYPE_ + 1);
+    if (desc[DTYPE_] != BLOCK_CYCLIC_2D_INB) {
+        KEEP(dbase + DTYPE_);
         goto done;
     }
     if (desc[CTXT_] != ctxt) {
-        KEEP(dbase + CTXT_ + 1);
+        KEEP(dbase + CTXT_);
         goto done;
     }
+    if (desc[IMB_] < 1)
+        KEEP(dbase + IMB_);
+    if (desc[INB_] < 1)
+        KEEP(dbase + INB_);
     if (desc[MB_] < 1)
-        KEEP(dbase + MB_ + 1);
+        KEEP(dbase + MB_);
     if (desc[NB_] < 1)
-        KEEP(dbase + NB_ + 1);
+        KEEP(dbase + NB_);
     if (desc[RSRC_] < -1 || desc[RSRC_] >= nprow)
-        KEEP(dbase + RSRC_ + 1);
+        KEEP(dbase + RSRC_);
     if (desc[CSRC_] < -1 || desc[CSRC_] >= npcol)
-        KEEP(dbase + CSRC_ + 1);
+        KEEP(dbase + CSRC_);
     if (M == 0 || N == 0) {
         if (desc[M_] < 0)
-            KEEP(dbase + M_ + 1);
+            KEEP(dbase + M_);
         if (desc[N_] < 0)
-            KEEP(dbase + N_ + 1);
+            KEEP(dbase + N_);
         if (desc[LLD_] < 1)
-            KEEP(dbase + LLD_ + 1);
+            KEEP(dbase + LLD_);
     } else {
         if (desc[M_] < 1)
-            KEEP(dbase + M_ + 1);
+            KEEP(dbase + M_);
         if (desc[N_] < 1)
-            KEEP(dbase + N_ + 1);
+            KEEP(dbase + N_);
         if (desc[M_] >= 1 && desc[N_] >= 1) {
             if ((long)ia + M > desc[M_])
                 KEEP(iapos);
@@ -170,11 +217,11 @@ static void chkmat(int ctxt, const int grid[4], int M, int mpos, int N, int npos
                 KEEP(japos);
         }
         if (v == BIGNUM) {
-            int np = numroc(desc[M_], desc[MB_], myrow, desc[RSRC_], nprow);
+            long np = numroc_inb(desc[M_], desc[IMB_], desc[MB_], myrow, desc[RSRC_], nprow);
             if (desc[LLD_] < (np > 1 ? np : 1)) {
-                int nq = numroc(desc[N_], desc[NB_], mycol, desc[CSRC_], npcol);
+                long nq = numroc_inb(desc[N_], desc[INB_], desc[NB_], mycol, desc[CSRC_], npcol);
                 if (desc[LLD_] < 1 || nq > 0)
-                    KEEP(dbase + LLD_ + 1);
+                    KEEP(dbase + LLD_);
             }
         }
     }
@@ -188,34 +235,81 @@ done:
         *info = -v;
 }
 
+/*
+ * Report an illegal argument as PBLAS does: PB_Cabort(ctxt, "PDGEMM", info), which programs
+ * (PBLAS's own tester among them) may define to learn of the error; ScaLAPACK's prints the
+ * message and calls blacs_abort. Without PB_Cabort in the process (a ScaLAPACK without PBLAS's
+ * tools), ScaLAPACK's other error hook, pxerbla_, gets -info (its parameter number).
+ */
+static void report(int ctxt, int info)
+{
+    void *sym = dlsym(RTLD_DEFAULT, "PB_Cabort");
+    pb_cabort_fn fn;
+
+    if (sym != NULL) {
+        memcpy(&fn, &sym, sizeof(fn));
+        fn(ctxt, "PDGEMM", info);
+    } else {
+        int pos = -info;
+        pxerbla_(&ctxt, "PDGEMM", &pos, 6);
+    }
+}
+
 /* ---------------------------------------------------------------- the view of an operand */
 
 /*
- * View of the rows x cols sub-matrix at (i0, j0) (0-based) of the matrix of desc, whose local
- * array is data. Collective over the env.
+ * How dc_mat expresses rows [i0, i0 + n) of a dimension distributed with a first block of inb,
+ * then blocks of nb, from process src over nprocs: block size, source process and offset in
+ * the first block (dc_mat's mb, rsrc, ioff), and lstart, the entries of [0, i0) that process
+ * me holds (where the view starts in the local array). 0 when dc_mat cannot express it: a
+ * first block larger than nb that the range runs past, on more than one process.
  */
-static int make_view(dc_env_t *env, const int grid[4], int rows, int cols, int i0, int j0,
-                     const int *desc, const double *data, dc_mat_t **view_p)
+static int dim_view(long i0, long n, long inb, long nb, int src, int nprocs, int me,
+                    dc_gidx_t *mb_p, int *src_p, dc_gidx_t *off_p, size_t *lstart_p)
 {
-    dc_mat_dist_t d;
+    if (i0 >= inb) {
+        long r = i0 - inb; /* past the first block: standard blocks of nb from src + 1 */
+        *mb_p = nb;
+        *src_p = (int)((src + 1 + r / nb) % nprocs);
+        *off_p = r % nb;
+    } else if (inb - i0 <= nb) {
+        /* the range's first block is the tail of a block of nb */
+        *mb_p = nb;
+        *src_p = src;
+        *off_p = nb - (inb - i0);
+    } else if (n <= inb - i0 || nprocs == 1) {
+        /* all on one process: one block */
+        *mb_p = n > 1 ? n : 1;
+        *src_p = src;
+        *off_p = 0;
+    } else {
+        return 0;
+    }
+    *lstart_p = (size_t)numroc_inb(i0, inb, nb, me, src, nprocs);
+    return 1;
+}
+
+/*
+ * The rows x cols sub-matrix at (i0, j0) (0-based) of the matrix of desc (type 2), whose
+ * local array is data, as dc_mat distribution d and local start; 0 if not expressible.
+ */
+static int sub_dist(const int grid[4], int rows, int cols, int i0, int j0, const int *desc,
+                    dc_mat_dist_t *d, size_t *lstart_p)
+{
     size_t li, lj;
 
-    memset(&d, 0, sizeof(d));
-    d.m = rows;
-    d.n = cols;
-    d.mb = desc[MB_];
-    d.nb = desc[NB_];
-    d.nprow = grid[0];
-    d.npcol = grid[1];
-    d.rsrc = (desc[RSRC_] + i0 / desc[MB_]) % grid[0];
-    d.csrc = (desc[CSRC_] + j0 / desc[NB_]) % grid[1];
-    d.ioff = i0 % desc[MB_];
-    d.joff = j0 % desc[NB_];
-    /* the sub-matrix's first local row / column: this process's rows (columns) before it */
-    li = (size_t)numroc(i0, desc[MB_], grid[2], desc[RSRC_], grid[0]);
-    lj = (size_t)numroc(j0, desc[NB_], grid[3], desc[CSRC_], grid[1]);
-    return dc_mat_create_view(env, &d, (double *)data + li + lj * (size_t)desc[LLD_],
-                              (size_t)desc[LLD_], view_p);
+    memset(d, 0, sizeof(*d));
+    d->m = rows;
+    d->n = cols;
+    d->nprow = grid[0];
+    d->npcol = grid[1];
+    if (!dim_view(i0, rows, desc[IMB_], desc[MB_], desc[RSRC_], grid[0], grid[2], &d->mb, &d->rsrc,
+                  &d->ioff, &li) ||
+        !dim_view(j0, cols, desc[INB_], desc[NB_], desc[CSRC_], grid[1], grid[3], &d->nb, &d->csrc,
+                  &d->joff, &lj))
+        return 0;
+    *lstart_p = li + lj * (size_t)desc[LLD_];
+    return 1;
 }
 
 /* ScaLAPACK's own pdgemm_, the next definition after this library (NULL if none). */
@@ -239,7 +333,10 @@ void pdgemm_(const char *transa, const char *transb, const int *m, const int *n,
              const double *b, const int *ib, const int *jb, const int *descb, const double *beta,
              double *c, const int *ic, const int *jc, const int *descc)
 {
-    int grid[4], ctxt = desca[CTXT_], info = 0, nota, notb, ta, tb, pos, all;
+    int Ad[DLEN_], Bd[DLEN_], Cd[DLEN_];
+    int grid[4], ctxt, info = 0, nota, notb, ta, tb, pos, all, mine;
+    dc_mat_dist_t da, db, dcd;
+    size_t oa = 0, ob = 0, oc = 0;
     dc_env_t *env;
     dc_mat_t *A = NULL, *B = NULL, *C = NULL;
     pdgemm_fn real;
@@ -249,11 +346,14 @@ void pdgemm_(const char *transa, const char *transb, const int *m, const int *n,
     tb = transb[0] >= 'a' ? transb[0] - 'a' + 'A' : transb[0];
     nota = ta == 'N';
     notb = tb == 'N';
+    desc_to_inb(desca, Ad);
+    desc_to_inb(descb, Bd);
+    desc_to_inb(descc, Cd);
+    ctxt = Ad[CTXT_];
     Cblacs_gridinfo(ctxt, &grid[0], &grid[1], &grid[2], &grid[3]);
     if (grid[0] == -1) {
         /* not in the context's grid: nobody to agree with (PBLAS's INFO = -1002) */
-        info = 10 * DESCMULT + CTXT_ + 1;
-        pxerbla_(&ctxt, "PDGEMM", &info, 6);
+        report(ctxt, -(10 * DESCMULT + CTXT_ + 1));
         return;
     }
     if (!nota && ta != 'T' && ta != 'C')
@@ -261,20 +361,24 @@ void pdgemm_(const char *transa, const char *transb, const int *m, const int *n,
     else if (!notb && tb != 'T' && tb != 'C')
         info = -2;
     if (nota)
-        chkmat(ctxt, grid, *m, 3, *k, 5, *ia - 1, *ja - 1, desca, 10, &info);
+        chkmat(ctxt, grid, *m, 3, *k, 5, *ia - 1, *ja - 1, Ad, 10, &info);
     else
-        chkmat(ctxt, grid, *k, 5, *m, 3, *ia - 1, *ja - 1, desca, 10, &info);
+        chkmat(ctxt, grid, *k, 5, *m, 3, *ia - 1, *ja - 1, Ad, 10, &info);
     if (notb)
-        chkmat(ctxt, grid, *k, 5, *n, 4, *ib - 1, *jb - 1, descb, 14, &info);
+        chkmat(ctxt, grid, *k, 5, *n, 4, *ib - 1, *jb - 1, Bd, 14, &info);
     else
-        chkmat(ctxt, grid, *n, 4, *k, 5, *ib - 1, *jb - 1, descb, 14, &info);
-    chkmat(ctxt, grid, *m, 3, *n, 4, *ic - 1, *jc - 1, descc, 19, &info);
+        chkmat(ctxt, grid, *n, 4, *k, 5, *ib - 1, *jb - 1, Bd, 14, &info);
+    chkmat(ctxt, grid, *m, 3, *n, 4, *ic - 1, *jc - 1, Cd, 19, &info);
     env = grid_env(ctxt, grid[0], grid[1], grid[2], grid[3]);
     if (env == NULL) {
         Cblacs_abort(ctxt, 1); /* no communicator to work with: PBLAS would abort too */
         return;
     }
-    /* every process of the grid reports the same (smallest) failing position */
+    /*
+     * Every process of the grid reports the same (smallest) failing position. PBLAS checks
+     * each process alone, so a local failure (a short LLD) stops that process only, and the
+     * others go on into the computation; here they all stop.
+     */
     {
         MPI_Comm comm;
         pos = info == 0 ? INT_MAX : -info;
@@ -282,15 +386,22 @@ void pdgemm_(const char *transa, const char *transb, const int *m, const int *n,
         MPI_Allreduce(&pos, &all, 1, MPI_INT, MPI_MIN, comm);
     }
     if (all != INT_MAX) {
-        pxerbla_(&ctxt, "PDGEMM", &all, 6);
+        report(ctxt, -all);
         return;
     }
     /* PBLAS's quick return */
     if (*m == 0 || *n == 0 || ((*alpha == 0.0 || *k == 0) && *beta == 1.0))
         return;
-    /* replicated operands are ScaLAPACK's business */
-    if (desca[RSRC_] < 0 || desca[CSRC_] < 0 || descb[RSRC_] < 0 || descb[CSRC_] < 0 ||
-        descc[RSRC_] < 0 || descc[CSRC_] < 0) {
+    /*
+     * Replicated operands (RSRC or CSRC = -1), and first blocks dc_mat cannot express, are
+     * ScaLAPACK's business. Both depend on global arguments only: every process decides alike.
+     */
+    mine = Ad[RSRC_] >= 0 && Ad[CSRC_] >= 0 && Bd[RSRC_] >= 0 && Bd[CSRC_] >= 0 && Cd[RSRC_] >= 0 &&
+           Cd[CSRC_] >= 0;
+    mine = mine && sub_dist(grid, nota ? *m : *k, nota ? *k : *m, *ia - 1, *ja - 1, Ad, &da, &oa);
+    mine = mine && sub_dist(grid, notb ? *k : *n, notb ? *n : *k, *ib - 1, *jb - 1, Bd, &db, &ob);
+    mine = mine && sub_dist(grid, *m, *n, *ic - 1, *jc - 1, Cd, &dcd, &oc);
+    if (!mine) {
         real = next_pdgemm();
         if (real != NULL)
             real(transa, transb, m, n, k, alpha, a, ia, ja, desca, b, ib, jb, descb, beta, c, ic,
@@ -299,11 +410,11 @@ void pdgemm_(const char *transa, const char *transb, const int *m, const int *n,
             Cblacs_abort(ctxt, 1);
         return;
     }
-    rc = make_view(env, grid, nota ? *m : *k, nota ? *k : *m, *ia - 1, *ja - 1, desca, a, &A);
+    rc = dc_mat_create_view(env, &da, (double *)a + oa, (size_t)Ad[LLD_], &A);
     if (rc == DC_SUCCESS)
-        rc = make_view(env, grid, notb ? *k : *n, notb ? *n : *k, *ib - 1, *jb - 1, descb, b, &B);
+        rc = dc_mat_create_view(env, &db, (double *)b + ob, (size_t)Bd[LLD_], &B);
     if (rc == DC_SUCCESS)
-        rc = make_view(env, grid, *m, *n, *ic - 1, *jc - 1, descc, c, &C);
+        rc = dc_mat_create_view(env, &dcd, c + oc, (size_t)Cd[LLD_], &C);
     if (rc == DC_SUCCESS)
         rc = dc_mat_gemm(nota ? DC_MAT_NOTRANS : DC_MAT_TRANS, notb ? DC_MAT_NOTRANS : DC_MAT_TRANS,
                          *alpha, A, B, *beta, C);
