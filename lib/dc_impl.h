@@ -31,10 +31,14 @@ enum {
     DCI_CLASS_DEAD = 0x0dead0dc
 };
 
+/* Object header (lib/obj.c): the user's reference is separate from the internal ones. */
 typedef struct dci_obj {
-    uint32_t magic; /* DCI_CLASS_*; DCI_CLASS_DEAD once destroyed */
-    int refcnt;
-    dc_env_t *env; /* env the object lives on (the env itself for an env) */
+    uint32_t magic; /* DCI_CLASS_*; DCI_CLASS_DEAD once freed */
+    int refcnt;     /* internal references, plus 1 while user_ref */
+    int user_ref;   /* 1 until the user's destroy: only then may a destroy drop a reference */
+    int lent;       /* a getter lent the object out after that (dc_vec_get_layout & co) */
+    dc_env_t *env;  /* env the object lives on (the env itself for an env) */
+    void (*free_fn)(struct dci_obj *); /* frees the object when refcnt drops to 0 */
 } dci_obj_t;
 
 /* ---------------------------------------------------------------- options */
@@ -108,6 +112,31 @@ struct dc_layout {
     dc_gidx_t *offsets; /* contiguous kinds: nranks + 1 prefix offsets; NULL otherwise */
 };
 
+/*
+ * Index maps of a layout, owned by lib/layout.c; the modules built on layouts (vectors, GEMV)
+ * call these instead of writing the formulas again. No handle checks (the caller holds the
+ * layout), no range checks: r in [0, nranks), i below rank r's count, g in [0, n).
+ */
+/* Global index of rank r's local entry i; increases with i for every kind. */
+static inline dc_gidx_t dci_layout_l2g(const dc_layout_t *l, int r, size_t i)
+{
+    dc_gidx_t b;
+
+    if (l->offsets != NULL)
+        return l->offsets[r] + (dc_gidx_t)i;
+    b = l->block;
+    return (((dc_gidx_t)i / b) * l->nranks + r) * b + (dc_gidx_t)i % b;
+}
+/* Number of entries rank r owns. */
+size_t dci_layout_count(const dc_layout_t *l, int r);
+/* Owner and local index of global index g. */
+void dci_layout_locate(const dc_layout_t *l, dc_gidx_t g, int *rank_p, size_t *lidx_p);
+/* 1 if every rank owns the same global indices, in the same order, under a and b. */
+int dci_layout_congruent(const dc_layout_t *a, const dc_layout_t *b);
+/* Per-rank counts and displacements as ints for MPI (nranks each); DC_ERR_SIZE (message in
+ * env) when the global size exceeds INT_MAX. */
+int dci_layout_counts(dc_env_t *env, const dc_layout_t *l, int *counts, int *displs);
+
 /* ---------------------------------------------------------------- errors */
 
 /* Record a message in env (may be NULL) and return code. */
@@ -163,15 +192,26 @@ int dci_error_mpi(dc_env_t *env, int mpirc, const char *func, const char *file, 
             return dci_error_mpi((env), mpirc_, __func__, __FILE__, __LINE__, #expr);              \
     } while (0)
 
-/* Handle validation: NULL or wrong class fails at once on this rank (no env to agree on). */
+/* Handle validation: NULL, wrong class or a released handle (destroyed by the user, maybe
+ * still alive for other objects, and not lent out again by a getter) fails at once on this rank
+ * (no env to agree on). */
+#define DCI_OBJ_OK(obj, cls)                                                                       \
+    ((obj) != NULL && ((const dci_obj_t *)(obj))->magic == (uint32_t)(cls) &&                      \
+     (((const dci_obj_t *)(obj))->user_ref | ((const dci_obj_t *)(obj))->lent))
 #define DC_VALIDATE(obj, cls)                                                                      \
     do {                                                                                           \
-        if (DCI_UNLIKELY((obj) == NULL))                                                           \
-            return dci_error_set(NULL, DC_ERR_ARG, __func__, __FILE__, __LINE__, "%s is NULL",     \
-                                 #obj);                                                            \
-        if (DCI_UNLIKELY(((const dci_obj_t *)(obj))->magic != (uint32_t)(cls)))                    \
-            return dci_error_set(NULL, DC_ERR_ARG, __func__, __FILE__, __LINE__,                   \
-                                 "%s is not a valid handle (destroyed?)", #obj);                   \
+        if (DCI_UNLIKELY(!DCI_OBJ_OK((obj), (cls))))                                               \
+            return dci_obj_check((obj), (uint32_t)(cls), #obj, __func__, __FILE__, __LINE__);      \
+    } while (0)
+
+/* A destroy's handle check: DC_VALIDATE, and the caller must still own the handle (a second
+ * destroy through a saved copy, or a destroy of a handle lent by a getter: DC_ERR_ARG, nothing
+ * touched). */
+#define DC_VALIDATE_OWNED(obj, cls)                                                                \
+    do {                                                                                           \
+        DC_VALIDATE((obj), (cls));                                                                 \
+        if (DCI_UNLIKELY(!((const dci_obj_t *)(obj))->user_ref))                                   \
+            return dci_obj_release((dci_obj_t *)(obj), #obj, __func__);                            \
     } while (0)
 
 #ifdef DC_DEBUG_BUILD
@@ -230,11 +270,29 @@ int dci_borrow_restore(dc_env_t *env, dci_borrow_t *b, int rw, const void *given
 
 /* ---------------------------------------------------------------- objects */
 
-void dci_obj_init(dci_obj_t *hdr, uint32_t cls, dc_env_t *env);
+/* lib/obj.c. An object starts with one reference, the user's; free_fn (may be NULL for objects
+ * nothing else references) frees it when the count drops to 0. */
+void dci_obj_init(dci_obj_t *hdr, uint32_t cls, dc_env_t *env, void (*free_fn)(dci_obj_t *));
+void dci_obj_ref(dci_obj_t *hdr);
+void dci_obj_unref(dci_obj_t *hdr);
+/* DC_SUCCESS if obj is a live, unreleased handle of class cls; else DC_ERR_ARG with a message
+ * naming it (in the env-less buffer). */
+int dci_obj_check(const void *obj, uint32_t cls, const char *name, const char *func,
+                  const char *file, int line);
+/* The user's destroy, after DC_VALIDATE: DC_ERR_ARG (touching nothing) unless the user still
+ * holds its reference; else release the handle and drop that reference (frees the object if
+ * nothing else holds it). 'name' names the argument in the message. */
+int dci_obj_release(dci_obj_t *hdr, const char *name, const char *func);
+/* A getter hands out a borrowed handle (valid while the lender lives): after the user's
+ * destroy, this makes the object usable again through it (never destroyable). */
+void dci_obj_lend(const dci_obj_t *hdr);
 dc_env_t *dci_env_ref(dc_env_t *env); /* objects keep their env alive */
 void dci_env_unref(dc_env_t *env);
 dc_layout_t *dci_layout_ref(dc_layout_t *layout);
 void dci_layout_unref(dc_layout_t *layout);
+
+/* The layout a vector holds (lib/vec.c), without lending it out as dc_vec_get_layout does. */
+dc_layout_t *dci_vec_layout(const dc_vec_t *x);
 
 /* ---------------------------------------------------------------- options (lib/options.c) */
 

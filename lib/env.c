@@ -12,13 +12,6 @@
 /* Envs alive in this process that called MPI_Init themselves (MPI_Finalize after the last). */
 static int dci_mpi_owned_envs;
 
-void dci_obj_init(dci_obj_t *hdr, uint32_t cls, dc_env_t *env)
-{
-    hdr->magic = cls;
-    hdr->refcnt = 1;
-    hdr->env = env;
-}
-
 static void env_free(dc_env_t *env)
 {
     int finalized = 0, owned = env->initialized_mpi;
@@ -40,16 +33,10 @@ static void env_free(dc_env_t *env)
         MPI_Finalize();
 }
 
-dc_env_t *dci_env_ref(dc_env_t *env)
+/* The env's free function: runs when the user's reference and every object's are gone. */
+static void env_free_obj(dci_obj_t *hdr)
 {
-    env->hdr.refcnt++;
-    return env;
-}
-
-void dci_env_unref(dc_env_t *env)
-{
-    if (env != NULL && --env->hdr.refcnt == 0)
-        env_free(env);
+    env_free((dc_env_t *)hdr);
 }
 
 int dc_env_create(MPI_Comm comm, const dc_env_params_t *params, dc_env_t **env_p)
@@ -86,7 +73,7 @@ int dc_env_create(MPI_Comm comm, const dc_env_params_t *params, dc_env_t **env_p
             return rc != DC_SUCCESS ? rc : DC_ERR(NULL, grc, "allocation failed on another rank");
         }
     }
-    dci_obj_init(&env->hdr, DCI_CLASS_ENV, env);
+    dci_obj_init(&env->hdr, DCI_CLASS_ENV, env, env_free_obj);
     env->comm = env->node_comm = env->leader_comm = MPI_COMM_NULL;
     env->initialized_mpi = !initialized;
     if (env->initialized_mpi)
@@ -150,11 +137,12 @@ int dc_env_destroy(dc_env_t **env_p)
     if (env_p == NULL || *env_p == NULL)
         return DC_SUCCESS;
     env = *env_p;
-    DC_VALIDATE(env, DCI_CLASS_ENV);
+    DC_VALIDATE_OWNED(env, DCI_CLASS_ENV);
     if (env->opts.profile)
         rc = dci_prof_print_at_destroy(env);
     *env_p = NULL;
-    dci_env_unref(env);
+    /* freed now, or when the last object built on it goes */
+    dci_obj_release(&env->hdr, "env_p", __func__);
     return rc;
 }
 

@@ -28,6 +28,14 @@ static void grid_free(dc_grid_t *g)
     dci_free(g);
 }
 
+static void grid_free_obj(dci_obj_t *hdr)
+{
+    dc_env_t *env = hdr->env;
+
+    grid_free((dc_grid_t *)hdr);
+    dci_env_unref(env);
+}
+
 int dc_grid_create(dc_env_t *env, int nprow, int npcol, dc_grid_t **grid_p)
 {
     dc_grid_t *g = NULL;
@@ -73,7 +81,7 @@ out:
         dci_prof_end(env, DCI_EV_GRID_CREATE, 0);
         return rc;
     }
-    dci_obj_init(&g->hdr, DCI_CLASS_GRID, dci_env_ref(env));
+    dci_obj_init(&g->hdr, DCI_CLASS_GRID, dci_env_ref(env), grid_free_obj);
     *grid_p = g;
     dci_prof_end(env, DCI_EV_GRID_CREATE, 0);
     return DC_SUCCESS;
@@ -81,15 +89,14 @@ out:
 
 int dc_grid_destroy(dc_grid_t **grid_p)
 {
-    dc_env_t *env;
+    dc_grid_t *g;
 
     if (grid_p == NULL || *grid_p == NULL)
         return DC_SUCCESS;
-    DC_VALIDATE(*grid_p, DCI_CLASS_GRID);
-    env = (*grid_p)->hdr.env;
-    grid_free(*grid_p);
+    DC_VALIDATE_OWNED(*grid_p, DCI_CLASS_GRID);
+    g = *grid_p;
     *grid_p = NULL;
-    dci_env_unref(env);
+    dci_obj_release(&g->hdr, "grid_p", __func__);
     return DC_SUCCESS;
 }
 

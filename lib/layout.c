@@ -6,16 +6,11 @@
  */
 #include "dc_impl.h"
 
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
-/* ---------------------------------------------------------------- reference counting */
-
-dc_layout_t *dci_layout_ref(dc_layout_t *layout)
-{
-    layout->hdr.refcnt++;
-    return layout;
-}
+/* ---------------------------------------------------------------- lifecycle */
 
 static void layout_free(dc_layout_t *l)
 {
@@ -30,19 +25,23 @@ static void layout_free(dc_layout_t *l)
     dci_env_unref(env);
 }
 
-void dci_layout_unref(dc_layout_t *layout)
+/* Runs when the user's reference and every vector's are gone. */
+static void layout_free_obj(dci_obj_t *hdr)
 {
-    if (layout != NULL && --layout->hdr.refcnt == 0)
-        layout_free(layout);
+    layout_free((dc_layout_t *)hdr);
 }
 
 int dc_layout_destroy(dc_layout_t **layout_p)
 {
+    dc_layout_t *l;
+
     if (layout_p == NULL || *layout_p == NULL)
         return DC_SUCCESS;
-    DC_VALIDATE(*layout_p, DCI_CLASS_LAYOUT);
-    dci_layout_unref(*layout_p);
+    DC_VALIDATE_OWNED(*layout_p, DCI_CLASS_LAYOUT);
+    l = *layout_p;
     *layout_p = NULL;
+    /* freed now, or when the last vector on it goes */
+    dci_obj_release(&l->hdr, "layout_p", __func__);
     return DC_SUCCESS;
 }
 
@@ -78,6 +77,13 @@ static size_t bc_count(dc_gidx_t n, dc_gidx_t b, int p, int r)
 static int is_contiguous(const dc_layout_t *l)
 {
     return l->offsets != NULL;
+}
+
+size_t dci_layout_count(const dc_layout_t *l, int r)
+{
+    if (is_contiguous(l))
+        return (size_t)(l->offsets[r + 1] - l->offsets[r]);
+    return bc_count(l->n, l->block, l->nranks, r);
 }
 
 /* Allocate and fill prefix offsets from counts known on all ranks. */
@@ -249,7 +255,7 @@ err:
         dci_prof_end(env, DCI_EV_LAYOUT_CREATE, 0);
         return rc;
     }
-    dci_obj_init(&l->hdr, DCI_CLASS_LAYOUT, dci_env_ref(env));
+    dci_obj_init(&l->hdr, DCI_CLASS_LAYOUT, dci_env_ref(env), layout_free_obj);
     *layout_p = l;
     dci_prof_end(env, DCI_EV_LAYOUT_CREATE, 0);
     return DC_SUCCESS;
@@ -297,6 +303,7 @@ int dc_layout_get_env(const dc_layout_t *layout, dc_env_t **env_p)
 {
     DC_VALIDATE(layout, DCI_CLASS_LAYOUT);
     DC_REQUIRE(layout->hdr.env, env_p != NULL, DC_ERR_ARG, "env_p is NULL");
+    dci_obj_lend(&layout->hdr.env->hdr); /* usable while the layout lives */
     *env_p = layout->hdr.env;
     return DC_SUCCESS;
 }
@@ -335,10 +342,7 @@ int dc_layout_get_rank_size(const dc_layout_t *layout, int rank, size_t *nlocal_
     DC_REQUIRE(layout->hdr.env, nlocal_p != NULL, DC_ERR_ARG, "nlocal_p is NULL");
     DC_REQUIRE(layout->hdr.env, rank >= 0 && rank < layout->nranks, DC_ERR_ARG,
                "rank %d out of range [0, %d)", rank, layout->nranks);
-    if (is_contiguous(layout))
-        *nlocal_p = (size_t)(layout->offsets[rank + 1] - layout->offsets[rank]);
-    else
-        *nlocal_p = bc_count(layout->n, layout->block, layout->nranks, rank);
+    *nlocal_p = dci_layout_count(layout, rank);
     return DC_SUCCESS;
 }
 
@@ -355,8 +359,7 @@ int dc_layout_get_range(const dc_layout_t *layout, int rank, dc_gidx_t *lo_p, dc
     return DC_SUCCESS;
 }
 
-/* Owner and local index; g must be in range. */
-static void locate(const dc_layout_t *l, dc_gidx_t g, int *rank_p, size_t *lidx_p)
+void dci_layout_locate(const dc_layout_t *l, dc_gidx_t g, int *rank_p, size_t *lidx_p)
 {
     int p = l->nranks, r;
 
@@ -398,7 +401,7 @@ int dc_layout_get_owner(const dc_layout_t *layout, dc_gidx_t g, int *rank_p)
     DC_REQUIRE(layout->hdr.env, rank_p != NULL, DC_ERR_ARG, "rank_p is NULL");
     DC_REQUIRE(layout->hdr.env, g >= 0 && g < layout->n, DC_ERR_ARG,
                "global index %lld out of range [0, %lld)", (long long)g, (long long)layout->n);
-    locate(layout, g, rank_p, &lidx);
+    dci_layout_locate(layout, g, rank_p, &lidx);
     return DC_SUCCESS;
 }
 
@@ -412,7 +415,7 @@ int dc_layout_global_to_local(const dc_layout_t *layout, dc_gidx_t g, int *rank_
                "rank_p and lidx_p are both NULL");
     DC_REQUIRE(layout->hdr.env, g >= 0 && g < layout->n, DC_ERR_ARG,
                "global index %lld out of range [0, %lld)", (long long)g, (long long)layout->n);
-    locate(layout, g, &r, &lidx);
+    dci_layout_locate(layout, g, &r, &lidx);
     if (rank_p)
         *rank_p = r;
     if (lidx_p)
@@ -428,16 +431,10 @@ int dc_layout_local_to_global(const dc_layout_t *layout, int rank, size_t lidx, 
     DC_REQUIRE(layout->hdr.env, g_p != NULL, DC_ERR_ARG, "g_p is NULL");
     DC_REQUIRE(layout->hdr.env, rank >= 0 && rank < layout->nranks, DC_ERR_ARG,
                "rank %d out of range [0, %d)", rank, layout->nranks);
-    cnt = is_contiguous(layout) ? (size_t)(layout->offsets[rank + 1] - layout->offsets[rank])
-                                : bc_count(layout->n, layout->block, layout->nranks, rank);
+    cnt = dci_layout_count(layout, rank);
     DC_REQUIRE(layout->hdr.env, lidx < cnt, DC_ERR_ARG,
                "local index %zu out of range [0, %zu) on rank %d", lidx, cnt, rank);
-    if (is_contiguous(layout)) {
-        *g_p = layout->offsets[rank] + (dc_gidx_t)lidx;
-    } else {
-        dc_gidx_t b = layout->block;
-        *g_p = (((dc_gidx_t)lidx / b) * layout->nranks + rank) * b + (dc_gidx_t)lidx % b;
-    }
+    *g_p = dci_layout_l2g(layout, rank, lidx);
     return DC_SUCCESS;
 }
 
@@ -456,29 +453,46 @@ static dc_gidx_t contiguous_start(const dc_layout_t *l, int r)
     return r < nblocks ? r * l->block : l->n;
 }
 
-int dc_layout_congruent(const dc_layout_t *a, const dc_layout_t *b, int *congruent_p)
+int dci_layout_congruent(const dc_layout_t *a, const dc_layout_t *b)
 {
     int r, same = 1;
 
-    DC_VALIDATE(a, DCI_CLASS_LAYOUT);
-    DC_VALIDATE(b, DCI_CLASS_LAYOUT);
-    DC_REQUIRE(a->hdr.env, congruent_p != NULL, DC_ERR_ARG, "congruent_p is NULL");
-    if (a == b) {
-        *congruent_p = 1;
-        return DC_SUCCESS;
-    }
-    if (a->hdr.env != b->hdr.env || a->n != b->n) {
-        *congruent_p = 0;
-        return DC_SUCCESS;
-    }
-    if (!is_contiguous(a) && !is_contiguous(b) && a->block == b->block) {
-        *congruent_p = 1;
-        return DC_SUCCESS;
-    }
+    if (a == b)
+        return 1;
+    if (a->hdr.env != b->hdr.env || a->n != b->n)
+        return 0;
+    if (!is_contiguous(a) && !is_contiguous(b) && a->block == b->block)
+        return 1;
     for (r = 0; r < a->nranks && same; r++) {
         dc_gidx_t sa = contiguous_start(a, r), sb = contiguous_start(b, r);
         same = sa >= 0 && sa == sb;
     }
-    *congruent_p = same;
+    return same;
+}
+
+int dc_layout_congruent(const dc_layout_t *a, const dc_layout_t *b, int *congruent_p)
+{
+    DC_VALIDATE(a, DCI_CLASS_LAYOUT);
+    DC_VALIDATE(b, DCI_CLASS_LAYOUT);
+    DC_REQUIRE(a->hdr.env, congruent_p != NULL, DC_ERR_ARG, "congruent_p is NULL");
+    *congruent_p = dci_layout_congruent(a, b);
+    return DC_SUCCESS;
+}
+
+int dci_layout_counts(dc_env_t *env, const dc_layout_t *l, int *counts, int *displs)
+{
+    size_t tot = 0, c;
+    int r;
+
+    for (r = 0; r < l->nranks; r++) {
+        c = dci_layout_count(l, r);
+        if (tot + c > INT_MAX)
+            return DC_ERR(env, DC_ERR_SIZE,
+                          "global size %lld exceeds INT_MAX: MPI counts and displacements are int",
+                          (long long)l->n);
+        counts[r] = (int)c;
+        displs[r] = (int)tot;
+        tot += c;
+    }
     return DC_SUCCESS;
 }

@@ -32,6 +32,14 @@ static void mat_free(dc_mat_t *a)
     dci_free(a);
 }
 
+static void mat_free_obj(dci_obj_t *hdr)
+{
+    dc_env_t *env = hdr->env;
+
+    mat_free((dc_mat_t *)hdr);
+    dci_env_unref(env);
+}
+
 /*
  * Local part of a create: validate the distribution and allocate (no communication). view != 0:
  * wrap data with leading dimension lld instead of allocating.
@@ -85,7 +93,7 @@ static int mat_new(dc_env_t *env, const dc_mat_dist_t *in, int view, double *dat
         a->lld = lld;
         a->data = data;
         a->is_view = 1;
-        dci_obj_init(&a->hdr, DCI_CLASS_MAT, env);
+        dci_obj_init(&a->hdr, DCI_CLASS_MAT, env, mat_free_obj);
         *a_p = a;
         return DC_SUCCESS;
     }
@@ -100,7 +108,7 @@ static int mat_new(dc_env_t *env, const dc_mat_dist_t *in, int view, double *dat
         return rc;
     }
     memset(a->data, 0, sizeof(double) * a->lld * a->nloc);
-    dci_obj_init(&a->hdr, DCI_CLASS_MAT, env);
+    dci_obj_init(&a->hdr, DCI_CLASS_MAT, env, mat_free_obj);
     *a_p = a;
     return DC_SUCCESS;
 }
@@ -215,18 +223,15 @@ out:
 int dc_mat_destroy(dc_mat_t **mat_p)
 {
     dc_mat_t *a;
-    dc_env_t *env;
 
     if (mat_p == NULL || *mat_p == NULL)
         return DC_SUCCESS;
-    DC_VALIDATE(*mat_p, DCI_CLASS_MAT);
+    DC_VALIDATE_OWNED(*mat_p, DCI_CLASS_MAT);
     a = *mat_p;
-    env = a->hdr.env;
     if (a->borrow.rw || a->borrow.nread > 0)
-        dci_log(env, 1, "dc_mat_destroy: the matrix is still borrowed; the array is freed");
-    mat_free(a);
+        dci_log(a->hdr.env, 1, "dc_mat_destroy: the matrix is still borrowed; the array is freed");
     *mat_p = NULL;
-    dci_env_unref(env);
+    dci_obj_release(&a->hdr, "mat_p", __func__);
     return DC_SUCCESS;
 }
 
@@ -236,6 +241,7 @@ int dc_mat_get_env(const dc_mat_t *a, dc_env_t **env_p)
 {
     DC_VALIDATE(a, DCI_CLASS_MAT);
     DC_REQUIRE(a->hdr.env, env_p != NULL, DC_ERR_ARG, "env_p is NULL");
+    dci_obj_lend(&a->hdr.env->hdr); /* usable while the matrix lives */
     *env_p = a->hdr.env;
     return DC_SUCCESS;
 }
@@ -565,34 +571,6 @@ int dc_mat_transpose(const dc_mat_t *a, dc_mat_t *b)
 
 /* ---------------------------------------------------------------- GEMV */
 
-/* Global index of local entry i of rank r in a vector layout (the dc_vec invariant). */
-static dc_gidx_t layout_l2g(const dc_layout_t *l, int r, size_t i)
-{
-    dc_gidx_t b;
-
-    if (l->offsets != NULL)
-        return l->offsets[r] + (dc_gidx_t)i;
-    b = l->block;
-    return (((dc_gidx_t)i / b) * l->nranks + r) * b + (dc_gidx_t)i % b;
-}
-
-/* Per-rank counts and displacements of a layout (ints for MPI); DC_ERR_SIZE past INT_MAX. */
-static int layout_counts(dc_env_t *env, const dc_layout_t *l, int *cnt, int *dsp)
-{
-    size_t tot = 0, c;
-    int r;
-
-    for (r = 0; r < env->size; r++) {
-        dc_layout_get_rank_size(l, r, &c);
-        if (tot + c > INT_MAX)
-            return DC_ERR(env, DC_ERR_SIZE, "vector of more than %d entries", INT_MAX);
-        cnt[r] = (int)c;
-        dsp[r] = (int)tot;
-        tot += c;
-    }
-    return DC_SUCCESS;
-}
-
 int dc_mat_gemv(dc_mat_op_t op, double alpha, const dc_mat_t *a, const dc_vec_t *x, double beta,
                 dc_vec_t *y)
 {
@@ -613,17 +591,17 @@ int dc_mat_gemv(dc_mat_op_t op, double alpha, const dc_mat_t *a, const dc_vec_t 
     dci_prof_begin(env, DCI_EV_MAT_GEMV);
     want_x = trans ? a->pub.m : a->pub.n;
     want_y = trans ? a->pub.n : a->pub.m;
-    dc_vec_get_layout(x, &xl);
-    dc_vec_get_layout(y, &yl);
-    dc_layout_get_env(xl, &xenv);
-    dc_layout_get_env(yl, &yenv);
+    xl = dci_vec_layout(x);
+    yl = dci_vec_layout(y);
+    xenv = xl->hdr.env; /* the layouts' own handles may be released: no public getters */
+    yenv = yl->hdr.env;
     if (xenv != env || yenv != env) {
         /* no common communicator: fail at once (every rank sees the same envs) */
         rc = DC_ERR(env, DC_ERR_COMM, "a, x and y do not all live on the same env");
         goto done;
     }
-    dc_layout_get_global_size(xl, &xn);
-    dc_layout_get_global_size(yl, &yn);
+    xn = xl->n;
+    yn = yl->n;
     dc_vec_get_local_size(x, &xloc);
     dc_vec_get_local_size(y, &yloc);
     DC_REQUIRE_GOTO(env, op == DC_MAT_NOTRANS || op == DC_MAT_TRANS, DC_ERR_ARG, out,
@@ -645,8 +623,8 @@ int dc_mat_gemv(dc_mat_op_t op, double alpha, const dc_mat_t *a, const dc_vec_t 
     DC_CHECK_GOTO(dci_malloc(env, sizeof(double) * (nin + 1), (void **)&xsub), out);
     DC_CHECK_GOTO(dci_calloc(env, (size_t)yn + 1, sizeof(double), (void **)&part), out);
     DC_CHECK_GOTO(dci_malloc(env, sizeof(double) * ((size_t)yn + 1), (void **)&sbuf), out);
-    DC_CHECK_GOTO(layout_counts(env, xl, cnt, cnt + env->size), out);
-    DC_CHECK_GOTO(layout_counts(env, yl, cnt + 2 * env->size, cnt + 3 * env->size), out);
+    DC_CHECK_GOTO(dci_layout_counts(env, xl, cnt, cnt + env->size), out);
+    DC_CHECK_GOTO(dci_layout_counts(env, yl, cnt + 2 * env->size, cnt + 3 * env->size), out);
 out:
     rc = dci_agree(env, rc);
     if (rc != DC_SUCCESS)
@@ -659,7 +637,7 @@ out:
         goto done;
     for (r = 0; r < env->size; r++)
         for (i = 0; i < (size_t)cnt[r]; i++)
-            xfull[layout_l2g(xl, r, i)] = rbuf[cnt[env->size + r] + i];
+            xfull[dci_layout_l2g(xl, r, i)] = rbuf[cnt[env->size + r] + i];
     /* 2. local product with the entries of x that meet this rank's columns (rows for A^T) */
     dci_dist_parts(&a->dist, env->rank, &rp, &cp);
     for (i = 0; i < nin; i++)
@@ -677,7 +655,7 @@ out:
     /* 3. sum the partial results and hand each rank its entries of y: one reduce-scatter */
     for (r = 0; r < env->size; r++)
         for (i = 0; i < (size_t)cnt[2 * env->size + r]; i++)
-            sbuf[cnt[3 * env->size + r] + i] = part[layout_l2g(yl, r, i)];
+            sbuf[cnt[3 * env->size + r] + i] = part[dci_layout_l2g(yl, r, i)];
     mrc = MPI_Reduce_scatter(sbuf, rbuf, cnt + 2 * env->size, MPI_DOUBLE, MPI_SUM, env->comm);
     rc = mrc == MPI_SUCCESS ? DC_SUCCESS : DC_ERR_MPI_RC(env, mrc, "MPI_Reduce_scatter of y");
     if (rc == DC_SUCCESS) {

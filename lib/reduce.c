@@ -394,6 +394,16 @@ struct dc_request {
     int fill; /* rank 0 of a built-in exscan: write the identity at completion */
 };
 
+/* Runs at completion (dc_request_test/_wait release the handle). */
+static void request_free_obj(dci_obj_t *hdr)
+{
+    dc_env_t *env = hdr->env;
+
+    hdr->magic = DCI_CLASS_DEAD;
+    dci_free(hdr);
+    dci_env_unref(env);
+}
+
 /* One reduction call, checked and translated to MPI terms. */
 typedef struct {
     const char *fn;
@@ -655,7 +665,7 @@ static int red_start(dc_env_t *env, const char *fn, int what, const void *sendbu
         req = NULL;
         goto out;
     }
-    dci_obj_init(&req->hdr, DCI_CLASS_REQUEST, dci_env_ref(env));
+    dci_obj_init(&req->hdr, DCI_CLASS_REQUEST, dci_env_ref(env), request_free_obj);
     req->recvbuf = c.recvbuf;
     req->saved = c.saved;
     req->count = count;
@@ -773,10 +783,8 @@ static int request_complete(dc_request_t **req_p, int mpirc, const char *fn)
         rc = dci_error_mpi(env, mpirc, fn, __FILE__, __LINE__, "completion of the reduction");
     if (mpirc != MPI_SUCCESS)
         dci_free(req->saved);
-    req->hdr.magic = DCI_CLASS_DEAD;
-    dci_free(req);
     *req_p = NULL;
-    dci_env_unref(env);
+    dci_obj_release(&req->hdr, "req", fn);
     return rc;
 }
 

@@ -72,6 +72,14 @@ static void sched_free(dc_sched_t *s)
     dci_free(s);
 }
 
+static void sched_free_obj(dci_obj_t *hdr)
+{
+    dc_env_t *env = hdr->env;
+
+    sched_free((dc_sched_t *)hdr);
+    dci_env_unref(env);
+}
+
 int dc_sched_create(dc_env_t *env, dc_sched_t **sched_p)
 {
     dc_sched_t *s = NULL;
@@ -108,7 +116,7 @@ out:
     }
     MPI_Comm_rank(s->comm, &s->rank);
     MPI_Comm_size(s->comm, &s->size);
-    dci_obj_init(&s->hdr, DCI_CLASS_SCHED, dci_env_ref(env));
+    dci_obj_init(&s->hdr, DCI_CLASS_SCHED, dci_env_ref(env), sched_free_obj);
     *sched_p = s;
     return DC_SUCCESS;
 }
@@ -116,16 +124,13 @@ out:
 int dc_sched_destroy(dc_sched_t **sched_p)
 {
     dc_sched_t *s;
-    dc_env_t *env;
 
     if (sched_p == NULL || *sched_p == NULL)
         return DC_SUCCESS;
-    DC_VALIDATE(*sched_p, DCI_CLASS_SCHED);
+    DC_VALIDATE_OWNED(*sched_p, DCI_CLASS_SCHED);
     s = *sched_p;
-    env = s->hdr.env;
-    sched_free(s);
-    dci_env_unref(env);
     *sched_p = NULL;
+    dci_obj_release(&s->hdr, "sched_p", __func__);
     return DC_SUCCESS;
 }
 

@@ -2,7 +2,7 @@
  * Distributed vectors: the local part of a vector of doubles on a shared layout. Local BLAS-1
  * runs on the CBLAS (OpenBLAS); sums, dots and norms go through dci_global_sum (one reduction,
  * reproducible on request); max/min reduce one (value, index) pair. Invariant: local entry i
- * holds global index l2g(layout, rank, i), which increases with i for every layout kind.
+ * holds global index dci_layout_l2g(layout, rank, i), which increases with i for every layout kind.
  */
 #include "dc_impl.h"
 #include "repro.h"
@@ -75,17 +75,6 @@ static void blas_axpby(size_t n, double alpha, const double *x, double beta, dou
 #endif
 }
 
-/* Global index of local entry i of rank r (i < that rank's count). */
-static dc_gidx_t l2g(const dc_layout_t *l, int r, size_t i)
-{
-    dc_gidx_t b;
-
-    if (l->offsets != NULL)
-        return l->offsets[r] + (dc_gidx_t)i;
-    b = l->block;
-    return (((dc_gidx_t)i / b) * l->nranks + r) * b + (dc_gidx_t)i % b;
-}
-
 /* Reading x is allowed unless it is borrowed read-write. */
 static int state_read(const dc_vec_t *v, const char *name, const char *func)
 {
@@ -101,14 +90,11 @@ static int state_write(const dc_vec_t *v, const char *name, const char *func)
 /* Binary operations: same env and congruent layouts. */
 static int check_compat(const dc_vec_t *x, const dc_vec_t *y, const char *func)
 {
-    int congruent = 0;
-
     if (DCI_UNLIKELY(x->hdr.env != y->hdr.env))
         return dci_error_set(x->hdr.env, DC_ERR_COMM, func, __FILE__, __LINE__,
                              "the two vectors live on different envs");
     if (x->layout != y->layout) {
-        dc_layout_congruent(x->layout, y->layout, &congruent);
-        if (DCI_UNLIKELY(!congruent))
+        if (DCI_UNLIKELY(!dci_layout_congruent(x->layout, y->layout)))
             return dci_error_set(x->hdr.env, DC_ERR_ARG, func, __FILE__, __LINE__,
                                  "the vectors' layouts are not congruent (global sizes %lld and "
                                  "%lld, local sizes %zu and %zu)",
@@ -127,6 +113,11 @@ static void vec_free(dc_vec_t *v)
         dci_layout_unref(v->layout);
     v->hdr.magic = DCI_CLASS_DEAD;
     dci_free(v);
+}
+
+static void vec_free_obj(dci_obj_t *hdr)
+{
+    vec_free((dc_vec_t *)hdr);
 }
 
 /* Local part of a create: allocate a zero vector on layout (no agreement). */
@@ -149,7 +140,7 @@ static int vec_new(dc_layout_t *layout, dc_vec_t **v_p)
     memset(v->data, 0, layout->nlocal * sizeof(double));
     v->nlocal = layout->nlocal;
     v->layout = dci_layout_ref(layout);
-    dci_obj_init(&v->hdr, DCI_CLASS_VEC, env);
+    dci_obj_init(&v->hdr, DCI_CLASS_VEC, env, vec_free_obj);
     *v_p = v;
     return DC_SUCCESS;
 }
@@ -185,15 +176,15 @@ int dc_vec_destroy(dc_vec_t **vec_p)
 
     if (vec_p == NULL || *vec_p == NULL)
         return DC_SUCCESS;
-    DC_VALIDATE(*vec_p, DCI_CLASS_VEC);
+    DC_VALIDATE_OWNED(*vec_p, DCI_CLASS_VEC);
     v = *vec_p;
     if (v->borrow.rw || v->borrow.nread > 0)
         dci_log(v->hdr.env, 1,
                 "dc_vec_destroy: the vector is still borrowed (%d read, %d "
                 "read-write); the borrowed array is freed",
                 v->borrow.nread, v->borrow.rw);
-    vec_free(v);
     *vec_p = NULL;
+    dci_obj_release(&v->hdr, "vec_p", __func__);
     return DC_SUCCESS;
 }
 
@@ -222,10 +213,16 @@ out:
     return rc;
 }
 
+dc_layout_t *dci_vec_layout(const dc_vec_t *x)
+{
+    return x->layout;
+}
+
 int dc_vec_get_layout(const dc_vec_t *x, dc_layout_t **layout_p)
 {
     DC_VALIDATE(x, DCI_CLASS_VEC);
     DC_REQUIRE(x->hdr.env, layout_p != NULL, DC_ERR_ARG, "layout_p is NULL");
+    dci_obj_lend(&x->layout->hdr); /* usable while the vector lives */
     *layout_p = x->layout;
     return DC_SUCCESS;
 }
@@ -315,7 +312,7 @@ int dc_vec_fill(dc_vec_t *x, dc_vec_fill_fn fn, void *ctx)
     DC_REQUIRE_GOTO(env, fn != NULL, DC_ERR_ARG, out, "fn is NULL");
     DC_CHECK_GOTO(state_write(x, "x", __func__), out);
     for (i = 0; i < x->nlocal; i++)
-        x->data[i] = fn(l2g(l, env->rank, i), ctx);
+        x->data[i] = fn(dci_layout_l2g(l, env->rank, i), ctx);
 out:
     dci_prof_end(env, DCI_EV_VEC_FILL, rc == DC_SUCCESS ? x->nlocal * sizeof(double) : 0);
     return rc;
@@ -585,7 +582,7 @@ static int vec_maxmin(const char *func, const dc_vec_t *x, double sign, double *
             mine.value = NAN;
         }
         if (best != SIZE_MAX)
-            mine.index = l2g(x->layout, env->rank, best);
+            mine.index = dci_layout_l2g(x->layout, env->rank, best);
     } else {
         mine.err = rc;
     }
@@ -645,20 +642,6 @@ int dc_vec_min(const dc_vec_t *x, double *value_p, dc_gidx_t *index_p)
  * order. For contiguous layouts that is the global array itself; (block-)cyclic layouts need a
  * permutation, done on the root(s) by pack/unpack.
  */
-static void rank_counts(const dc_layout_t *l, int *counts, int *displs)
-{
-    int r;
-    size_t cnt;
-    int64_t off = 0;
-
-    for (r = 0; r < l->nranks; r++) {
-        dc_layout_get_rank_size(l, r, &cnt);
-        counts[r] = (int)cnt;
-        displs[r] = (int)off;
-        off += (int64_t)cnt;
-    }
-}
-
 static void pack_by_rank(const dc_layout_t *l, const int *counts, const int *displs,
                          const double *global, double *packed)
 {
@@ -666,7 +649,7 @@ static void pack_by_rank(const dc_layout_t *l, const int *counts, const int *dis
 
     for (r = 0; r < l->nranks; r++)
         for (i = 0; i < counts[r]; i++)
-            packed[displs[r] + i] = global[l2g(l, r, (size_t)i)];
+            packed[displs[r] + i] = global[dci_layout_l2g(l, r, (size_t)i)];
 }
 
 static void unpack_by_rank(const dc_layout_t *l, const int *counts, const int *displs,
@@ -676,7 +659,7 @@ static void unpack_by_rank(const dc_layout_t *l, const int *counts, const int *d
 
     for (r = 0; r < l->nranks; r++)
         for (i = 0; i < counts[r]; i++)
-            global[l2g(l, r, (size_t)i)] = packed[displs[r] + i];
+            global[dci_layout_l2g(l, r, (size_t)i)] = packed[displs[r] + i];
 }
 
 /*
@@ -710,8 +693,8 @@ static int sg_setup(const char *func, const dc_vec_t *x, int root, int allow_all
     rc = dci_agree(env, rc);
     if (rc == DC_SUCCESS)
         rc = dci_check_same(env, DC_ERR_ARG, &v, 1, "root");
-    if (rc == DC_SUCCESS)
-        rank_counts(l, *cd_p, *cd_p + env->size);
+    if (rc == DC_SUCCESS) /* the size check above guarantees int counts */
+        rc = dci_layout_counts(env, l, *cd_p, *cd_p + env->size);
     return rc;
 }
 
@@ -801,7 +784,7 @@ int dc_vec_redistribute(const dc_vec_t *x, dc_vec_t *y)
     int rc = DC_SUCCESS, congruent = 0, mrc, p, r;
     int *dest = NULL, *src = NULL, *cnt = NULL;
     double *sbuf = NULL, *rbuf = NULL;
-    size_t i, moved = 0;
+    size_t i, li, moved = 0;
 
     DC_VALIDATE(x, DCI_CLASS_VEC);
     DC_VALIDATE(y, DCI_CLASS_VEC);
@@ -817,7 +800,7 @@ int dc_vec_redistribute(const dc_vec_t *x, dc_vec_t *y)
     DC_REQUIRE_GOTO(env, lx->n == ly->n, DC_ERR_SIZE, agree,
                     "global sizes differ: x has %lld entries, y has %lld", (long long)lx->n,
                     (long long)ly->n);
-    dc_layout_congruent(lx, ly, &congruent);
+    congruent = dci_layout_congruent(lx, ly);
     if (congruent)
         goto agree;
     DC_REQUIRE_GOTO(env, x->nlocal <= INT_MAX && y->nlocal <= INT_MAX, DC_ERR_SIZE, agree,
@@ -843,11 +826,11 @@ agree:
 
         memset(cnt, 0, 4 * (size_t)p * sizeof(int));
         for (i = 0; i < x->nlocal; i++) {
-            dc_layout_get_owner(ly, l2g(lx, env->rank, i), &dest[i]);
+            dci_layout_locate(ly, dci_layout_l2g(lx, env->rank, i), &dest[i], &li);
             scnt[dest[i]]++;
         }
         for (i = 0; i < y->nlocal; i++) {
-            dc_layout_get_owner(lx, l2g(ly, env->rank, i), &src[i]);
+            dci_layout_locate(lx, dci_layout_l2g(ly, env->rank, i), &src[i], &li);
             rcnt[src[i]]++;
         }
         for (r = 1; r < p; r++) {

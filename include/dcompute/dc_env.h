@@ -104,7 +104,9 @@ DC_API int dc_env_create(MPI_Comm comm, const dc_env_params_t *params, dc_env_t 
 
 /**
  * \brief Destroy an env and set *env_p to NULL. Collective on the env. NULL is a no-op.
- * Objects still built on the env keep it alive until they are destroyed. With profiling on,
+ * Objects still built on the env keep it alive until they are destroyed; the destroyed handle
+ * and its copies are rejected from then on (DC_ERR_ARG), unless dc_layout_get_env() or
+ * dc_mat_get_env() lends the env out again. With profiling on,
  * rank 0 prints the profile to stderr (or to DC_PROFILE_FILE). The last env of the process
  * restores the process's original binding and BLAS thread count.
  */

@@ -3,7 +3,9 @@
  * \defgroup dc_layout Layouts and process grids
  * A layout partitions the global index space [0, N) over the ranks of an env. Layouts are
  * shared by reference among the vectors built on them (dc_vec_create takes a reference), so
- * destroying the caller's handle does not invalidate the vectors.
+ * destroying the caller's handle does not invalidate the vectors; the destroyed handle itself
+ * (and every copy of it) is rejected with DC_ERR_ARG from then on (see docs/conventions.md,
+ * "Ownership of pointers").
  *
  * Kinds: block (balanced: ranks below N % P get one extra element), cyclic (index g on rank
  * g % P), block-cyclic(b), weighted (contiguous, proportional to per-rank weights; by default the
@@ -54,10 +56,20 @@ DC_API int dc_layout_create_weighted(dc_env_t *env, dc_gidx_t n, double weight,
 /** \brief Contiguous layout where this rank owns \p nlocal indices; N is the sum. Collective. */
 DC_API int dc_layout_create_explicit(dc_env_t *env, size_t nlocal, dc_layout_t **layout_p);
 
-/** \brief Release the caller's reference and set *layout_p = NULL. Local; NULL is a no-op. */
+/**
+ * \brief Release the caller's reference and set *layout_p = NULL. Local; NULL is a no-op.
+ * Vectors on the layout keep it alive; the released handle is rejected from then on.
+ * \return DC_SUCCESS, DC_ERR_ARG (not a layout, destroyed before, or lent by
+ *         dc_vec_get_layout() after the caller's own handle was destroyed; nothing is changed)
+ */
 DC_API int dc_layout_destroy(dc_layout_t **layout_p);
 
-/** \brief The env a layout lives on. Local. */
+/**
+ * \brief The env a layout lives on. Local.
+ * \param[out] env_p  the env, lent: usable while the layout lives (even after the caller's own
+ *                    env handle was destroyed), not the caller's to destroy then
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed layout, env_p NULL)
+ */
 DC_API int dc_layout_get_env(const dc_layout_t *layout, dc_env_t **env_p);
 /** \brief Kind and, for block-cyclic layouts, the block size (1 for cyclic, 0 otherwise). Local. */
 DC_API int dc_layout_get_kind(const dc_layout_t *layout, dc_layout_kind_t *kind_p,

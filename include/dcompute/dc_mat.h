@@ -104,7 +104,12 @@ DC_API int dc_mat_dup(const dc_mat_t *a, dc_mat_t **b_p);
 /** \brief Destroy a matrix, set *mat_p = NULL. Local; NULL is a no-op. */
 DC_API int dc_mat_destroy(dc_mat_t **mat_p);
 
-/** \brief The env the matrix lives on. Local. */
+/**
+ * \brief The env the matrix lives on. Local.
+ * \param[out] env_p  the env, lent: usable while the matrix lives (even after the caller's own
+ *                    env handle was destroyed), not the caller's to destroy then
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed matrix, env_p NULL)
+ */
 DC_API int dc_mat_get_env(const dc_mat_t *a, dc_env_t **env_p);
 /** \brief The matrix's distribution. Local. */
 DC_API int dc_mat_get_dist(const dc_mat_t *a, dc_mat_dist_t *dist_p);

@@ -32,7 +32,12 @@ DC_API int dc_vec_create(dc_layout_t *layout, dc_vec_t **vec_p);
 DC_API int dc_vec_destroy(dc_vec_t **vec_p);
 /** \brief New vector on the same layout with the same values. Collective. */
 DC_API int dc_vec_dup(const dc_vec_t *x, dc_vec_t **y_p);
-/** \brief The vector's layout (borrowed: valid while the vector lives). Local. */
+/**
+ * \brief The vector's layout. Local.
+ * \param[out] layout_p  the layout, lent: usable while the vector lives (even after the caller's
+ *                       own layout handle was destroyed), not the caller's to destroy then
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed vector, layout_p NULL)
+ */
 DC_API int dc_vec_get_layout(const dc_vec_t *x, dc_layout_t **layout_p);
 /** \brief Number of local entries. Local. */
 DC_API int dc_vec_get_local_size(const dc_vec_t *x, size_t *nlocal_p);
