@@ -102,34 +102,54 @@ static double eff(double x)
     return e < 1.0 ? e : 1.0;
 }
 
-/* Number of k panels of layer 0 (as lib/gemm_summa.c cuts them). */
-static double count_panels(const dci_gemm_plan_t *pl)
-{
-    dc_gidx_t g, e, k1 = pl->k < pl->kl ? pl->k : pl->kl, b;
-    double n = 0.0;
+/* Words one rank receives in each phase of a plan (as lib/gemm_summa.c moves them). */
+typedef struct words {
+    double ra, rb, ba, bb, red, rc; /* redistributions of A, B; broadcasts of A, B panels;
+                                       reduce-scatter of the layers; redistribution of C */
+} words_t;
 
-    for (g = 0; g < k1; g = e, n += 1.0) {
-        e = g + pl->kb < k1 ? g + pl->kb : k1;
-        b = dci_map1_block_end(&pl->da.col, g);
-        e = b < e ? b : e;
-        b = dci_map1_block_end(&pl->db.row, g);
-        e = b < e ? b : e;
-        if (pl->repro) {
-            b = (g / pl->tk + 1) * pl->tk;
-            e = b < e ? b : e;
-        }
+static words_t rank_words(const gemm_args_t *g, const dci_gemm_plan_t *pl, int r)
+{
+    const int pr = pl->pr, pc = pl->pc, pk = pl->pk, myl = r % pk;
+    words_t w = {0, 0, 0, 0, 0, 0};
+    int rp, cp, ap, aq, bp, bq;
+    double mloc, nloc, klay, k0;
+
+    if (!pl->a_inplace)
+        w.ra = dci_redist_recv_words(&g->a->dist, g->opa == DC_MAT_TRANS, &pl->da, r);
+    if (!pl->b_inplace)
+        w.rb = dci_redist_recv_words(&g->b->dist, g->opb == DC_MAT_TRANS, &pl->db, r);
+    if (!pl->c_inplace)
+        w.rc = dci_redist_recv_words(&pl->dfin, 0, &g->c->dist, r);
+    dci_dist_parts(&pl->dcc, r - myl, &rp, &cp);
+    mloc = rp < 0 ? 0.0 : (double)dci_map1_count(&pl->dcc.row, rp);
+    nloc = cp < 0 ? 0.0 : (double)dci_map1_count(&pl->dcc.col, cp);
+    k0 = (double)myl * (double)pl->kl;
+    klay = (double)pl->k - k0;
+    klay = klay < 0.0 ? 0.0 : klay > (double)pl->kl ? (double)pl->kl : klay;
+    /* a panel broadcast reaches every rank of the grid row (column) but its owner */
+    dci_dist_parts(&pl->da, r, &ap, &aq);
+    dci_dist_parts(&pl->db, r, &bp, &bq);
+    if (pc > 1)
+        w.ba = mloc * (klay - (aq < 0 ? 0.0 : (double)dci_map1_count(&pl->da.col, aq)));
+    if (pr > 1)
+        w.bb = nloc * (klay - (bp < 0 ? 0.0 : (double)dci_map1_count(&pl->db.row, bp)));
+    if (pk > 1) {
+        double nbq = (double)pl->dfin.col.nb, lo = (double)myl * nbq;
+        double nfin = lo >= nloc ? 0.0 : (nloc - lo < nbq ? nloc - lo : nbq);
+        w.red = (double)(pk - 1) * mloc * nfin;
     }
-    return n;
+    return w;
 }
 
 /* Build and price the candidate (pr, pc, pk) with panel kb and nbuf buffers. */
 static void build(const gemm_args_t *g, int pr, int pc, int pk, dc_gidx_t kb, int nbuf,
-                  dci_gemm_plan_t *pl)
+                  size_t *scratch, dc_gidx_t *scratchw, dci_gemm_plan_t *pl)
 {
     const dc_mat_t *A = g->a, *B = g->b, *C = g->c;
     double mloc, nloc, kl, P = g->P, mem_a, mem_b, mem_c, panels, peak, comm, t_comp, nsteps;
-    double ph, cost, x;
-    int mul, smul;
+    double ph, cost, x = 0.0;
+    int mul, smul, r;
 
     memset(pl, 0, sizeof(*pl));
     pl->m = g->m;
@@ -214,36 +234,24 @@ static void build(const gemm_args_t *g, int pr, int pc, int pk, dc_gidx_t kb, in
     mloc = map_max(&pl->dcc.row);
     nloc = map_max(&pl->dcc.col);
     kl = (double)(g->k > 0 ? pl->kl : 0);
-    nsteps = kl > 0 ? count_panels(pl) : 0;
+    nsteps = kl > 0 ? dci_gemm_count_panels(pl, scratch, scratchw) : 0;
     t_comp = 2.0 * mloc * nloc * kl /
              (MODEL_FLOPS * eff(mloc) * eff(nloc) * eff(nsteps > 0 ? kl / nsteps : 1.0));
-    /* bytes each rank receives; 'cost' weighs them by the memory passes they take: a panel
-     * broadcast is a pack and a copy (1.5), a redistribution a pack, a copy and an unpack (2),
-     * a reduce-scatter sends as much as it receives and adds (2.5) */
+    /* words each rank receives, counted exactly from the distributions (as the run counts
+     * them); 'cost' weighs them by the memory passes they take: a panel broadcast is a pack and
+     * a copy (1.5), a redistribution a pack, a copy and an unpack (2), a reduce-scatter sends as
+     * much as it receives and adds (2.5). The most loaded rank sets both. */
     comm = cost = 0.0;
-    if (!pl->a_inplace) {
-        x = 8.0 * (double)g->m * (double)g->k / P * (P - 1) / P;
-        comm += x;
-        cost += 2.0 * x;
+    for (r = 0; r < g->P; r++) {
+        words_t w = rank_words(g, pl, r);
+        double tot = w.ra + w.rb + w.ba + w.bb + w.red + w.rc;
+        double wt = 2.0 * (w.ra + w.rb + w.rc) + 1.5 * (w.ba + w.bb) + 2.5 * w.red;
+        comm = tot > comm ? tot : comm;
+        cost = wt > cost ? wt : cost;
     }
-    if (!pl->b_inplace) {
-        x = 8.0 * (double)g->k * (double)g->n / P * (P - 1) / P;
-        comm += x;
-        cost += 2.0 * x;
-    }
-    x = 8.0 * (mloc * kl * (pc - 1) / pc + kl * nloc * (pr - 1) / pr);
-    comm += x;
-    cost += 1.5 * x;
-    if (pk > 1) {
-        x = 8.0 * mloc * nloc * (pk - 1) / pk;
-        comm += x;
-        cost += 2.5 * x;
-    }
-    if (!pl->c_inplace) {
-        x = 8.0 * (double)g->m * (double)g->n / P * (P - 1) / P;
-        comm += x;
-        cost += 2.0 * x;
-    }
+    comm *= 8.0;
+    cost *= 8.0;
+    (void)x;
     pl->pub.comm_bytes = comm;
     /* latency: a broadcast per panel along each grid dimension that has more than one rank;
      * a redistribution is an agreement (allreduce) plus an all-to-all */
@@ -282,6 +290,7 @@ static void build(const gemm_args_t *g, int pr, int pc, int pk, dc_gidx_t kb, in
     pl->pub.npcol = pc;
     pl->pub.nlayers = pk;
     pl->pub.panel = (int)pl->kb;
+    pl->pub.nsteps = (int)nsteps;
     pl->pub.repro = g->repro;
     pl->pub.redist_a = !pl->a_inplace;
     pl->pub.redist_b = !pl->b_inplace;
@@ -308,8 +317,18 @@ static int choose(dc_env_t *env, const gemm_args_t *g, dci_gemm_plan_t *out)
     static const int nbufs[2] = {3, 2};
     dci_gemm_plan_t cand;
     dc_gidx_t kb;
-    size_t smallest = SIZE_MAX;
-    int pr, pc, pk, have = 0, ib;
+    size_t smallest = SIZE_MAX, *scratch = NULL;
+    dc_gidx_t *scratchw = NULL;
+    int pr, pc, pk, have = 0, ib, rc;
+
+    /* the panel counter's scratch: one entry per (grid row, grid column) pair */
+    rc = dci_malloc(env, sizeof(size_t) * (size_t)g->P, (void **)&scratch);
+    if (rc == DC_SUCCESS)
+        rc = dci_malloc(env, sizeof(dc_gidx_t) * (size_t)g->P, (void **)&scratchw);
+    if (rc != DC_SUCCESS) {
+        dci_free(scratch);
+        return rc;
+    }
 
     for (ib = 0; ib < 2 && !have; ib++) {
         /* narrower panels for small local blocks: more steps to overlap, at no dgemm cost */
@@ -332,7 +351,7 @@ static int choose(dc_env_t *env, const gemm_args_t *g, dci_gemm_plan_t *out)
                     pc = g->P / pk / pr;
                     if (g->fpc > 0 && pc != g->fpc)
                         continue;
-                    build(g, pr, pc, pk, kb, nbufs[ib], &cand);
+                    build(g, pr, pc, pk, kb, nbufs[ib], scratch, scratchw, &cand);
                     if (g->mem_limit > 0 && cand.pub.mem_bytes > g->mem_limit) {
                         if (cand.pub.mem_bytes < smallest)
                             smallest = cand.pub.mem_bytes;
@@ -348,6 +367,8 @@ static int choose(dc_env_t *env, const gemm_args_t *g, dci_gemm_plan_t *out)
                 break; /* a forced panel (or the reproducible k tile) is not shrunk */
         }
     }
+    dci_free(scratch);
+    dci_free(scratchw);
     if (!have) {
         if (smallest == SIZE_MAX)
             return DC_ERR(env, DC_ERR_ARG, "no %d-rank grid matches the forced shape %d x %d x %d",
@@ -500,6 +521,7 @@ int dc_mat_gemm_ex(dc_mat_op_t opa, dc_mat_op_t opb, double alpha, const dc_mat_
     dc_env_t *env;
     gemm_args_t g;
     dci_gemm_plan_t pl;
+    dci_comm_count_t cnt = {0.0, 0.0, 0.0, 0.0};
     int rc = DC_SUCCESS;
 
     DC_VALIDATE(a, DCI_CLASS_MAT);
@@ -550,10 +572,15 @@ int dc_mat_gemm_ex(dc_mat_op_t opa, dc_mat_op_t opb, double alpha, const dc_mat_
         scale_c(c, beta);
         goto done;
     }
-    rc = dci_gemm_run(env, &pl, alpha, a, b, beta, c);
+    rc = dci_gemm_run(env, &pl, alpha, a, b, beta, c, &cnt);
 done:
-    if (rc == DC_SUCCESS && plan_p != NULL)
+    if (rc == DC_SUCCESS && plan_p != NULL) {
         *plan_p = pl.pub;
+        plan_p->comm.words_sent = cnt.wsent;
+        plan_p->comm.words_recv = cnt.wrecv;
+        plan_p->comm.msgs_sent = cnt.msent;
+        plan_p->comm.msgs_recv = cnt.mrecv;
+    }
 out:
     dci_prof_end(env, DCI_EV_GEMM, 0);
     return rc;

@@ -15,11 +15,19 @@
 
 #define MAX_NBUF 4
 
-/* One k panel: [k0, k0 + w), owned by grid column ca (local column la of A') and grid row rb
- * (local row lb of B'). */
+/* A run of w consecutive local columns of A' (from la) and local rows of B' (from lb) that are
+ * also consecutive global k indices. */
+typedef struct run {
+    dc_gidx_t la, lb, w;
+} run_t;
+
+/* One k panel: runs[r0, r0 + nr) of total width w, all owned by grid column ca (A') and grid
+ * row rb (B'); acont / bcont: the runs are consecutive in A's local columns / B's local rows
+ * (the panel can be used or sent as it lies). */
 typedef struct seg {
-    dc_gidx_t k0, w, la, lb;
-    int ca, rb;
+    dc_gidx_t w;
+    size_t r0, nr;
+    int ca, rb, acont, bcont;
 } seg_t;
 
 /* Local runs of rows (or columns) that form one reproducible tile. */
@@ -178,50 +186,151 @@ static int kcoord(const dci_map1_t *m, int part, int nproc_grid)
     return nproc_grid == 1 ? 0 : part % m->nproc;
 }
 
-/* The panels of layer [k0, k1), cut at the operands' block ends, the panel cap and, in
- * reproducible mode, at multiples of tk (so that panels are exactly the global k tiles). */
-static int make_segments(dc_env_t *env, const dci_gemm_plan_t *pl, dc_gidx_t k0, dc_gidx_t k1,
-                         seg_t **segs_p, size_t *nseg_p)
+/* End of the elementary piece of k that starts at g: inside one block of A' and of B', at most
+ * one panel cap, and in reproducible mode inside one global k tile. */
+static dc_gidx_t piece_end(const dci_gemm_plan_t *pl, dc_gidx_t g, dc_gidx_t k1)
 {
-    seg_t *s = NULL;
-    size_t n = 0, pass;
-    dc_gidx_t g;
-    int rc;
+    dc_gidx_t e = gmin(k1, g + pl->kb);
 
-    for (pass = 0; pass < 2; pass++) {
-        n = 0;
-        for (g = k0; g < k1;) {
-            dc_gidx_t e = gmin(k1, g + pl->kb);
-            e = gmin(e, dci_map1_block_end(&pl->da.col, g));
-            e = gmin(e, dci_map1_block_end(&pl->db.row, g));
-            if (pl->repro)
-                e = gmin(e, (g / pl->tk + 1) * pl->tk);
-            if (pass == 1) {
-                dci_loc_t la = dci_map1_locate(&pl->da.col, g);
-                dci_loc_t lb = dci_map1_locate(&pl->db.row, g);
-                s[n].k0 = g;
-                s[n].w = e - g;
-                s[n].ca = kcoord(&pl->da.col, la.part, pl->pc);
-                s[n].la = la.local;
-                s[n].rb = kcoord(&pl->db.row, lb.part, pl->pr);
-                s[n].lb = lb.local;
+    e = gmin(e, dci_map1_block_end(&pl->da.col, g));
+    e = gmin(e, dci_map1_block_end(&pl->db.row, g));
+    if (pl->repro)
+        e = gmin(e, (g / pl->tk + 1) * pl->tk);
+    return e;
+}
+
+/*
+ * The panels of layer [k0, k1). Outside reproducible mode, pieces with the same owners (grid
+ * column of A', grid row of B') are gathered into panels of up to kb indices even when they are
+ * not adjacent in k (the order of k does not matter there): on a block-cyclic operand with a
+ * small block (ScaLAPACK's NB = 64) a panel then holds several of the owner's blocks, which lie
+ * side by side in its local array, so the local dgemm calls are wide and few. Reproducible mode
+ * keeps one panel per global k tile, in increasing k. open: pr * pc scratch entries.
+ * Returns the number of panels; cnt (if not NULL) gets each panel's number of pieces; segs
+ * and runs (if not NULL, with every r0 set from cnt) get the panels.
+ */
+static size_t panel_pass(const dci_gemm_plan_t *pl, dc_gidx_t k0, dc_gidx_t k1, size_t *open,
+                         dc_gidx_t *openw, size_t *cnt, seg_t *segs, run_t *runs)
+{
+    const size_t none = (size_t)-1;
+    size_t n = 0, cls, ncls = (size_t)pl->pr * (size_t)pl->pc;
+    dc_gidx_t g, e;
+
+    for (cls = 0; cls < ncls; cls++) {
+        open[cls] = none;
+        openw[cls] = 0;
+    }
+    for (g = k0; g < k1; g = e) {
+        dci_loc_t la = dci_map1_locate(&pl->da.col, g), lb = dci_map1_locate(&pl->db.row, g);
+        int ca = kcoord(&pl->da.col, la.part, pl->pc), rb = kcoord(&pl->db.row, lb.part, pl->pr);
+        size_t id;
+
+        e = piece_end(pl, g, k1);
+        cls = pl->repro ? 0 : (size_t)ca * (size_t)pl->pr + (size_t)rb;
+        if (pl->repro || open[cls] == none || openw[cls] + (e - g) > pl->kb) {
+            open[cls] = n++;
+            openw[cls] = 0;
+            if (segs != NULL) {
+                segs[open[cls]].w = 0;
+                segs[open[cls]].nr = 0;
+                segs[open[cls]].ca = ca;
+                segs[open[cls]].rb = rb;
+                segs[open[cls]].acont = segs[open[cls]].bcont = 1;
             }
-            n++;
-            g = e;
         }
-        if (pass == 0) {
-            rc = dci_malloc(env, sizeof(seg_t) * (n + 1), (void **)&s);
-            if (rc != DC_SUCCESS)
-                return rc;
+        id = open[cls];
+        openw[cls] += e - g;
+        if (cnt != NULL)
+            cnt[id]++;
+        if (segs != NULL) {
+            seg_t *sg = &segs[id];
+            /* runs of one panel are consecutive in runs[] (the caller placed r0 by counting) */
+            run_t *last = sg->nr > 0 ? &runs[sg->r0 + sg->nr - 1] : NULL;
+            if (last != NULL && last->la + last->w == la.local && last->lb + last->w == lb.local) {
+                last->w += e - g;
+            } else {
+                if (last != NULL) {
+                    sg->acont &= last->la + last->w == la.local;
+                    sg->bcont &= last->lb + last->w == lb.local;
+                }
+                runs[sg->r0 + sg->nr].la = la.local;
+                runs[sg->r0 + sg->nr].lb = lb.local;
+                runs[sg->r0 + sg->nr].w = e - g;
+                sg->nr++;
+            }
+            sg->w += e - g;
         }
     }
+    return n;
+}
+
+/* Number of panels of layer 0 (for the planner's model). open, openw: pr * pc entries. */
+double dci_gemm_count_panels(const dci_gemm_plan_t *pl, size_t *open, dc_gidx_t *openw)
+{
+    dc_gidx_t k1 = pl->k < pl->kl ? pl->k : pl->kl;
+
+    return (double)panel_pass(pl, 0, k1, open, openw, NULL, NULL, NULL);
+}
+
+static int make_segments(dc_env_t *env, const dci_gemm_plan_t *pl, dc_gidx_t k0, dc_gidx_t k1,
+                         seg_t **segs_p, run_t **runs_p, size_t *nseg_p)
+{
+    size_t ncls = (size_t)pl->pr * (size_t)pl->pc, n, i, *open = NULL, *cnt = NULL;
+    dc_gidx_t *openw = NULL;
+    seg_t *s = NULL;
+    run_t *r = NULL;
+    int rc;
+
+    rc = dci_malloc(env, sizeof(size_t) * ncls, (void **)&open);
+    if (rc == DC_SUCCESS)
+        rc = dci_malloc(env, sizeof(dc_gidx_t) * ncls, (void **)&openw);
+    if (rc != DC_SUCCESS)
+        goto out;
+    n = panel_pass(pl, k0, k1, open, openw, NULL, NULL, NULL);
+    rc = dci_calloc(env, n + 1, sizeof(seg_t), (void **)&s);
+    if (rc == DC_SUCCESS)
+        rc = dci_calloc(env, n + 1, sizeof(size_t), (void **)&cnt);
+    if (rc != DC_SUCCESS)
+        goto out;
+    /* a panel has at most as many runs as pieces: place each panel's runs from that count */
+    (void)panel_pass(pl, k0, k1, open, openw, cnt, NULL, NULL);
+    for (i = 0; i < n; i++)
+        s[i + 1].r0 = s[i].r0 + cnt[i];
+    rc = dci_malloc(env, sizeof(run_t) * (s[n].r0 + 1), (void **)&r);
+    if (rc != DC_SUCCESS)
+        goto out;
+    (void)panel_pass(pl, k0, k1, open, openw, NULL, s, r);
+out:
+    dci_free(open);
+    dci_free(openw);
+    dci_free(cnt);
+    if (rc != DC_SUCCESS) {
+        dci_free(s);
+        dci_free(r);
+        return rc;
+    }
     *segs_p = s;
+    *runs_p = r;
     *nseg_p = n;
     return DC_SUCCESS;
 }
 
+/* A broadcast of 'words' entries from 'root' over q ranks, as this rank takes part in it. */
+static void count_bcast(dci_comm_count_t *cnt, int me, int root, int q, size_t words)
+{
+    if (q < 2 || words == 0)
+        return;
+    if (me == root) {
+        cnt->wsent += (double)words * (q - 1);
+        cnt->msent += q - 1;
+    } else {
+        cnt->wrecv += (double)words;
+        cnt->mrecv += 1;
+    }
+}
+
 int dci_gemm_run(dc_env_t *env, const dci_gemm_plan_t *pl, double alpha, const dc_mat_t *a,
-                 const dc_mat_t *b, double beta, dc_mat_t *c)
+                 const dc_mat_t *b, double beta, dc_mat_t *c, dci_comm_count_t *cnt)
 {
     const int pr = pl->pr, pc = pl->pc, pk = pl->pk, me = env->rank;
     const int myr = me / (pc * pk), myc = (me / pk) % pc, myl = me % pk;
@@ -234,11 +343,13 @@ int dci_gemm_run(dc_env_t *env, const dci_gemm_plan_t *pl, double alpha, const d
     MPI_Request req[2 * MAX_NBUF];
     MPI_Comm rowc = MPI_COMM_NULL, colc = MPI_COMM_NULL, fibc = MPI_COMM_NULL;
     seg_t *segs = NULL;
+    run_t *runs = NULL;
     tiles_t rt = {0}, ct = {0};
     int *rcounts = NULL, nbuf = pl->nbuf < MAX_NBUF ? pl->nbuf : MAX_NBUF;
     dc_gidx_t k0, k1, nbq = 1;
     size_t lldA, lldB, nfin = 0;
     double beta0 = 1.0;
+    int apack = pc > 1, bpack = pr > 1;
 
     for (s = 0; s < 2 * MAX_NBUF; s++)
         req[s] = MPI_REQUEST_NULL;
@@ -283,21 +394,26 @@ int dci_gemm_run(dc_env_t *env, const dci_gemm_plan_t *pl, double alpha, const d
     } else {
         DC_CHECK_GOTO(dci_mat_alloc(env, sizeof(double) * ldc * nloc, (void **)&Cw), agree);
     }
-    /* panel buffers only for what travels: A along grid rows, B along grid columns */
+    k0 = (dc_gidx_t)myl * pl->kl;
+    k0 = k0 < pl->k ? k0 : pl->k;
+    k1 = gmin(k0 + pl->kl, pl->k);
+    DC_CHECK_GOTO(make_segments(env, pl, k0, k1, &segs, &runs, &nseg), agree);
+    /* panel buffers for what travels (A along grid rows, B along grid columns) and for local
+     * panels gathered from several runs */
+    for (t = 0; t < nseg; t++) {
+        apack |= !segs[t].acont;
+        bpack |= !segs[t].bcont;
+    }
     for (s = 0; s < nbuf; s++) {
-        if (pc > 1)
+        if (apack)
             DC_CHECK_GOTO(
                 dci_mat_alloc(env, sizeof(double) * (mloc + 1) * (size_t)pl->kb, (void **)&abuf[s]),
                 agree);
-        if (pr > 1)
+        if (bpack)
             DC_CHECK_GOTO(
                 dci_mat_alloc(env, sizeof(double) * (nloc + 1) * (size_t)pl->kb, (void **)&bbuf[s]),
                 agree);
     }
-    k0 = (dc_gidx_t)myl * pl->kl;
-    k0 = k0 < pl->k ? k0 : pl->k;
-    k1 = gmin(k0 + pl->kl, pl->k);
-    DC_CHECK_GOTO(make_segments(env, pl, k0, k1, &segs, &nseg), agree);
     if (pl->repro) {
         DC_CHECK_GOTO(make_tiles(env, &pl->dcc.row, rp, mloc, pl->tm, &rt), agree);
         DC_CHECK_GOTO(make_tiles(env, &pl->dcc.col, cp, nloc, pl->tn, &ct), agree);
@@ -329,12 +445,12 @@ agree:
     mrc = MPI_SUCCESS;
     /* operands into the plan's distributions */
     if (!pl->a_inplace)
-        DC_CHECK_GOTO(dci_redist(env, &a->dist, a->data, a->lld, pl->opa == DC_MAT_TRANS, &pl->da,
-                                 Ap, lldA, 1.0, 0.0),
+        DC_CHECK_GOTO(dci_redist_count(env, &a->dist, a->data, a->lld, pl->opa == DC_MAT_TRANS,
+                                       &pl->da, Ap, lldA, 1.0, 0.0, cnt),
                       out);
     if (!pl->b_inplace)
-        DC_CHECK_GOTO(dci_redist(env, &b->dist, b->data, b->lld, pl->opb == DC_MAT_TRANS, &pl->db,
-                                 Bp, lldB, 1.0, 0.0),
+        DC_CHECK_GOTO(dci_redist_count(env, &b->dist, b->data, b->lld, pl->opb == DC_MAT_TRANS,
+                                       &pl->db, Bp, lldB, 1.0, 0.0, cnt),
                       out);
     /* The first panel's dgemm applies C's beta (beta0), saving a pass over C, which costs as
      * much as the arithmetic when k is small; the reproducible tiles always start from zero.
@@ -355,40 +471,45 @@ agree:
         for (t = 0; t < nseg; t++) {
             while (posted < nseg && posted <= t + ahead) {
                 const seg_t *sg = &segs[posted];
+                const run_t *ru = runs + sg->r0;
                 int sl = (int)(posted % (size_t)nbuf);
-                size_t w = (size_t)sg->w;
-                if (myc == sg->ca && (pc == 1 || lldA == mloc || mloc == 0)) {
-                    apan[sl] = Ap + (size_t)sg->la * lldA; /* contiguous: send it as it is */
+                size_t w = (size_t)sg->w, x, off;
+                if (myc == sg->ca && sg->acont && (pc == 1 || lldA == mloc || mloc == 0)) {
+                    apan[sl] = Ap + (size_t)ru[0].la * lldA; /* contiguous: use it as it is */
                     alda[sl] = lldA;
                 } else if (myc == sg->ca) {
-                    /* a caller's array with lld > mloc (a view): pack the panel to send it */
-                    for (j = 0; j < w; j++)
-                        memcpy(abuf[sl] + j * mloc, Ap + ((size_t)sg->la + j) * lldA,
-                               sizeof(double) * mloc);
+                    /* a caller's array with lld > mloc (a view), or several runs: pack */
+                    for (x = 0, off = 0; x < sg->nr; off += (size_t)ru[x].w, x++)
+                        for (j = 0; j < (size_t)ru[x].w; j++)
+                            memcpy(abuf[sl] + (off + j) * mloc, Ap + ((size_t)ru[x].la + j) * lldA,
+                                   sizeof(double) * mloc);
                     apan[sl] = abuf[sl];
-                    alda[sl] = mloc;
+                    alda[sl] = mloc > 0 ? mloc : 1;
                 } else {
                     apan[sl] = abuf[sl];
                     alda[sl] = mloc > 0 ? mloc : 1;
                 }
                 if (pc > 1) {
+                    count_bcast(cnt, myc, sg->ca, pc, mloc * w);
                     mrc = MPI_Ibcast(apan[sl], (int)(mloc * w), MPI_DOUBLE, sg->ca, rowc,
                                      &req[2 * sl]);
                     if (mrc != MPI_SUCCESS)
                         break;
                 }
-                if (myr == sg->rb && pr == 1) {
-                    bpan[sl] = Bp + sg->lb;
+                if (myr == sg->rb && pr == 1 && sg->bcont) {
+                    bpan[sl] = Bp + ru[0].lb;
                     bldb[sl] = lldB;
                 } else {
                     bpan[sl] = bbuf[sl];
                     bldb[sl] = w;
                     if (myr == sg->rb)
                         for (j = 0; j < nloc; j++)
-                            memcpy(bbuf[sl] + j * w, Bp + (size_t)sg->lb + j * lldB,
-                                   sizeof(double) * w);
+                            for (x = 0, off = 0; x < sg->nr; off += (size_t)ru[x].w, x++)
+                                memcpy(bbuf[sl] + j * w + off, Bp + (size_t)ru[x].lb + j * lldB,
+                                       sizeof(double) * (size_t)ru[x].w);
                 }
                 if (pr > 1) {
+                    count_bcast(cnt, myr, sg->rb, pr, w * nloc);
                     mrc = MPI_Ibcast(bpan[sl], (int)(w * nloc), MPI_DOUBLE, sg->rb, colc,
                                      &req[2 * sl + 1]);
                     if (mrc != MPI_SUCCESS)
@@ -438,6 +559,13 @@ agree:
 
     /* ---- layers: sum the partial tiles, each rank keeping its chunk of columns */
     if (pk > 1) {
+        for (s = 0; s < pk; s++) /* every other layer's part of my chunk, mine to each other */
+            if (s != myl) {
+                cnt->wrecv += rcounts[myl];
+                cnt->mrecv += rcounts[myl] > 0;
+                cnt->wsent += rcounts[s];
+                cnt->msent += rcounts[s] > 0;
+            }
         mrc = MPI_Reduce_scatter(Cw, Cfin, rcounts, MPI_DOUBLE, MPI_SUM, fibc);
         if (mrc != MPI_SUCCESS) {
             rc = dci_error_mpi(env, mrc, __func__, __FILE__, __LINE__, "MPI_Reduce_scatter");
@@ -455,8 +583,8 @@ agree:
     } else if (!pl->c_inplace) {
         const double *src = pk > 1 ? Cfin : Cw;
         size_t lsrc = pk > 1 ? (mloc > 0 ? mloc : 1) : ldc;
-        rc = dci_redist(env, &pl->dfin, src, lsrc, 0, &c->dist, c->data, c->lld,
-                        pl->repro ? alpha : 1.0, beta);
+        rc = dci_redist_count(env, &pl->dfin, src, lsrc, 0, &c->dist, c->data, c->lld,
+                              pl->repro ? alpha : 1.0, beta, cnt);
     }
 out:
     if (saved_threads >= 0)
@@ -476,6 +604,7 @@ out:
         dci_free(bbuf[s]);
     }
     dci_free(segs);
+    dci_free(runs);
     dci_free(rcounts);
     tiles_free(&rt);
     tiles_free(&ct);

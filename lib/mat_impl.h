@@ -107,6 +107,22 @@ int dci_mat_alloc(dc_env_t *env, size_t bytes, void **ptr_p);
 int dci_redist(dc_env_t *env, const dci_dist_t *sd, const double *sbuf, size_t slld, int trans,
                const dci_dist_t *dd, double *dbuf, size_t dlld, double alpha, double beta);
 
+/* Words (doubles) and messages a rank sends and receives, counted where the MPI call is made. */
+typedef struct dci_comm_count {
+    double wsent, wrecv, msent, mrecv;
+} dci_comm_count_t;
+
+/* dci_redist() that adds its traffic to *cnt (NULL: not counted). */
+int dci_redist_count(dc_env_t *env, const dci_dist_t *sd, const double *sbuf, size_t slld,
+                     int trans, const dci_dist_t *dd, double *dbuf, size_t dlld, double alpha,
+                     double beta, dci_comm_count_t *cnt);
+
+/*
+ * Words rank r receives in dci_redist(sd, trans, dd): its entries under dd that it does not
+ * own under sd. Local, from the descriptors only.
+ */
+double dci_redist_recv_words(const dci_dist_t *sd, int trans, const dci_dist_t *dd, int r);
+
 /* ---------------------------------------------------------------- matrix helpers */
 
 /* Read / write permission checks (DC_ERR_STATE with a message when borrowed). */
@@ -135,8 +151,13 @@ typedef struct dci_gemm_plan {
     dci_dist_t da, db, dcc, dfin;
 } dci_gemm_plan_t;
 
-/* Run a plan (lib/gemm_summa.c). Collective; a, b, c validated and agreed by the caller. */
+/* Number of k panels of layer 0 of a plan, as dci_gemm_run() cuts them (lib/gemm_summa.c);
+ * open and openw are scratch arrays of pr * pc entries. */
+double dci_gemm_count_panels(const dci_gemm_plan_t *pl, size_t *open, dc_gidx_t *openw);
+
+/* Run a plan (lib/gemm_summa.c). Collective; a, b, c validated and agreed by the caller. The
+ * traffic of this rank is added to *cnt. */
 int dci_gemm_run(dc_env_t *env, const dci_gemm_plan_t *pl, double alpha, const dc_mat_t *a,
-                 const dc_mat_t *b, double beta, dc_mat_t *c);
+                 const dc_mat_t *b, double beta, dc_mat_t *c, dci_comm_count_t *cnt);
 
 #endif /* DC_MAT_IMPL_H */

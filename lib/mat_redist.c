@@ -247,6 +247,49 @@ dci_dist_t dci_dist_root(dc_gidx_t m, dc_gidx_t n, int root)
     return d;
 }
 
+/* Indices that part pa of map a and part pb of map b (same extent) have in common. */
+static dc_gidx_t map_overlap(const dci_map1_t *a, int pa, const dci_map1_t *b, int pb)
+{
+    dc_gidx_t cnt, li = 0, both = 0;
+
+    if (pa < 0 || pb < 0)
+        return 0;
+    cnt = dci_map1_count(a, pa);
+    while (li < cnt) {
+        dc_gidx_t g = dci_map1_global(a, pa, li), end = dci_map1_block_end(a, g);
+        li += end - g;
+        while (g < end) {
+            dc_gidx_t e = dci_map1_block_end(b, g);
+            e = e < end ? e : end;
+            if (dci_map1_locate(b, g).part == pb)
+                both += e - g;
+            g = e;
+        }
+    }
+    return both;
+}
+
+double dci_redist_recv_words(const dci_dist_t *sd, int trans, const dci_dist_t *dd, int r)
+{
+    int drp, dcp, srp, scp;
+    double mine, kept;
+
+    dci_dist_parts(dd, r, &drp, &dcp);
+    if (drp < 0)
+        return 0.0;
+    mine = (double)dci_map1_count(&dd->row, drp) * (double)dci_map1_count(&dd->col, dcp);
+    dci_dist_parts(sd, r, &srp, &scp);
+    if (srp < 0)
+        return mine;
+    if (!trans)
+        kept = (double)map_overlap(&dd->row, drp, &sd->row, srp) *
+               (double)map_overlap(&dd->col, dcp, &sd->col, scp);
+    else
+        kept = (double)map_overlap(&dd->row, drp, &sd->col, scp) *
+               (double)map_overlap(&dd->col, dcp, &sd->row, srp);
+    return mine - kept;
+}
+
 /* ---------------------------------------------------------------- pieces */
 
 /* A run of len consecutive global indices: local index on this side and on the other. */
@@ -471,6 +514,13 @@ static int self_copy(const buckets_t *sr, int srb, const buckets_t *sc, int scb,
 int dci_redist(dc_env_t *env, const dci_dist_t *sd, const double *sbuf, size_t slld, int trans,
                const dci_dist_t *dd, double *dbuf, size_t dlld, double alpha, double beta)
 {
+    return dci_redist_count(env, sd, sbuf, slld, trans, dd, dbuf, dlld, alpha, beta, NULL);
+}
+
+int dci_redist_count(dc_env_t *env, const dci_dist_t *sd, const double *sbuf, size_t slld,
+                     int trans, const dci_dist_t *dd, double *dbuf, size_t dlld, double alpha,
+                     double beta, dci_comm_count_t *cnt)
+{
     int P = env->size, me = env->rank, r, rc = DC_SUCCESS;
     int my_srp = -1, my_scp = -1, my_drp = -1, my_dcp = -1;
     int *stab = NULL, *dtab = NULL, *scnt = NULL, *sdsp = NULL, *rcnt = NULL, *rdsp = NULL;
@@ -544,8 +594,16 @@ out:
         }
     }
     if (P > 1) {
-        int mrc = MPI_Alltoallv(sendbuf, scnt, sdsp, MPI_DOUBLE, recvbuf, rcnt, rdsp, MPI_DOUBLE,
-                                env->comm);
+        int mrc;
+        if (cnt != NULL) /* what this exchange moves: the entries other ranks send or get */
+            for (r = 0; r < P; r++) {
+                cnt->wsent += scnt[r];
+                cnt->msent += scnt[r] > 0;
+                cnt->wrecv += rcnt[r];
+                cnt->mrecv += rcnt[r] > 0;
+            }
+        mrc = MPI_Alltoallv(sendbuf, scnt, sdsp, MPI_DOUBLE, recvbuf, rcnt, rdsp, MPI_DOUBLE,
+                            env->comm);
         if (mrc != MPI_SUCCESS) {
             rc = dci_error_mpi(env, mrc, __func__, __FILE__, __LINE__, "MPI_Alltoallv");
             goto done;

@@ -141,15 +141,83 @@ static void reference(const problem_t *p, double *c, double *bound)
     free(c0);
 }
 
-/* Run one problem on the given distributions and params; collective; 1 if all entries match. */
-static int run_case(dc_env_t *env, const problem_t *p, int sa, int sb, int sc,
-                    const dc_gemm_params_t *prm, dc_gemm_plan_t *plan_out)
+/* ---------------------------------------------------------------- a PMPI counter */
+
+/*
+ * The data-moving MPI calls the GEMM path makes, counted here at the MPI interface (the
+ * library's calls land in these definitions, which pass them on to PMPI_*), independently of
+ * the library's own accounting: entries a rank receives from / sends to other ranks, and
+ * non-empty messages, with the same conventions as dc_gemm_comm_t.
+ */
+static int pm_on;
+static dc_gemm_comm_t pm;
+
+int MPI_Alltoallv(const void *sbuf, const int scnt[], const int sdsp[], MPI_Datatype stype,
+                  void *rbuf, const int rcnt[], const int rdsp[], MPI_Datatype rtype, MPI_Comm comm)
+{
+    int me, q, r;
+
+    if (pm_on) {
+        MPI_Comm_rank(comm, &me);
+        MPI_Comm_size(comm, &q);
+        for (r = 0; r < q; r++)
+            if (r != me) {
+                pm.words_sent += scnt[r];
+                pm.msgs_sent += scnt[r] > 0;
+                pm.words_recv += rcnt[r];
+                pm.msgs_recv += rcnt[r] > 0;
+            }
+    }
+    return PMPI_Alltoallv(sbuf, scnt, sdsp, stype, rbuf, rcnt, rdsp, rtype, comm);
+}
+
+int MPI_Ibcast(void *buf, int count, MPI_Datatype type, int root, MPI_Comm comm, MPI_Request *req)
+{
+    int me, q;
+
+    if (pm_on) {
+        MPI_Comm_rank(comm, &me);
+        MPI_Comm_size(comm, &q);
+        if (q > 1 && count > 0 && me == root) {
+            pm.words_sent += (double)count * (q - 1);
+            pm.msgs_sent += q - 1;
+        } else if (q > 1 && count > 0) {
+            pm.words_recv += count;
+            pm.msgs_recv += 1;
+        }
+    }
+    return PMPI_Ibcast(buf, count, type, root, comm, req);
+}
+
+int MPI_Reduce_scatter(const void *sbuf, void *rbuf, const int rcnt[], MPI_Datatype type, MPI_Op op,
+                       MPI_Comm comm)
+{
+    int me, q, r;
+
+    if (pm_on) {
+        MPI_Comm_rank(comm, &me);
+        MPI_Comm_size(comm, &q);
+        for (r = 0; r < q; r++)
+            if (r != me) {
+                pm.words_recv += rcnt[me];
+                pm.msgs_recv += rcnt[me] > 0;
+                pm.words_sent += rcnt[r];
+                pm.msgs_sent += rcnt[r] > 0;
+            }
+    }
+    return PMPI_Reduce_scatter(sbuf, rbuf, rcnt, type, op, comm);
+}
+
+/* Run one problem on the given distributions and params; collective; 1 if all entries match.
+ * The GEMM's traffic at the MPI interface is left in pm. */
+static int run_spec(dc_env_t *env, const problem_t *p, const spec_t *sa, const spec_t *sb,
+                    const spec_t *sc, const dc_gemm_params_t *prm, dc_gemm_plan_t *plan_out)
 {
     int64_t am = p->opa ? p->k : p->m, an = p->opa ? p->m : p->k;
     int64_t bm = p->opb ? p->n : p->k, bn = p->opb ? p->k : p->n, i;
-    dc_mat_t *A = make_mat(env, &specs[sa], am, an, p->sa);
-    dc_mat_t *B = make_mat(env, &specs[sb], bm, bn, p->sb);
-    dc_mat_t *C = make_mat(env, &specs[sc], p->m, p->n, p->sc);
+    dc_mat_t *A = make_mat(env, sa, am, an, p->sa);
+    dc_mat_t *B = make_mat(env, sb, bm, bn, p->sb);
+    dc_mat_t *C = make_mat(env, sc, p->m, p->n, p->sc);
     double *ref = malloc(sizeof(double) * (size_t)(p->m * p->n + 1));
     double *bnd = malloc(sizeof(double) * (size_t)(p->m * p->n + 1));
     double *got = malloc(sizeof(double) * (size_t)(p->m * p->n + 1));
@@ -163,9 +231,12 @@ static int run_case(dc_env_t *env, const problem_t *p, int sa, int sb, int sc,
     if (p->beta == 0.0) /* beta = 0: C's old values, even NaN, must not leak in */
         dc_mat_set_all(C, NAN);
     memset(&plan, 0, sizeof(plan));
+    memset(&pm, 0, sizeof(pm));
+    pm_on = 1;
     rc = dc_mat_gemm_ex(p->opa ? DC_MAT_TRANS : DC_MAT_NOTRANS,
                         p->opb ? DC_MAT_TRANS : DC_MAT_NOTRANS, p->alpha, A, B, p->beta, C, prm,
                         &plan);
+    pm_on = 0;
     if (rc != DC_SUCCESS) {
         fprintf(stderr, "[rank %d] gemm %lldx%lldx%lld: %s: %s\n", dct_rank, (long long)p->m,
                 (long long)p->n, (long long)p->k, dc_strerror(rc), dc_env_last_error(env));
@@ -183,9 +254,9 @@ static int run_case(dc_env_t *env, const problem_t *p, int sa, int sb, int sc,
                     "[rank %d] gemm %c%c %lldx%lldx%lld a=%g b=%g dists %s/%s/%s plan %dx%dx%d "
                     "panel %d: C[%lld] = %.17g, want %.17g\n",
                     dct_rank, p->opa ? 'T' : 'N', p->opb ? 'T' : 'N', (long long)p->m,
-                    (long long)p->n, (long long)p->k, p->alpha, p->beta, specs[sa].name,
-                    specs[sb].name, specs[sc].name, plan.nprow, plan.npcol, plan.nlayers,
-                    plan.panel, (long long)i, got[i], ref[i]);
+                    (long long)p->n, (long long)p->k, p->alpha, p->beta, sa->name, sb->name,
+                    sc->name, plan.nprow, plan.npcol, plan.nlayers, plan.panel, (long long)i,
+                    got[i], ref[i]);
             ok = 0;
         }
 out:
@@ -196,6 +267,12 @@ out:
     dc_mat_destroy(&B);
     dc_mat_destroy(&C);
     return dct_all(ok);
+}
+
+static int run_case(dc_env_t *env, const problem_t *p, int sa, int sb, int sc,
+                    const dc_gemm_params_t *prm, dc_gemm_plan_t *plan_out)
+{
+    return run_spec(env, p, &specs[sa], &specs[sb], &specs[sc], prm, plan_out);
 }
 
 static const int64_t shapes[][3] = {{0, 3, 4}, {3, 0, 4},   {3, 4, 0},    {1, 1, 1},  {1, 7, 1},
@@ -543,6 +620,149 @@ static void test_repro_threads(void)
     free(want);
 }
 
+/* ---------------------------------------------------------------- in place on block-cyclic */
+
+/* Indices of a block-cyclic dimension owned by coordinate c (ScaLAPACK's NUMROC). */
+static int64_t numroc(int64_t n, int64_t nb, int c, int src, int np)
+{
+    int64_t nblocks = n / nb, cnt = (nblocks / np) * nb;
+    int dist = (c - src + np) % np;
+
+    if (dist < nblocks % np)
+        cnt += nb;
+    else if (dist == nblocks % np)
+        cnt += n % nb;
+    return cnt;
+}
+
+/* 1 if the library's count of this rank's traffic is the one the PMPI counter saw. */
+static int same_count(const dc_gemm_comm_t *a, const dc_gemm_comm_t *b)
+{
+    return a->words_sent == b->words_sent && a->words_recv == b->words_recv &&
+           a->msgs_sent == b->msgs_sent && a->msgs_recv == b->msgs_recv;
+}
+
+/*
+ * ScaLAPACK-style operands (1 x P, P x 1 and 2 x 2 grids, small blocks that do not divide the
+ * sizes, first block on the last coordinate) are used where they lie: no redistribution, and
+ * the k panels gather several blocks of one owner (panel kb = 2 or 3 blocks), so there are
+ * sum over owners of ceil(k_owner / kb) of them instead of one per block. The traffic is
+ * checked against the count derived here from the shapes.
+ */
+static void test_inplace_block_cyclic(void)
+{
+    dc_env_t *env = dct_env_create();
+    static const int nbs[3] = {3, 4, 5};
+    int g, ib, op;
+
+    for (g = 0; g < 3 && env != NULL; g++) {
+        int pr = g == 0 ? 1 : g == 1 ? dct_size : 2, pc = dct_size / pr;
+        if (pr * pc != dct_size)
+            continue;
+        for (ib = 0; ib < 3; ib++)
+            for (op = 0; op < 2; op++) {
+                int64_t nb = nbs[ib], kb = nb * (2 + op), k = 41, m = 29, n = 23;
+                spec_t sp = {pr, pc, nb, nb, -1, -1, "ScaLAPACK-style"};
+                problem_t p = {m, n, k, 0, 0, 1.5, op ? 0.0 : -0.5, 31, 32, 33};
+                dc_gemm_params_t prm;
+                dc_gemm_plan_t plan;
+                int64_t want = 0, c, myc = dct_rank % pc, myr = dct_rank / pc;
+                int64_t npan[4] = {0, 0, 0, 0}, kown[4] = {0, 0, 0, 0};
+                double wr = 0, ws = 0, mr = 0, ms = 0;
+                int q = pr == 1 ? pc : pr;
+                memset(&prm, 0, sizeof(prm));
+                prm.field_mask = DC_GEMM_PARAM_GRID | DC_GEMM_PARAM_PANEL;
+                prm.nprow = pr;
+                prm.npcol = pc;
+                prm.nlayers = 1;
+                prm.panel = (int)kb;
+                memset(&plan, 0, sizeof(plan));
+                CU_ASSERT(run_spec(env, &p, &sp, &sp, &sp, &prm, &plan));
+                CU_ASSERT(!plan.redist_a && !plan.redist_b && plan.c_in_place);
+                /* owner of a k panel: grid column of A (1 x P), grid row of B (P x 1); on
+                 * 2 x 2 both, the same coordinate */
+                for (c = 0; c < q; c++) {
+                    kown[c] = numroc(k, nb, (int)c, q - 1, q);
+                    npan[c] = (kown[c] + kb - 1) / kb;
+                    want += npan[c];
+                }
+                CU_ASSERT(plan.nsteps == want);
+                if (plan.nsteps != want)
+                    fprintf(stderr, "[rank %d] %d x %d nb %lld kb %lld: %d panels, want %lld\n",
+                            dct_rank, pr, pc, (long long)nb, (long long)kb, plan.nsteps,
+                            (long long)want);
+                /* traffic: A's panels along grid rows (mloc = this rank's C rows), B's along
+                 * grid columns (nloc = its C columns) */
+                if (pc > 1) {
+                    double mloc = (double)numroc(m, nb, (int)myr, pr - 1, pr);
+                    wr += mloc * (double)(k - kown[myc]);
+                    ws += mloc * (double)kown[myc] * (pc - 1);
+                    mr += (double)(want - npan[myc]);
+                    ms += (double)npan[myc] * (pc - 1);
+                }
+                if (pr > 1) {
+                    double nloc = (double)numroc(n, nb, (int)myc, pc - 1, pc);
+                    wr += nloc * (double)(k - kown[myr]);
+                    ws += nloc * (double)kown[myr] * (pr - 1);
+                    mr += (double)(want - npan[myr]);
+                    ms += (double)npan[myr] * (pr - 1);
+                }
+                DCT_ASSERT_ALL(plan.comm.words_recv == wr && plan.comm.words_sent == ws &&
+                               plan.comm.msgs_recv == mr && plan.comm.msgs_sent == ms);
+                DCT_ASSERT_ALL(same_count(&plan.comm, &pm));
+            }
+    }
+    dc_env_destroy(&env);
+}
+
+/*
+ * The library's own count of each rank's traffic equals what a PMPI counter sees at the MPI
+ * interface, sent equals received over all ranks, and the planner's estimate (comm_bytes, the
+ * most loaded rank) is within 5 % of the most loaded rank's actual words: over redistributions
+ * (op = T too), broadcasts and the layers' reduce-scatter of every forced grid.
+ */
+static void test_comm_count(void)
+{
+    dc_env_t *env = dct_env_create();
+    int pr, pk, sa, op, t = 0;
+
+    for (pk = 1; pk <= dct_size && env != NULL; pk++) {
+        if (dct_size % pk != 0)
+            continue;
+        for (pr = 1; pr <= dct_size / pk; pr++) {
+            if ((dct_size / pk) % pr != 0)
+                continue;
+            for (sa = 0; sa < NSPECS; sa++)
+                for (op = 0; op < 4; op += 3, t++) {
+                    dc_gemm_params_t prm;
+                    dc_gemm_plan_t plan;
+                    problem_t p = {37, 26, 45, op >> 1, op & 1, 1.0, 0.5, 1, 2, 3};
+                    double sums[2], tot[2], maxr = 0.0, est;
+                    memset(&prm, 0, sizeof(prm));
+                    prm.field_mask = DC_GEMM_PARAM_GRID;
+                    prm.nprow = pr;
+                    prm.npcol = dct_size / pk / pr;
+                    prm.nlayers = pk;
+                    memset(&plan, 0, sizeof(plan));
+                    CU_ASSERT(run_case(env, &p, sa, (sa + 1 + t) % NSPECS, (sa + 2 * t) % NSPECS,
+                                       &prm, &plan));
+                    DCT_ASSERT_ALL(same_count(&plan.comm, &pm));
+                    sums[0] = plan.comm.words_sent - plan.comm.words_recv;
+                    sums[1] = plan.comm.msgs_sent - plan.comm.msgs_recv;
+                    MPI_Allreduce(sums, tot, 2, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+                    CU_ASSERT(tot[0] == 0.0 && tot[1] == 0.0);
+                    MPI_Allreduce(&pm.words_recv, &maxr, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+                    est = plan.comm_bytes / 8.0;
+                    CU_ASSERT(fabs(est - maxr) <= 0.05 * maxr);
+                    if (!(fabs(est - maxr) <= 0.05 * maxr) && dct_rank == 0)
+                        fprintf(stderr, "grid %d x %d x %d dists %d: estimate %g words, moved %g\n",
+                                pr, dct_size / pk / pr, pk, sa, est, maxr);
+                }
+        }
+    }
+    dc_env_destroy(&env);
+}
+
 /* ---------------------------------------------------------------- errors */
 
 static void test_errors(void)
@@ -621,6 +841,9 @@ void dct_register(void)
     CU_add_test(s, "every forced grid and k split, tiny panels", test_forced_plans);
     CU_add_test(s, "operands in place", test_in_place);
     CU_add_test(s, "dry run and memory limit", test_plan_and_memory);
+    CU_add_test(s, "in place on ScaLAPACK-style block-cyclic operands, wide panels",
+                test_inplace_block_cyclic);
+    CU_add_test(s, "communication counted: library = PMPI, estimate within 5 %", test_comm_count);
     CU_add_test(s, "reproducible: same bits for any grid and distribution", test_repro);
     CU_add_test(s, "reproducible: same bits with 2 BLAS threads", test_repro_threads);
     CU_add_test(s, "errors", test_errors);

@@ -225,6 +225,21 @@ typedef struct dc_gemm_params {
                                128, k 256). The same bits need the same tile on every run. */
 } dc_gemm_params_t;
 
+/**
+ * Communication of one rank in one GEMM, counted by the library where it makes the MPI calls:
+ * the redistributions of A, B and C (entries exchanged with other ranks in the all-to-all; a
+ * message is a non-empty exchange with one partner), the panel broadcasts (a receiver gets one
+ * message of the panel's entries; the root counts one message to each other rank of its grid
+ * row or column) and the reduce-scatter of the layers (each other layer's part of this rank's
+ * chunk, one message each). Words are doubles. The small agreements (one integer) are not
+ * counted. Logical point-to-point volumes: what an MPI library moves inside its collectives may
+ * differ, but what a rank must receive does not.
+ */
+typedef struct dc_gemm_comm {
+    double words_sent, words_recv; /**< doubles sent to / received from other ranks */
+    double msgs_sent, msgs_recv;   /**< messages sent / received */
+} dc_gemm_comm_t;
+
 /** What a GEMM does or would do (dc_mat_gemm_plan(), dc_mat_gemm_ex()). */
 typedef struct dc_gemm_plan {
     dc_gemm_algo_t algo;       /**< DC_GEMM_SUMMA or DC_GEMM_SPLITK */
@@ -234,8 +249,15 @@ typedef struct dc_gemm_plan {
     int redist_a, redist_b;    /**< 1 if A / B are redistributed first, 0 if used in place */
     int c_in_place;            /**< 1 if C is updated in place, 0 if computed apart and added */
     size_t mem_bytes;          /**< temporary memory of the most loaded rank, in bytes */
-    double comm_bytes;         /**< bytes received by the most loaded rank (model) */
+    double comm_bytes;         /**< bytes received by the most loaded rank, computed from the
+                                    distributions (what dc_gemm_comm_t::words_recv counts) */
     double est_seconds;        /**< model estimate of the time */
+    int nsteps;                /**< k panels of a layer (broadcast steps on a grid of more
+                                    than one rank); outside reproducible mode a panel gathers
+                                    several blocks of the same owner, so with a small block
+                                    (ScaLAPACK's NB) the local products stay wide */
+    dc_gemm_comm_t comm;       /**< this rank's traffic in the call (dc_mat_gemm_ex() only;
+                                    zero from dc_mat_gemm_plan() and when nothing was computed) */
 } dc_gemm_plan_t;
 
 /**
@@ -250,8 +272,9 @@ typedef struct dc_gemm_plan {
 DC_API int dc_mat_gemm(dc_mat_op_t opa, dc_mat_op_t opb, double alpha, const dc_mat_t *a,
                        const dc_mat_t *b, double beta, dc_mat_t *c);
 /**
- * \brief dc_mat_gemm() with options; reports the plan it ran in *plan_p (may be NULL).
- * Collective. \p params may be NULL.
+ * \brief dc_mat_gemm() with options; reports the plan it ran in *plan_p (may be NULL), with
+ * this rank's communication in plan_p->comm (dc_gemm_comm_t). Collective. \p params may be
+ * NULL.
  */
 DC_API int dc_mat_gemm_ex(dc_mat_op_t opa, dc_mat_op_t opb, double alpha, const dc_mat_t *a,
                           const dc_mat_t *b, double beta, dc_mat_t *c,
