@@ -470,7 +470,7 @@ static void test_inb(void)
     static const icase_t cases[] = {
         /* IMB < MB, INB < NB: the first block is the tail of a block */
         {11, 9, 13, 1.5, -0.5, {2, 1, 4, 3, 1, 2}, {3, 5, 5, 6, 4, 1}, {1, 2, 3, 4, 2, 1}},
-        /* IMB > MB, sub-matrices running past the first block */
+        /* IMB > MB, sub-matrices running past the first block: cut along m, n and k */
         {10, 7, 9, 1.0, 0.0, {7, 8, 2, 3, 3, 1}, {6, 2, 2, 3, 1, 2}, {9, 5, 4, 2, 2, 3}},
         /* IMB > MB, sub-matrices inside the first block */
         {5, 4, 6, -2.0, 0.75, {9, 9, 2, 2, 2, 2}, {8, 7, 3, 2, 1, 1}, {7, 6, 2, 3, 2, 1}},

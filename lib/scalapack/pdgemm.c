@@ -5,9 +5,10 @@
  * ScaLAPACK program libdcompute's GEMM. The caller's local arrays are wrapped as dc_mat views
  * (no copy); the BLACS grid's communicator gets one cached dc_env (an attribute of that
  * communicator, freed with it by blacs_gridexit). BLACS itself comes from the application's
- * ScaLAPACK; replicated operands (RSRC or CSRC = -1) and first blocks larger than MB (NB) that a
- * sub-matrix runs past go to that ScaLAPACK's own pdgemm_. Illegal arguments are checked and
- * reported as PBLAS does (same INFO, through PB_Cabort), agreed over the grid.
+ * ScaLAPACK; replicated operands (RSRC or CSRC = -1) go to that ScaLAPACK's own pdgemm_. A
+ * first block larger than MB (NB) that a sub-matrix runs past is cut off into a GEMM of its own.
+ * Illegal arguments are checked and reported as PBLAS does (same INFO, through PB_Cabort), agreed
+ * over the grid.
  */
 #define _GNU_SOURCE /* RTLD_NEXT */
 #include <dcompute.h>
@@ -326,6 +327,136 @@ static pdgemm_fn next_pdgemm(void)
     return fn;
 }
 
+/* ---------------------------------------------------------------- pieces */
+
+/* One pdgemm_ call: the caller's arguments, descriptors as given and in type-2 form. */
+typedef struct {
+    const char *transa, *transb;
+    int nota, notb, grid[4];
+    const double *alpha, *a, *b;
+    double *c;
+    const int *desca, *descb, *descc;
+    int Ad[DLEN_], Bd[DLEN_], Cd[DLEN_];
+    dc_env_t *env;
+} call_t;
+
+/* A part of the call: sizes and 1-based starts of the sub-matrices. */
+typedef struct {
+    int m, n, k, ia, ja, ib, jb, ic, jc;
+} piece_t;
+
+/*
+ * Where to cut rows [i0, i0 + n) so that dc_mat can express both parts (see dim_view): at the
+ * end of a first block larger than nb that the range runs past, on more than one process; 0
+ * when no cut is needed.
+ */
+static int split_at(long i0, long n, long inb, long nb, int nprocs)
+{
+    if (nprocs > 1 && i0 < inb && inb - i0 > nb && n > inb - i0)
+        return (int)(inb - i0);
+    return 0;
+}
+
+/* The piece with ScaLAPACK's own pdgemm_ (same descriptors, the piece's sizes and starts). */
+static void piece_scalapack(const call_t *c, const piece_t *p, const double *beta)
+{
+    pdgemm_fn real = next_pdgemm();
+
+    if (real != NULL)
+        real(c->transa, c->transb, &p->m, &p->n, &p->k, c->alpha, c->a, &p->ia, &p->ja, c->desca,
+             c->b, &p->ib, &p->jb, c->descb, beta, c->c, &p->ic, &p->jc, c->descc);
+    else
+        Cblacs_abort(c->Ad[CTXT_], 1);
+}
+
+/*
+ * C(piece) = alpha op(A) op(B) + beta C(piece) with libdcompute's GEMM on views of the caller's
+ * arrays. A first block that dc_mat cannot express is cut off: along m or n the two parts are
+ * independent GEMMs, along k the second adds to the first (beta = 1). Collective; every process
+ * cuts alike (global arguments only).
+ */
+static void run_piece(const call_t *c, const piece_t *p, const double *beta)
+{
+    static const double one = 1.0;
+    const int *Ad = c->Ad, *Bd = c->Bd, *Cd = c->Cd, *grid = c->grid;
+    piece_t q1 = *p, q2 = *p;
+    dc_mat_dist_t da, db, dcd;
+    size_t oa = 0, ob = 0, oc = 0;
+    dc_mat_t *A = NULL, *B = NULL, *C = NULL;
+    int s, rc;
+
+    /* m: rows of C and of op(A) */
+    s = split_at(p->ic - 1, p->m, Cd[IMB_], Cd[MB_], grid[0]);
+    if (s == 0)
+        s = c->nota ? split_at(p->ia - 1, p->m, Ad[IMB_], Ad[MB_], grid[0])
+                    : split_at(p->ja - 1, p->m, Ad[INB_], Ad[NB_], grid[1]);
+    if (s > 0) {
+        q1.m = s;
+        q2.m = p->m - s;
+        q2.ic += s;
+        *(c->nota ? &q2.ia : &q2.ja) += s;
+        run_piece(c, &q1, beta);
+        run_piece(c, &q2, beta);
+        return;
+    }
+    /* n: columns of C and of op(B) */
+    s = split_at(p->jc - 1, p->n, Cd[INB_], Cd[NB_], grid[1]);
+    if (s == 0)
+        s = c->notb ? split_at(p->jb - 1, p->n, Bd[INB_], Bd[NB_], grid[1])
+                    : split_at(p->ib - 1, p->n, Bd[IMB_], Bd[MB_], grid[0]);
+    if (s > 0) {
+        q1.n = s;
+        q2.n = p->n - s;
+        q2.jc += s;
+        *(c->notb ? &q2.jb : &q2.ib) += s;
+        run_piece(c, &q1, beta);
+        run_piece(c, &q2, beta);
+        return;
+    }
+    /* k: columns of op(A) and rows of op(B); the second part adds to the first */
+    s = c->nota ? split_at(p->ja - 1, p->k, Ad[INB_], Ad[NB_], grid[1])
+                : split_at(p->ia - 1, p->k, Ad[IMB_], Ad[MB_], grid[0]);
+    if (s == 0)
+        s = c->notb ? split_at(p->ib - 1, p->k, Bd[IMB_], Bd[MB_], grid[0])
+                    : split_at(p->jb - 1, p->k, Bd[INB_], Bd[NB_], grid[1]);
+    if (s > 0) {
+        q1.k = s;
+        q2.k = p->k - s;
+        *(c->nota ? &q2.ja : &q2.ia) += s;
+        *(c->notb ? &q2.ib : &q2.jb) += s;
+        run_piece(c, &q1, beta);
+        run_piece(c, &q2, &one);
+        return;
+    }
+    if (!sub_dist(grid, c->nota ? p->m : p->k, c->nota ? p->k : p->m, p->ia - 1, p->ja - 1, Ad, &da,
+                  &oa) ||
+        !sub_dist(grid, c->notb ? p->k : p->n, c->notb ? p->n : p->k, p->ib - 1, p->jb - 1, Bd, &db,
+                  &ob) ||
+        !sub_dist(grid, p->m, p->n, p->ic - 1, p->jc - 1, Cd, &dcd, &oc)) {
+        piece_scalapack(c, p, beta); /* not reached: after the cuts above every part fits */
+        return;
+    }
+    rc = dc_mat_create_view(c->env, &da, (double *)c->a + oa, (size_t)Ad[LLD_], &A);
+    if (rc == DC_SUCCESS)
+        rc = dc_mat_create_view(c->env, &db, (double *)c->b + ob, (size_t)Bd[LLD_], &B);
+    if (rc == DC_SUCCESS)
+        rc = dc_mat_create_view(c->env, &dcd, c->c + oc, (size_t)Cd[LLD_], &C);
+    if (rc == DC_SUCCESS)
+        rc = dc_mat_gemm(c->nota ? DC_MAT_NOTRANS : DC_MAT_TRANS,
+                         c->notb ? DC_MAT_NOTRANS : DC_MAT_TRANS, *c->alpha, A, B, *beta, C);
+    dc_mat_destroy(&A);
+    dc_mat_destroy(&B);
+    dc_mat_destroy(&C);
+    if (rc != DC_SUCCESS) {
+        /* Errors are agreed (the same on every process): C(piece) is untouched unless the
+         * failure was inside the communication, so ScaLAPACK's own pdgemm_ can still do it. */
+        if (rc != DC_ERR_MPI)
+            piece_scalapack(c, p, beta);
+        else
+            Cblacs_abort(Ad[CTXT_], 1);
+    }
+}
+
 /* ---------------------------------------------------------------- pdgemm_ */
 
 void pdgemm_(const char *transa, const char *transb, const int *m, const int *n, const int *k,
@@ -333,14 +464,10 @@ void pdgemm_(const char *transa, const char *transb, const int *m, const int *n,
              const double *b, const int *ib, const int *jb, const int *descb, const double *beta,
              double *c, const int *ic, const int *jc, const int *descc)
 {
-    int Ad[DLEN_], Bd[DLEN_], Cd[DLEN_];
-    int grid[4], ctxt, info = 0, nota, notb, ta, tb, pos, all, mine;
-    dc_mat_dist_t da, db, dcd;
-    size_t oa = 0, ob = 0, oc = 0;
-    dc_env_t *env;
-    dc_mat_t *A = NULL, *B = NULL, *C = NULL;
-    pdgemm_fn real;
-    int rc;
+    call_t call;
+    piece_t whole;
+    int *grid = call.grid, *Ad = call.Ad, *Bd = call.Bd, *Cd = call.Cd;
+    int ctxt, info = 0, nota, notb, ta, tb, pos, all;
 
     ta = transa[0] >= 'a' ? transa[0] - 'a' + 'A' : transa[0];
     tb = transb[0] >= 'a' ? transb[0] - 'a' + 'A' : transb[0];
@@ -369,8 +496,8 @@ void pdgemm_(const char *transa, const char *transb, const int *m, const int *n,
     else
         chkmat(ctxt, grid, *n, 4, *k, 5, *ib - 1, *jb - 1, Bd, 14, &info);
     chkmat(ctxt, grid, *m, 3, *n, 4, *ic - 1, *jc - 1, Cd, 19, &info);
-    env = grid_env(ctxt, grid[0], grid[1], grid[2], grid[3]);
-    if (env == NULL) {
+    call.env = grid_env(ctxt, grid[0], grid[1], grid[2], grid[3]);
+    if (call.env == NULL) {
         Cblacs_abort(ctxt, 1); /* no communicator to work with: PBLAS would abort too */
         return;
     }
@@ -382,7 +509,7 @@ void pdgemm_(const char *transa, const char *transb, const int *m, const int *n,
     {
         MPI_Comm comm;
         pos = info == 0 ? INT_MAX : -info;
-        dc_env_get_comm(env, &comm);
+        dc_env_get_comm(call.env, &comm);
         MPI_Allreduce(&pos, &all, 1, MPI_INT, MPI_MIN, comm);
     }
     if (all != INT_MAX) {
@@ -392,43 +519,30 @@ void pdgemm_(const char *transa, const char *transb, const int *m, const int *n,
     /* PBLAS's quick return */
     if (*m == 0 || *n == 0 || ((*alpha == 0.0 || *k == 0) && *beta == 1.0))
         return;
-    /*
-     * Replicated operands (RSRC or CSRC = -1), and first blocks dc_mat cannot express, are
-     * ScaLAPACK's business. Both depend on global arguments only: every process decides alike.
-     */
-    mine = Ad[RSRC_] >= 0 && Ad[CSRC_] >= 0 && Bd[RSRC_] >= 0 && Bd[CSRC_] >= 0 && Cd[RSRC_] >= 0 &&
-           Cd[CSRC_] >= 0;
-    mine = mine && sub_dist(grid, nota ? *m : *k, nota ? *k : *m, *ia - 1, *ja - 1, Ad, &da, &oa);
-    mine = mine && sub_dist(grid, notb ? *k : *n, notb ? *n : *k, *ib - 1, *jb - 1, Bd, &db, &ob);
-    mine = mine && sub_dist(grid, *m, *n, *ic - 1, *jc - 1, Cd, &dcd, &oc);
-    if (!mine) {
-        real = next_pdgemm();
-        if (real != NULL)
-            real(transa, transb, m, n, k, alpha, a, ia, ja, desca, b, ib, jb, descb, beta, c, ic,
-                 jc, descc);
-        else
-            Cblacs_abort(ctxt, 1);
-        return;
-    }
-    rc = dc_mat_create_view(env, &da, (double *)a + oa, (size_t)Ad[LLD_], &A);
-    if (rc == DC_SUCCESS)
-        rc = dc_mat_create_view(env, &db, (double *)b + ob, (size_t)Bd[LLD_], &B);
-    if (rc == DC_SUCCESS)
-        rc = dc_mat_create_view(env, &dcd, c + oc, (size_t)Cd[LLD_], &C);
-    if (rc == DC_SUCCESS)
-        rc = dc_mat_gemm(nota ? DC_MAT_NOTRANS : DC_MAT_TRANS, notb ? DC_MAT_NOTRANS : DC_MAT_TRANS,
-                         *alpha, A, B, *beta, C);
-    dc_mat_destroy(&A);
-    dc_mat_destroy(&B);
-    dc_mat_destroy(&C);
-    if (rc != DC_SUCCESS) {
-        /* Errors are agreed (the same on every process): C is untouched unless the failure
-         * was inside the communication, so ScaLAPACK's own pdgemm_ can still do the work. */
-        real = next_pdgemm();
-        if (real != NULL && rc != DC_ERR_MPI)
-            real(transa, transb, m, n, k, alpha, a, ia, ja, desca, b, ib, jb, descb, beta, c, ic,
-                 jc, descc);
-        else
-            Cblacs_abort(ctxt, 1);
-    }
+    call.transa = transa;
+    call.transb = transb;
+    call.nota = nota;
+    call.notb = notb;
+    call.alpha = alpha;
+    call.a = a;
+    call.b = b;
+    call.c = c;
+    call.desca = desca;
+    call.descb = descb;
+    call.descc = descc;
+    whole.m = *m;
+    whole.n = *n;
+    whole.k = *k;
+    whole.ia = *ia;
+    whole.ja = *ja;
+    whole.ib = *ib;
+    whole.jb = *jb;
+    whole.ic = *ic;
+    whole.jc = *jc;
+    /* Replicated operands (RSRC or CSRC = -1) are ScaLAPACK's business (every process alike). */
+    if (Ad[RSRC_] < 0 || Ad[CSRC_] < 0 || Bd[RSRC_] < 0 || Bd[CSRC_] < 0 || Cd[RSRC_] < 0 ||
+        Cd[CSRC_] < 0)
+        piece_scalapack(&call, &whole, beta);
+    else
+        run_piece(&call, &whole, beta);
 }
