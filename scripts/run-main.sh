@@ -7,7 +7,10 @@
 # Installs missing Debian packages and builds in build/openmpi (through scripts/run-tests.sh
 # --build-only), then runs every example and bench/bench_reduce under Open MPI's mpirun with
 # np = nproc, then the other benchmarks under bench/, and tools/dc_info for the placement
-# verdict. Exits non-zero if the build, an example or a benchmark fails. Environment: DC_NP
+# verdict. Where OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE is set (the machine picks OpenBLAS's
+# kernel), bench/bench_gemm runs with that setting and again, for the ScaLAPACK drop-in case
+# (--compat), with both unset (OpenBLAS's native kernel); each run prints the kernel it used.
+# Exits non-zero if the build, an example or a benchmark fails. Environment: DC_NP
 # (rank count, default nproc), DC_BENCH_TIMEOUT (seconds per benchmark, default 300),
 # DC_MPIRUN_ARGS (extra mpirun arguments).
 set -uo pipefail
@@ -84,12 +87,15 @@ for b in $(printvar noinst_PROGRAMS); do
     case "$b" in bench/bench_reduce) ;; bench/*) benches="$benches $b" ;; esac
 done
 bench_fail=0; bench_report=()
-for b in $benches; do
-    out=$bdir/$(basename "$b").txt
-    say "benchmark $b (mpirun -np $np; output also in $out)"
+run_bench() {   # run_bench OUTFILE LABEL NATIVE PROGRAM [ARGS]; NATIVE=1: OpenBLAS's own kernel
+    local out=$1 label=$2 b=$4 envs=(env) rc dt st met t0
+    [ "$3" = 1 ] && envs+=(-u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
+    shift 3
+    say "benchmark $label (mpirun -np $np; output also in $out)"
     t0=$(date +%s)
     if [ -x "$b" ]; then
-        launch "$bench_tmo" "./$b" 2>&1 | tee "$out"
+        "${envs[@]}" timeout -s TERM -k 10 "$bench_tmo" "$mpirun" "${mpiflags[@]}" -np "$np" \
+            "./$b" "${@:2}" 2>&1 | tee "$out"
         rc=${PIPESTATUS[0]}
     else
         echo "$b was not built" | tee "$out"
@@ -97,16 +103,28 @@ for b in $benches; do
     fi
     dt=$(( $(date +%s) - t0 ))
     case $rc in
-        0) st="ok      $b (${dt} s): table above and in $out" ;;
-        124|137) st="FAILED  $b (timeout after $bench_tmo s; partial output in $out)" ;;
-        127) st="FAILED  $b (not built)" ;;
-        *) st="FAILED  $b (exit $rc; output in $out)" ;;
+        0) st="ok      $label (${dt} s): table above and in $out" ;;
+        124|137) st="FAILED  $label (timeout after $bench_tmo s; partial output in $out)" ;;
+        127) st="FAILED  $label (not built)" ;;
+        *) st="FAILED  $label (exit $rc; output in $out)" ;;
     esac
     [ "$rc" -eq 0 ] || bench_fail=$((bench_fail + 1))
     bench_report+=("  $st")
     # a benchmark that checks targets ends with "<name>: N of M targets met; ..."
     met=$(grep -E "^$(basename "$b"): .*targets met" "$out" | tail -n 1)
     [ -n "$met" ] && bench_report+=("          $met")
+}
+for b in $benches; do
+    if [ "$b" = bench/bench_gemm ] && [ -n "${OPENBLAS_CORETYPE+x}${OPENBLAS_L2_SIZE+x}" ]; then
+        # This machine chooses OpenBLAS's kernel (OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE): measure
+        # with that setting, then the native kernel (both unset) for the ScaLAPACK drop-in case
+        # (--compat; the whole native table: env -u both variables, bench_gemm without --compat).
+        run_bench "$bdir/bench_gemm.txt" "$b, the machine's OpenBLAS kernel setting" 0 "$b"
+        run_bench "$bdir/bench_gemm_native.txt" "$b --compat, OpenBLAS's native kernel" 1 \
+            "$b" --compat
+    else
+        run_bench "$bdir/$(basename "$b").txt" "$b" 0 "$b"
+    fi
 done
 
 # ---------------------------------------------------------------- placement
