@@ -289,25 +289,110 @@ double dci_racc_to_double(const dci_racc_t *acc)
     return v;
 }
 
+/* Sign of V - (M * 2^e)^2 for the accumulated value V (normalised copy) and M < 2^55. */
+static int cmp_square(const dci_racc_t *acc, uint64_t m, int e)
+{
+    dci_racc_t a = *acc;
+    u128 p = (u128)m * m;
+    int k;
+
+    deposit(&a, 1, (uint64_t)p, 2 * e);
+    deposit(&a, 1, (uint64_t)(p >> 64), 2 * e + 64);
+    dci_racc_normalize(&a);
+    if (a.d[DCI_RACC_NDIG - 1] < 0)
+        return -1;
+    for (k = 0; k < DCI_RACC_NDIG; k++)
+        if (a.d[k] != 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * A double-precision result candidate q * 2^t on the double grid: q in [2^52, 2^53) and
+ * t >= -1074, or t = -1074 and q < 2^52 (subnormal or zero); t may exceed the double range.
+ */
+static void grid_next(uint64_t *q, int *t)
+{
+    if (++*q == (uint64_t)1 << 53) {
+        *q = (uint64_t)1 << 52;
+        ++*t;
+    }
+}
+
+static void grid_prev(uint64_t *q, int *t)
+{
+    if (*q == (uint64_t)1 << 52 && *t > -1074) {
+        *q = ((uint64_t)1 << 53) - 1;
+        --*t;
+    } else {
+        --*q;
+    }
+}
+
+/*
+ * Correctly rounded sqrt of the exact accumulated value V >= 0. A candidate within a few ulps
+ * comes from the square root of V rounded to 53 bits (two roundings); then the midpoints
+ * between the candidate and its neighbours are squared exactly (at most 110 bits) and compared
+ * with V in the accumulator, and the candidate moves until V lies between the squares of its
+ * two midpoints (a tie, V equal to a midpoint's square, goes to the even neighbour). The
+ * exponent is unbounded until the end: no overflow or underflow of V or of the squares, and
+ * subnormal results are rounded on their own grid.
+ */
 double dci_racc_sqrt(const dci_racc_t *acc)
 {
-    uint64_t q;
-    int t, neg;
+    dci_racc_t a;
+    uint64_t q, b, sb;
+    int t, neg, iter;
+    double sq;
 
     if (acc->nnan > 0 || acc->nninf > 0)
         return NAN;
     if (acc->npinf > 0)
         return INFINITY;
-    if (!round53(acc, 0, &q, &t, &neg))
+    a = *acc;
+    dci_racc_normalize(&a);
+    if (!round53(&a, 0, &q, &t, &neg))
         return 0.0;
     if (neg)
         return NAN;
-    /* sqrt(q * 2^t) = sqrt(q') * 2^(t'/2) with t' even; q' <= 2^54 is exact in a double */
+    /* sqrt(q * 2^t) = sqrt(q') * 2^(t'/2) with t' even; q' <= 2^54 is exact in a double and
+     * its rounded root lies in [2^26, 2^27] */
     if (t % 2 != 0) {
         q <<= 1;
         t -= 1;
     }
-    return ldexp(sqrt((double)q), t / 2);
+    sq = sqrt((double)q);
+    memcpy(&sb, &sq, sizeof(sb));
+    t = t / 2 + (int)((sb >> 52) & 0x7ff) - 1075;
+    q = (sb & (((uint64_t)1 << 52) - 1)) | ((uint64_t)1 << 52);
+    if (t < -1074) {
+        q = -1074 - t < 64 ? q >> (-1074 - t) : 0;
+        t = -1074;
+    }
+    for (iter = 0; iter < 16; iter++) {
+        int c = cmp_square(&a, 2 * q + 1, t - 1); /* the midpoint above */
+
+        if (c > 0 || (c == 0 && (q & 1))) {
+            grid_next(&q, &t);
+            continue;
+        }
+        if (q == 0)
+            break;
+        if (q == (uint64_t)1 << 52 && t > -1074)
+            c = cmp_square(&a, ((uint64_t)1 << 54) - 1, t - 2); /* the midpoint below */
+        else
+            c = cmp_square(&a, 2 * q - 1, t - 1);
+        if (c < 0 || (c == 0 && (q & 1))) {
+            grid_prev(&q, &t);
+            continue;
+        }
+        break;
+    }
+    if (t > 971)
+        return INFINITY;
+    b = ((uint64_t)(t + 1074) << 52) + q;
+    memcpy(&sq, &b, sizeof(sq));
+    return sq;
 }
 
 /* ---------------------------------------------------------------- blocks and dispatch */

@@ -49,7 +49,8 @@ void dci_racc_add_double(dci_racc_t *acc, double v);           /* one exact depo
 void dci_racc_normalize(dci_racc_t *acc);                      /* carry-propagate digits */
 void dci_racc_merge(dci_racc_t *acc, const dci_racc_t *other); /* exact acc += other */
 double dci_racc_to_double(const dci_racc_t *acc);              /* correctly rounded */
-/* sqrt of the accumulated (nonnegative) value, without overflow/underflow of the square sum */
+/* sqrt of the accumulated (nonnegative) value, correctly rounded: no overflow or underflow of
+ * the square sum, subnormal and overflowing roots rounded as IEEE does */
 double dci_racc_sqrt(const dci_racc_t *acc);
 
 #endif

@@ -8,6 +8,7 @@
  */
 #include "dc_test.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,6 +226,57 @@ static int nrm2_faithful(const xa_t *s, double r)
     xa_add_prod(&lo, nextafter(r, 0.0), nextafter(r, 0.0));
     xa_add_prod(&hi, nextafter(r, INFINITY), nextafter(r, INFINITY));
     return xa_cmp(s, &lo) > 0 && xa_cmp(s, &hi) < 0;
+}
+
+/*
+ * Exact square of the midpoint (a + b) / 2 of two non-negative finite doubles a <= b, or of
+ * (DBL_MAX + 2^1024) / 2 when b is +Inf (the threshold above which a result rounds to Inf).
+ */
+static void xa_add_mid_square(xa_t *s, int neg, double a, double b)
+{
+    uint64_t ma, mb;
+    int ea, eb, e;
+    u128 m;
+
+    split_d(a, &ma, &ea);
+    if (isinf(b)) {
+        mb = 1ULL << 53;
+        eb = 971;
+    } else {
+        split_d(b, &mb, &eb);
+    }
+    e = ea < eb ? ea : eb;
+    m = ((u128)ma << (ea - e)) + ((u128)mb << (eb - e)); /* neighbours: at most 55 bits */
+    xa_add_m(s, neg, m * m, 2 * e - 2);
+}
+
+/* sign of s - ((a + b) / 2)^2 */
+static int xa_cmp_mid_square(const xa_t *s, double a, double b)
+{
+    xa_t d = *s, zero;
+
+    xa_init(&zero);
+    xa_add_mid_square(&d, 1, a, b);
+    return xa_cmp(&d, &zero);
+}
+
+/* r is sqrt(s) correctly rounded (to nearest, ties to even; subnormals, overflow to Inf). */
+static int nrm2_correct(const xa_t *s, double r)
+{
+    uint64_t b;
+    int lo, hi;
+
+    if (isnan(r) || r < 0.0 || (r == 0.0 && signbit(r)))
+        return 0;
+    memcpy(&b, &r, sizeof(b));
+    if (isinf(r))
+        return xa_cmp_mid_square(s, DBL_MAX, INFINITY) >= 0;
+    /* s between the squares of the midpoints below and above r, a tie only if r is even */
+    lo = r == 0.0 ? 1 : xa_cmp_mid_square(s, nextafter(r, 0.0), r);
+    hi = xa_cmp_mid_square(s, r, nextafter(r, INFINITY));
+    if (lo < 0 || hi > 0)
+        return 0;
+    return (lo > 0 && hi < 0) || (b & 1) == 0;
 }
 
 /* ---------------------------------------------------------------- data sets */
@@ -990,6 +1042,89 @@ static void test_bad_input(void)
     dc_env_destroy(&env);
 }
 
+/*
+ * nrm2 in EXACT mode is the correctly rounded square root of the exact sum of squares (not the
+ * root of the rounded sum, which rounds twice). The case from the issue, then random vectors of
+ * 1..40 entries over the whole exponent range (the sum of squares overflowing or underflowing
+ * in doubles, subnormal and overflowing norms included), spread cyclically over the ranks, each
+ * checked against the test-local exact sum by squaring the neighbouring midpoints exactly.
+ */
+static void test_nrm2_rounding(void)
+{
+    enum { NCASE = 3000, NMAX = 40 };
+    static const double ex[2] = {0x1.bcd9dbb49673p+0, 0x1.9678f88d73ae2p+0};
+    dc_env_t *env = dct_env_create();
+    double g[NMAX], loc[NMAX], r = -1.0, r2 = -1.0;
+    uint64_t bits;
+    int c, bad = 0, rc, nfail_old = 0;
+
+    if (env == NULL)
+        return;
+    /* the issue's example: one entry on the first rank, one on the last */
+    loc[0] = dct_rank == 0 ? ex[0] : ex[1];
+    loc[1] = ex[1];
+    rc = dc_nrm2(env, loc, dct_size == 1 ? 2 : (dct_rank == 0 || dct_rank == dct_size - 1),
+                 DC_REPRO_EXACT, &r);
+    memcpy(&bits, &r, sizeof(bits));
+    if (rc != DC_SUCCESS || bits != 0x4002d4b44f21cac8ULL)
+        fprintf(stderr, "[rank %d] nrm2 of the issue's pair: rc %d, %016llx (%a)\n", dct_rank, rc,
+                (unsigned long long)bits, r);
+    DCT_ASSERT_ALL(rc == DC_SUCCESS && bits == 0x4002d4b44f21cac8ULL);
+
+    for (c = 0; c < NCASE; c++) {
+        uint64_t seed = 91000 + (uint64_t)c;
+        int n = 1 + (int)((dct_rand(seed, 1000) + 1.0) * 0.5 * NMAX), i, nl = 0;
+        int e0 = (int)(dct_rand(seed, 1001) * 1090.0), spread = c % 4 == 0 ? 1200 : 60;
+        xa_t s;
+
+        if (n > NMAX)
+            n = NMAX;
+        xa_init(&s);
+        for (i = 0; i < n; i++) {
+            int e = e0 + (int)(dct_rand(seed, 2 * (uint64_t)i + 1) * spread);
+            g[i] = ldexp(dct_rand(seed, 2 * (uint64_t)i), e < 1023 ? e : 1023);
+            xa_add_prod(&s, g[i], g[i]);
+            if (i % dct_size == (c + dct_rank) % dct_size)
+                loc[nl++] = g[i];
+        }
+        r = -1.0;
+        rc = dc_nrm2(env, loc, (size_t)nl, DC_REPRO_EXACT, &r);
+        if (rc != DC_SUCCESS || !nrm2_correct(&s, r)) {
+            if (bad < 5)
+                fprintf(stderr,
+                        "[rank %d] nrm2 case %d (n %d, 2^%d): rc %d, %a not correctly "
+                        "rounded\n",
+                        dct_rank, c, n, e0, rc, r);
+            bad++;
+        }
+        /* the root of the rounded sum of squares would fail here (the test can fail) */
+        if (isfinite(xa_round(&s)) && xa_round(&s) > 0x1p-1000 &&
+            !nrm2_correct(&s, sqrt(xa_round(&s))))
+            nfail_old++;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    DCT_ASSERT_ALL(bad == 0);
+    CU_ASSERT(nfail_old > NCASE / 50);
+
+    /* the vector front end gives the same bits on a block layout */
+    {
+        dc_layout_t *l = NULL;
+        dc_vec_t *v = NULL;
+
+        rc = dc_layout_create_block(env, 2, &l);
+        if (rc == DC_SUCCESS)
+            rc = dc_vec_create(l, &v);
+        if (rc == DC_SUCCESS)
+            rc = dc_vec_fill(v, fill_from, (void *)ex);
+        if (dct_all(rc == DC_SUCCESS))
+            rc = dc_vec_nrm2_repro(v, DC_REPRO_EXACT, &r2);
+        DCT_ASSERT_ALL(rc == DC_SUCCESS && dct_same_bits(r2, 0x1.2d4b44f21cac8p+1));
+        dc_vec_destroy(&v);
+        dc_layout_destroy(&l);
+    }
+    dc_env_destroy(&env);
+}
+
 void dct_register(void)
 {
     CU_pSuite s = CU_add_suite("repro", suite_init, suite_clean);
@@ -1001,4 +1136,5 @@ void dct_register(void)
     CU_add_test(s, "node-aware env, env default mode, empty", test_env_modes);
     CU_add_test(s, "vectors on block/cyclic/weighted layouts", test_vec_layouts);
     CU_add_test(s, "bad input travels with the reduction", test_bad_input);
+    CU_add_test(s, "EXACT nrm2 correctly rounded", test_nrm2_rounding);
 }

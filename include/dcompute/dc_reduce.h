@@ -94,7 +94,10 @@ DC_API int dc_dot(dc_env_t *env, const double *x, const double *y, size_t n, dc_
                   double *result_p);
 /** \brief Global sum of |x[i]|. Collective. */
 DC_API int dc_asum(dc_env_t *env, const double *x, size_t n, dc_repro_t mode, double *result_p);
-/** \brief Global 2-norm, free of overflow and underflow. Collective. */
+/**
+ * \brief Global 2-norm, free of overflow and underflow. Collective. EXACT is correctly rounded
+ * (the root of the exact sum of squares, rounded once); BINNED rounds each square first.
+ */
 DC_API int dc_nrm2(dc_env_t *env, const double *x, size_t n, dc_repro_t mode, double *result_p);
 
 #ifdef __cplusplus

@@ -96,7 +96,7 @@ DC_API int dc_vec_sum(const dc_vec_t *x, double *result_p);
 /** \brief dot with an explicit mode (DC_REPRO_DEFAULT: the env's). Collective. */
 DC_API int dc_vec_dot_repro(const dc_vec_t *x, const dc_vec_t *y, dc_repro_t mode,
                             double *result_p);
-/** \brief nrm2 with an explicit mode. Collective. */
+/** \brief nrm2 with an explicit mode (DC_REPRO_EXACT: correctly rounded). Collective. */
 DC_API int dc_vec_nrm2_repro(const dc_vec_t *x, dc_repro_t mode, double *result_p);
 /** \brief sum with an explicit mode. Collective. */
 DC_API int dc_vec_sum_repro(const dc_vec_t *x, dc_repro_t mode, double *result_p);
