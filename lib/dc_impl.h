@@ -315,8 +315,9 @@ void dci_blas_set_threads(int n);
 
 /* ---------------------------------------------------------------- reductions (lib/reduce.c) */
 
-int dci_reduce_env_setup(dc_env_t *env); /* LOC types and ops */
-void dci_reduce_env_free(dc_env_t *env);
+/* Types and operations (pair types, MINLOC/MAXLOC, user ops, identities): lib/dtype.h. */
+int dci_dtype_env_setup(dc_env_t *env);
+void dci_dtype_env_free(dc_env_t *env);
 MPI_Datatype dci_dtype_mpi(const dc_env_t *env, dc_dtype_t type);
 /* Allreduce with the env's algorithm choice (flat / node-aware); no checks, no profiling. */
 int dci_allreduce(dc_env_t *env, const void *sendbuf, void *recvbuf, int count, MPI_Datatype type,

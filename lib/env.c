@@ -18,7 +18,7 @@ static void env_free(dc_env_t *env)
 
     MPI_Finalized(&finalized);
     if (!finalized) {
-        dci_reduce_env_free(env);
+        dci_dtype_env_free(env);
         dci_topo_free(env);
         if (env->leader_comm != MPI_COMM_NULL)
             MPI_Comm_free(&env->leader_comm);
@@ -115,7 +115,7 @@ int dc_env_create(MPI_Comm comm, const dc_env_params_t *params, dc_env_t **env_p
     dci_prof_begin(env, DCI_EV_ENV_CREATE);
     rc = dci_topo_setup(env);
     if (rc == DC_SUCCESS)
-        rc = dci_reduce_env_setup(env);
+        rc = dci_dtype_env_setup(env);
     dci_prof_end(env, DCI_EV_ENV_CREATE, 0);
 out:
     rc = dci_agree(env, rc);

@@ -1,346 +1,14 @@
 /*
  * Collective reductions: allreduce / reduce / scan / exscan (blocking and non-blocking) over the
- * env's private communicator, the (value, index) pair types with MINLOC/MAXLOC, user-defined
- * operations and the node-aware allreduce. Hot-path calls do no agreement; in debug mode one
+ * env's private communicator, and the node-aware allreduce (types, pair types, MINLOC/MAXLOC
+ * and user-defined operations are in dtype.c). Hot-path calls do no agreement; in debug mode one
  * extra allreduce checks that the arguments match. (Global sums of arrays are in sum.c.)
  */
-#include "dc_impl.h"
+#include "dtype.h"
 
 #include <limits.h>
 #include <math.h>
 #include <string.h>
-
-/* ---------------------------------------------------------------- (value, index) pairs */
-
-/*
- * One MINLOC and one MAXLOC op serve the four pair types, but an MPI op function sees only the
- * datatype handle. The pair kind is therefore cached on each pair datatype as an attribute;
- * the keyval is process-wide, created with the first env and kept until MPI_Finalize.
- */
-static int loc_keyval = MPI_KEYVAL_INVALID;
-static int loc_kinds[4] = {0, 1, 2, 3};
-
-/*
- * Does (av, ai) win against (bv, bi)? A total order, so the op is commutative and associative
- * and the result does not depend on the reduction tree: NaN wins (it propagates, as in BLAS),
- * equal values (and two NaNs) go to the smallest index. Floats and int32 widen exactly.
- */
-static inline int loc_wins_f(double av, int64_t ai, double bv, int64_t bi, int max)
-{
-    int an = isnan(av), bn = isnan(bv);
-
-    if (an || bn)
-        return an && (!bn || ai < bi);
-    if (av != bv)
-        return max ? av > bv : av < bv;
-    return ai < bi;
-}
-
-static inline int loc_wins_i(int64_t av, int64_t ai, int64_t bv, int64_t bi, int max)
-{
-    if (av != bv)
-        return max ? av > bv : av < bv;
-    return ai < bi;
-}
-
-#define LOC_LOOP(T, WINS)                                                                          \
-    do {                                                                                           \
-        const T *a_ = (const T *)in;                                                               \
-        T *b_ = (T *)inout;                                                                        \
-        for (i = 0; i < n; i++)                                                                    \
-            if (WINS(a_[i].value, a_[i].index, b_[i].value, b_[i].index, max))                     \
-                b_[i] = a_[i];                                                                     \
-    } while (0)
-
-static void loc_apply(void *in, void *inout, int n, MPI_Datatype *dt, int max)
-{
-    int *kind = NULL, flag = 0, i;
-
-    if (MPI_Type_get_attr(*dt, loc_keyval, &kind, &flag) != MPI_SUCCESS || !flag)
-        return; /* not one of our pair types: the op was misused outside the library */
-    switch (*kind) {
-    case 0: LOC_LOOP(dc_double_loc_t, loc_wins_f); break;
-    case 1: LOC_LOOP(dc_float_loc_t, loc_wins_f); break;
-    case 2: LOC_LOOP(dc_int32_loc_t, loc_wins_i); break;
-    default: LOC_LOOP(dc_int64_loc_t, loc_wins_i); break;
-    }
-}
-
-static void minloc_fn(void *in, void *inout, int *len, MPI_Datatype *dt)
-{
-    loc_apply(in, inout, *len, dt, 0);
-}
-
-static void maxloc_fn(void *in, void *inout, int *len, MPI_Datatype *dt)
-{
-    loc_apply(in, inout, *len, dt, 1);
-}
-
-/*
- * The env is calloc'ed, and dci_reduce_env_free also runs for an env whose creation failed
- * before dci_reduce_env_setup: an all-zero handle is "never created". Zero is not a valid
- * datatype or op handle in Open MPI (pointers) nor in MPICH (tagged integers).
- */
-static int handle_unset(const void *h, size_t size)
-{
-    const unsigned char *p = h;
-    size_t i;
-
-    for (i = 0; i < size; i++)
-        if (p[i] != 0)
-            return 0;
-    return 1;
-}
-
-void dci_reduce_env_free(dc_env_t *env)
-{
-    int i;
-
-    for (i = 0; i < 4; i++) {
-        if (!handle_unset(&env->loc_type[i], sizeof(MPI_Datatype)) &&
-            env->loc_type[i] != MPI_DATATYPE_NULL)
-            MPI_Type_free(&env->loc_type[i]);
-        env->loc_type[i] = MPI_DATATYPE_NULL;
-    }
-    if (!handle_unset(&env->minloc_op, sizeof(MPI_Op)) && env->minloc_op != MPI_OP_NULL)
-        MPI_Op_free(&env->minloc_op);
-    if (!handle_unset(&env->maxloc_op, sizeof(MPI_Op)) && env->maxloc_op != MPI_OP_NULL)
-        MPI_Op_free(&env->maxloc_op);
-    env->minloc_op = env->maxloc_op = MPI_OP_NULL;
-    for (i = 0; i < DCI_MAX_USER_OPS; i++) {
-        if (!handle_unset(&env->user_op[i], sizeof(MPI_Op)) && env->user_op[i] != MPI_OP_NULL)
-            MPI_Op_free(&env->user_op[i]);
-        env->user_op[i] = MPI_OP_NULL;
-    }
-}
-
-int dci_reduce_env_setup(dc_env_t *env)
-{
-    /* value type, offset of index, size of the C struct; resizing to the struct size makes
-     * count > 1 step over the padding exactly as a C array does */
-    const MPI_Datatype vtype[4] = {MPI_DOUBLE, MPI_FLOAT, MPI_INT32_T, MPI_INT64_T};
-    const MPI_Aint ioff[4] = {offsetof(dc_double_loc_t, index), offsetof(dc_float_loc_t, index),
-                              offsetof(dc_int32_loc_t, index), offsetof(dc_int64_loc_t, index)};
-    const MPI_Aint extent[4] = {sizeof(dc_double_loc_t), sizeof(dc_float_loc_t),
-                                sizeof(dc_int32_loc_t), sizeof(dc_int64_loc_t)};
-    int rc = DC_SUCCESS, i;
-
-    for (i = 0; i < 4; i++)
-        env->loc_type[i] = MPI_DATATYPE_NULL;
-    env->minloc_op = env->maxloc_op = MPI_OP_NULL;
-    for (i = 0; i < DCI_MAX_USER_OPS; i++)
-        env->user_op[i] = MPI_OP_NULL;
-    if (loc_keyval == MPI_KEYVAL_INVALID)
-        DC_CHECK_MPI_GOTO(
-            env,
-            MPI_Type_create_keyval(MPI_TYPE_DUP_FN, MPI_TYPE_NULL_DELETE_FN, &loc_keyval, NULL),
-            out);
-    for (i = 0; i < 4; i++) {
-        int blen[2] = {1, 1};
-        MPI_Aint disp[2];
-        MPI_Datatype types[2], tmp = MPI_DATATYPE_NULL;
-
-        disp[0] = 0;
-        disp[1] = ioff[i];
-        types[0] = vtype[i];
-        types[1] = MPI_INT64_T;
-        DC_CHECK_MPI_GOTO(env, MPI_Type_create_struct(2, blen, disp, types, &tmp), out);
-        rc = MPI_Type_create_resized(tmp, 0, extent[i], &env->loc_type[i]);
-        MPI_Type_free(&tmp);
-        if (rc != MPI_SUCCESS) {
-            env->loc_type[i] = MPI_DATATYPE_NULL;
-            rc = dci_error_mpi(env, rc, __func__, __FILE__, __LINE__, "MPI_Type_create_resized");
-            goto out;
-        }
-        DC_CHECK_MPI_GOTO(env, MPI_Type_commit(&env->loc_type[i]), out);
-        DC_CHECK_MPI_GOTO(env, MPI_Type_set_attr(env->loc_type[i], loc_keyval, &loc_kinds[i]), out);
-    }
-    DC_CHECK_MPI_GOTO(env, MPI_Op_create(minloc_fn, 1, &env->minloc_op), out);
-    DC_CHECK_MPI_GOTO(env, MPI_Op_create(maxloc_fn, 1, &env->maxloc_op), out);
-out:
-    if (rc != DC_SUCCESS)
-        dci_reduce_env_free(env);
-    return rc;
-}
-
-/* ---------------------------------------------------------------- types and ops */
-
-static const size_t dtype_size[DC_TYPE_COUNT_] = {sizeof(double),          sizeof(float),
-                                                  sizeof(int32_t),         sizeof(int64_t),
-                                                  sizeof(dc_double_loc_t), sizeof(dc_float_loc_t),
-                                                  sizeof(dc_int32_loc_t),  sizeof(dc_int64_loc_t)};
-
-static int dtype_valid(dc_dtype_t type)
-{
-    return (int)type >= 0 && type < DC_TYPE_COUNT_;
-}
-
-static int dtype_is_loc(dc_dtype_t type)
-{
-    return type >= DC_TYPE_DOUBLE_LOC;
-}
-
-MPI_Datatype dci_dtype_mpi(const dc_env_t *env, dc_dtype_t type)
-{
-    switch (type) {
-    case DC_TYPE_DOUBLE: return MPI_DOUBLE;
-    case DC_TYPE_FLOAT: return MPI_FLOAT;
-    case DC_TYPE_INT32: return MPI_INT32_T;
-    case DC_TYPE_INT64: return MPI_INT64_T;
-    case DC_TYPE_DOUBLE_LOC:
-    case DC_TYPE_FLOAT_LOC:
-    case DC_TYPE_INT32_LOC:
-    case DC_TYPE_INT64_LOC: return env->loc_type[type - DC_TYPE_DOUBLE_LOC];
-    default: return MPI_DATATYPE_NULL;
-    }
-}
-
-static int op_is_user(const dc_env_t *env, dc_reduce_op_t op)
-{
-    return op >= DC_REDUCE_USER && op < DC_REDUCE_USER + DCI_MAX_USER_OPS &&
-           env->user_op[op - DC_REDUCE_USER] != MPI_OP_NULL;
-}
-
-/* MPI op of (op, type), or a message and DC_ERR_ARG for a pair that makes no sense. */
-static int op_resolve(dc_env_t *env, const char *fn, dc_reduce_op_t op, dc_dtype_t type,
-                      MPI_Op *mop_p)
-{
-    static const char *const names[] = {"SUM", "PROD", "MIN", "MAX", "MINLOC", "MAXLOC"};
-
-    if (op_is_user(env, op)) {
-        *mop_p = env->user_op[op - DC_REDUCE_USER];
-        return DC_SUCCESS;
-    }
-    if (op < DC_REDUCE_SUM || op > DC_REDUCE_MAXLOC)
-        return dci_error_set(env, DC_ERR_ARG, fn, __FILE__, __LINE__,
-                             "op %d is neither a built-in operation nor a live user-defined "
-                             "one of this env",
-                             op);
-    if ((op >= DC_REDUCE_MINLOC) != dtype_is_loc(type))
-        return dci_error_set(env, DC_ERR_ARG, fn, __FILE__, __LINE__,
-                             "DC_REDUCE_%s does not apply to type %d: MINLOC/MAXLOC need a "
-                             "*_LOC pair type, and pair types take only MINLOC/MAXLOC",
-                             names[op], (int)type);
-    switch (op) {
-    case DC_REDUCE_SUM: *mop_p = MPI_SUM; break;
-    case DC_REDUCE_PROD: *mop_p = MPI_PROD; break;
-    case DC_REDUCE_MIN: *mop_p = MPI_MIN; break;
-    case DC_REDUCE_MAX: *mop_p = MPI_MAX; break;
-    case DC_REDUCE_MINLOC: *mop_p = env->minloc_op; break;
-    default: *mop_p = env->maxloc_op; break;
-    }
-    return DC_SUCCESS;
-}
-
-#define FILL(T, v)                                                                                 \
-    do {                                                                                           \
-        T *p_ = buf;                                                                               \
-        const T v_ = v;                                                                            \
-        for (i = 0; i < count; i++)                                                                \
-            p_[i] = v_;                                                                            \
-    } while (0)
-
-/* Identity of a built-in op: what rank 0 of an exscan receives. */
-static void fill_identity(void *buf, size_t count, dc_dtype_t type, dc_reduce_op_t op)
-{
-    size_t i;
-    int lo = op == DC_REDUCE_MIN || op == DC_REDUCE_MINLOC; /* the identity is the top */
-
-    switch (type) {
-    case DC_TYPE_DOUBLE:
-        FILL(double, op == DC_REDUCE_SUM    ? 0.0
-                     : op == DC_REDUCE_PROD ? 1.0
-                     : lo                   ? INFINITY
-                                            : -INFINITY);
-        break;
-    case DC_TYPE_FLOAT:
-        FILL(float, op == DC_REDUCE_SUM    ? 0.0f
-                    : op == DC_REDUCE_PROD ? 1.0f
-                    : lo                   ? INFINITY
-                                           : -INFINITY);
-        break;
-    case DC_TYPE_INT32:
-        FILL(int32_t, op == DC_REDUCE_SUM    ? 0
-                      : op == DC_REDUCE_PROD ? 1
-                      : lo                   ? INT32_MAX
-                                             : INT32_MIN);
-        break;
-    case DC_TYPE_INT64:
-        FILL(int64_t, op == DC_REDUCE_SUM    ? 0
-                      : op == DC_REDUCE_PROD ? 1
-                      : lo                   ? INT64_MAX
-                                             : INT64_MIN);
-        break;
-    case DC_TYPE_DOUBLE_LOC:
-        FILL(dc_double_loc_t, ((dc_double_loc_t){lo ? INFINITY : -INFINITY, -1}));
-        break;
-    case DC_TYPE_FLOAT_LOC:
-        FILL(dc_float_loc_t, ((dc_float_loc_t){lo ? INFINITY : -INFINITY, -1}));
-        break;
-    case DC_TYPE_INT32_LOC:
-        FILL(dc_int32_loc_t, ((dc_int32_loc_t){lo ? INT32_MAX : INT32_MIN, -1}));
-        break;
-    default: FILL(dc_int64_loc_t, ((dc_int64_loc_t){lo ? INT64_MAX : INT64_MIN, -1})); break;
-    }
-}
-
-/* ---------------------------------------------------------------- public: types, user ops */
-
-int dc_dtype_get_size(dc_dtype_t type, size_t *size_p)
-{
-    DC_REQUIRE(NULL, dtype_valid(type), DC_ERR_ARG, "type %d is not a dc_dtype_t", (int)type);
-    DC_REQUIRE(NULL, size_p != NULL, DC_ERR_ARG, "size_p is NULL");
-    *size_p = dtype_size[type];
-    return DC_SUCCESS;
-}
-
-int dc_dtype_get_mpi(dc_env_t *env, dc_dtype_t type, MPI_Datatype *mpi_type_p)
-{
-    DC_VALIDATE(env, DCI_CLASS_ENV);
-    DC_REQUIRE(env, dtype_valid(type), DC_ERR_ARG, "type %d is not a dc_dtype_t", (int)type);
-    DC_REQUIRE(env, mpi_type_p != NULL, DC_ERR_ARG, "mpi_type_p is NULL");
-    *mpi_type_p = dci_dtype_mpi(env, type);
-    return DC_SUCCESS;
-}
-
-int dc_reduce_op_create(dc_env_t *env, MPI_User_function *fn, int commute, dc_reduce_op_t *op_p)
-{
-    int i, mrc;
-
-    DC_VALIDATE(env, DCI_CLASS_ENV);
-    DC_REQUIRE(env, fn != NULL, DC_ERR_ARG, "fn is NULL");
-    DC_REQUIRE(env, op_p != NULL, DC_ERR_ARG, "op_p is NULL");
-    /* the lowest free slot: ranks that create and destroy in the same order get the same ids */
-    for (i = 0; i < DCI_MAX_USER_OPS && env->user_op[i] != MPI_OP_NULL; i++)
-        ;
-    DC_REQUIRE(env, i < DCI_MAX_USER_OPS, DC_ERR_NOMEM,
-               "all %d user-defined operations of this env are in use", DCI_MAX_USER_OPS);
-    mrc = MPI_Op_create(fn, commute != 0, &env->user_op[i]);
-    if (mrc != MPI_SUCCESS) {
-        env->user_op[i] = MPI_OP_NULL;
-        return dci_error_mpi(env, mrc, __func__, __FILE__, __LINE__, "MPI_Op_create");
-    }
-    *op_p = DC_REDUCE_USER + i;
-    return DC_SUCCESS;
-}
-
-int dc_reduce_op_destroy(dc_env_t *env, dc_reduce_op_t *op_p)
-{
-    int mrc;
-
-    DC_VALIDATE(env, DCI_CLASS_ENV);
-    DC_REQUIRE(env, op_p != NULL, DC_ERR_ARG, "op_p is NULL");
-    if (*op_p == -1)
-        return DC_SUCCESS; /* already destroyed, like a NULL handle */
-    DC_REQUIRE(env, op_is_user(env, *op_p), DC_ERR_ARG,
-               "op %d is not a live user-defined operation of this env", *op_p);
-    mrc = MPI_Op_free(&env->user_op[*op_p - DC_REDUCE_USER]);
-    env->user_op[*op_p - DC_REDUCE_USER] = MPI_OP_NULL;
-    *op_p = -1;
-    if (mrc != MPI_SUCCESS)
-        return dci_error_mpi(env, mrc, __func__, __FILE__, __LINE__, "MPI_Op_free");
-    return DC_SUCCESS;
-}
 
 /* ---------------------------------------------------------------- node-aware allreduce */
 
@@ -482,14 +150,10 @@ static int red_prepare(dc_env_t *env, red_call_t *c, int nonblocking, const void
     c->fill = 0;
     c->saved = NULL;
     c->scratch = NULL;
-    if (!dtype_valid(c->type)) {
-        rc = dci_error_set(env, DC_ERR_ARG, c->fn, __FILE__, __LINE__,
-                           "type %d is not a dc_dtype_t", (int)c->type);
-        goto agree;
-    }
-    rc = op_resolve(env, c->fn, c->op, c->type, &c->mop);
+    rc = dci_op_check(env, c->fn, c->op, c->type);
     if (rc != DC_SUCCESS)
         goto agree;
+    c->mop = dci_op_mpi(env, c->op);
     if (count > INT_MAX) {
         /* MPI-3 counts are int, and Open MPI 4.1 has no MPI-4 large-count calls */
         rc = dci_error_set(env, DC_ERR_SIZE, c->fn, __FILE__, __LINE__,
@@ -506,7 +170,7 @@ static int red_prepare(dc_env_t *env, red_call_t *c, int nonblocking, const void
         goto agree;
     }
     c->count = (int)count;
-    c->nbytes = count * dtype_size[c->type];
+    c->nbytes = count * dci_dtype_size(c->type);
     c->mtype = dci_dtype_mpi(env, c->type);
     in_place = sendbuf == DC_IN_PLACE || (sendbuf == recvbuf && recvbuf != NULL);
     need_recv = c->what != RED_REDUCE || env->rank == c->root || in_place;
@@ -534,7 +198,7 @@ static int red_prepare(dc_env_t *env, red_call_t *c, int nonblocking, const void
     }
 #endif
     /* MPI leaves rank 0's recvbuf of an exscan undefined; the header promises more */
-    user = op_is_user(env, c->op);
+    user = dci_op_is_user(env, c->op);
     if (c->what == RED_EXSCAN && env->rank == 0 && count > 0) {
         if (!user)
             c->fill = 1;
@@ -566,7 +230,7 @@ static void exscan_finish(void *recvbuf, size_t count, dc_dtype_t type, dc_reduc
                           void *saved, size_t nbytes)
 {
     if (fill)
-        fill_identity(recvbuf, count, type, op);
+        dci_dtype_identity(type, op, count, recvbuf);
     if (saved != NULL) {
         memcpy(recvbuf, saved, nbytes);
         dci_free(saved);

@@ -6,6 +6,7 @@
  * take and compute chunks -> merge partial values -> exchange statistics and errors.
  */
 #include "sched_impl.h"
+#include "dtype.h"
 
 #include <math.h>
 #include <string.h>
@@ -457,7 +458,7 @@ static int run_body(dc_sched_t *s, dci_run_t *r, void *result)
 /* A user operation must outlive the runs that use it. */
 static int op_alive(const dc_sched_t *s)
 {
-    return s->op < DC_REDUCE_USER || s->hdr.env->user_op[s->op - DC_REDUCE_USER] != MPI_OP_NULL;
+    return s->op < DC_REDUCE_USER || dci_op_is_user(s->hdr.env, s->op);
 }
 
 /* Reset the per-run state. */

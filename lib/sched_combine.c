@@ -6,6 +6,7 @@
  * schedule or the rank count, so neither do the bits of the result.
  */
 #include "sched_impl.h"
+#include "dtype.h"
 
 #include <float.h>
 #include <math.h>
@@ -14,48 +15,15 @@
 
 /* ---------------------------------------------------------------- types and operations */
 
-static size_t type_size(dc_dtype_t t)
-{
-    switch (t) {
-    case DC_TYPE_DOUBLE: return sizeof(double);
-    case DC_TYPE_FLOAT: return sizeof(float);
-    case DC_TYPE_INT32: return sizeof(int32_t);
-    case DC_TYPE_INT64: return sizeof(int64_t);
-    case DC_TYPE_DOUBLE_LOC: return sizeof(dc_double_loc_t);
-    case DC_TYPE_FLOAT_LOC: return sizeof(dc_float_loc_t);
-    case DC_TYPE_INT32_LOC: return sizeof(dc_int32_loc_t);
-    case DC_TYPE_INT64_LOC: return sizeof(dc_int64_loc_t);
-    default: return 0;
-    }
-}
-
-static int is_loc(dc_dtype_t t)
-{
-    return t >= DC_TYPE_DOUBLE_LOC && t < DC_TYPE_COUNT_;
-}
-
 int dci_sched_value_setup(dc_sched_t *s)
 {
     dc_env_t *env = s->hdr.env;
-    size_t tsz = type_size(s->type);
+    size_t tsz = dci_dtype_size(s->type);
 
-    DC_REQUIRE(env, tsz != 0, DC_ERR_ARG, "unknown element type %d", (int)s->type);
+    DC_CHECK(dci_op_check(env, __func__, s->op, s->type));
     DC_REQUIRE(env, s->count >= 1 && s->count <= ((size_t)1 << 20) / tsz, DC_ERR_SIZE,
                "count %zu must be in [1, %zu] (values of at most 1 MiB)", s->count,
                ((size_t)1 << 20) / tsz);
-    if (s->op >= DC_REDUCE_USER) {
-        int i = s->op - DC_REDUCE_USER;
-        DC_REQUIRE(env, i < DCI_MAX_USER_OPS && env->user_op[i] != MPI_OP_NULL, DC_ERR_ARG,
-                   "operation %d is not a live user operation of this env", s->op);
-    } else if (s->op == DC_REDUCE_MINLOC || s->op == DC_REDUCE_MAXLOC) {
-        DC_REQUIRE(env, is_loc(s->type), DC_ERR_ARG,
-                   "MINLOC/MAXLOC need a *_LOC type (got type %d)", (int)s->type);
-    } else {
-        DC_REQUIRE(env, s->op >= DC_REDUCE_SUM && s->op <= DC_REDUCE_MAX, DC_ERR_ARG,
-                   "unknown operation %d", s->op);
-        DC_REQUIRE(env, !is_loc(s->type), DC_ERR_ARG,
-                   "operation %d does not apply to the *_LOC types (use MINLOC/MAXLOC)", s->op);
-    }
     s->vsize = tsz * s->count;
     return DC_SUCCESS;
 }
@@ -76,30 +44,16 @@ int dci_sched_value_setup(dc_sched_t *s)
             for (i_ = 0; i_ < (n); i_++)                                                           \
                 l_[i_] = (T)((U)l_[i_] * (U)r_[i_]);                                               \
             break;                                                                                 \
-        case DC_REDUCE_MIN:                                                                        \
+        case DC_REDUCE_MIN: /* NaN wins, the first in canonical order (x != x only for NaN) */     \
             for (i_ = 0; i_ < (n); i_++)                                                           \
-                if (r_[i_] < l_[i_])                                                               \
+                if (l_[i_] == l_[i_] && (r_[i_] != r_[i_] || r_[i_] < l_[i_]))                     \
                     l_[i_] = r_[i_];                                                               \
             break;                                                                                 \
         default:                                                                                   \
             for (i_ = 0; i_ < (n); i_++)                                                           \
-                if (r_[i_] > l_[i_])                                                               \
+                if (l_[i_] == l_[i_] && (r_[i_] != r_[i_] || r_[i_] > l_[i_]))                     \
                     l_[i_] = r_[i_];                                                               \
             break;                                                                                 \
-        }                                                                                          \
-    } while (0)
-
-/* MINLOC/MAXLOC: the better value wins, ties go to the smaller index (as dc_allreduce). */
-#define DCI_LOC(T, l, r, n, op)                                                                    \
-    do {                                                                                           \
-        T *l_ = (T *)(l);                                                                          \
-        const T *r_ = (const T *)(r);                                                              \
-        size_t i_;                                                                                 \
-        for (i_ = 0; i_ < (n); i_++) {                                                             \
-            int better_ = (op) == DC_REDUCE_MINLOC ? r_[i_].value < l_[i_].value                   \
-                                                   : r_[i_].value > l_[i_].value;                  \
-            if (better_ || (r_[i_].value == l_[i_].value && r_[i_].index < l_[i_].index))          \
-                l_[i_] = r_[i_];                                                                   \
         }                                                                                          \
     } while (0)
 
@@ -121,71 +75,15 @@ void dci_sched_combine(const dc_sched_t *s, void *left, void *right)
     case DC_TYPE_FLOAT: DCI_ARITH(float, float, left, right, n, s->op); break;
     case DC_TYPE_INT32: DCI_ARITH(int32_t, uint32_t, left, right, n, s->op); break;
     case DC_TYPE_INT64: DCI_ARITH(int64_t, uint64_t, left, right, n, s->op); break;
-    case DC_TYPE_DOUBLE_LOC: DCI_LOC(dc_double_loc_t, left, right, n, s->op); break;
-    case DC_TYPE_FLOAT_LOC: DCI_LOC(dc_float_loc_t, left, right, n, s->op); break;
-    case DC_TYPE_INT32_LOC: DCI_LOC(dc_int32_loc_t, left, right, n, s->op); break;
-    case DC_TYPE_INT64_LOC: DCI_LOC(dc_int64_loc_t, left, right, n, s->op); break;
-    default: break;
+    default: /* the pair types: the library's one MINLOC/MAXLOC rule (dtype.h) */
+        dci_loc_combine(s->type, s->op == DC_REDUCE_MAXLOC, right, left, n);
+        break;
     }
 }
 
 int dci_sched_identity(const dc_sched_t *s, void *out)
 {
-    size_t i;
-    int min = s->op == DC_REDUCE_MIN || s->op == DC_REDUCE_MINLOC;
-
-    if (s->op >= DC_REDUCE_USER)
-        return 0;
-    for (i = 0; i < s->count; i++) {
-        switch (s->type) {
-        case DC_TYPE_DOUBLE:
-            ((double *)out)[i] = s->op == DC_REDUCE_SUM    ? 0.0
-                                 : s->op == DC_REDUCE_PROD ? 1.0
-                                 : min                     ? INFINITY
-                                                           : -INFINITY;
-            break;
-        case DC_TYPE_FLOAT:
-            ((float *)out)[i] = s->op == DC_REDUCE_SUM    ? 0.0f
-                                : s->op == DC_REDUCE_PROD ? 1.0f
-                                : min                     ? INFINITY
-                                                          : -INFINITY;
-            break;
-        case DC_TYPE_INT32:
-            ((int32_t *)out)[i] = s->op == DC_REDUCE_SUM    ? 0
-                                  : s->op == DC_REDUCE_PROD ? 1
-                                  : min                     ? INT32_MAX
-                                                            : INT32_MIN;
-            break;
-        case DC_TYPE_INT64:
-            ((int64_t *)out)[i] = s->op == DC_REDUCE_SUM    ? 0
-                                  : s->op == DC_REDUCE_PROD ? 1
-                                  : min                     ? INT64_MAX
-                                                            : INT64_MIN;
-            break;
-        case DC_TYPE_DOUBLE_LOC: {
-            dc_double_loc_t v = {min ? INFINITY : -INFINITY, -1};
-            ((dc_double_loc_t *)out)[i] = v;
-            break;
-        }
-        case DC_TYPE_FLOAT_LOC: {
-            dc_float_loc_t v = {min ? INFINITY : -INFINITY, -1};
-            ((dc_float_loc_t *)out)[i] = v;
-            break;
-        }
-        case DC_TYPE_INT32_LOC: {
-            dc_int32_loc_t v = {min ? INT32_MAX : INT32_MIN, -1};
-            ((dc_int32_loc_t *)out)[i] = v;
-            break;
-        }
-        case DC_TYPE_INT64_LOC: {
-            dc_int64_loc_t v = {min ? INT64_MAX : INT64_MIN, -1};
-            ((dc_int64_loc_t *)out)[i] = v;
-            break;
-        }
-        default: break;
-        }
-    }
-    return 1;
+    return dci_dtype_identity(s->type, s->op, s->count, out);
 }
 
 /* ---------------------------------------------------------------- the stack */

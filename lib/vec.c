@@ -499,64 +499,20 @@ int dc_vec_sum(const dc_vec_t *x, double *result_p)
 /* ---------------------------------------------------------------- max / min with index */
 
 /*
- * One (value, global index, error) triple per rank, reduced by a user op. min is computed as
- * max of -x (negation is exact), so one op serves both. Index -1 marks "no entry" (identity);
- * NaN loses to any number; equal values (and two NaNs) go to the smaller index. The op is
- * commutative and associative, so the result does not depend on the reduction tree.
+ * The library's one MINLOC/MAXLOC rule (dtype.h): NaN wins, at the smallest index holding one;
+ * else the largest value; ties go to the smaller index. min is max of -x (negation is exact, and
+ * flips a NaN's sign only to flip it back), so the env's MAXLOC operation on two
+ * DC_TYPE_DOUBLE_LOC pairs serves both, with no datatype or operation made per call: pair 0 is
+ * this rank's candidate (an empty rank sends (-Inf, INT64_MAX), which loses to any entry), pair
+ * 1 carries minus the local error code, so its maximum is the most negative code of any rank.
  */
-typedef struct {
-    double value;
-    int64_t index;
-    int64_t err; /* most negative local error code */
-} vec_loc_t;
-
-static void vec_loc_better(const vec_loc_t *a, vec_loc_t *b)
-{
-    int an, bn, take_a;
-
-    if (a->index < 0)
-        take_a = 0;
-    else if (b->index < 0)
-        take_a = 1;
-    else {
-        an = isnan(a->value);
-        bn = isnan(b->value);
-        if (an || bn)
-            take_a = (an && bn) ? a->index < b->index : bn;
-        else if (a->value != b->value)
-            take_a = a->value > b->value;
-        else
-            take_a = a->index < b->index;
-    }
-    if (take_a) {
-        b->value = a->value;
-        b->index = a->index;
-    }
-}
-
-static void vec_loc_op(void *in, void *inout, int *len, MPI_Datatype *type)
-{
-    const vec_loc_t *a = in;
-    vec_loc_t *b = inout;
-    int i;
-
-    (void)type;
-    for (i = 0; i < *len; i++) {
-        int64_t err = a[i].err < b[i].err ? a[i].err : b[i].err;
-        vec_loc_better(&a[i], &b[i]);
-        b[i].err = err;
-    }
-}
-
 static int vec_maxmin(const char *func, const dc_vec_t *x, double sign, double *value_p,
                       dc_gidx_t *index_p)
 {
     dc_env_t *env = x->hdr.env;
-    vec_loc_t mine = {-INFINITY, -1, DC_SUCCESS}, all;
-    MPI_Datatype type = MPI_DATATYPE_NULL;
-    MPI_Op op = MPI_OP_NULL;
+    dc_double_loc_t mine[2] = {{-INFINITY, INT64_MAX}, {0.0, 0}}, all[2];
     int rc = DC_SUCCESS, mrc;
-    size_t i, best = SIZE_MAX, firstnan = SIZE_MAX;
+    size_t i, best = SIZE_MAX;
     char saved[DCI_ERRBUF];
 
     dci_prof_begin(env, DCI_EV_VEC_MAXMIN);
@@ -570,55 +526,38 @@ static int vec_maxmin(const char *func, const dc_vec_t *x, double sign, double *
         for (i = 0; i < x->nlocal; i++) {
             double v = sign * x->data[i];
             if (isnan(v)) {
-                if (firstnan == SIZE_MAX)
-                    firstnan = i;
-            } else if (best == SIZE_MAX || v > mine.value) {
+                best = i; /* the first NaN wins over everything after it */
+                mine[0].value = v;
+                break;
+            }
+            if (best == SIZE_MAX || v > mine[0].value) {
                 best = i;
-                mine.value = v;
+                mine[0].value = v;
             }
         }
-        if (best == SIZE_MAX && firstnan != SIZE_MAX) {
-            best = firstnan;
-            mine.value = NAN;
-        }
         if (best != SIZE_MAX)
-            mine.index = dci_layout_l2g(x->layout, env->rank, best);
-    } else {
-        mine.err = rc;
+            mine[0].index = dci_layout_l2g(x->layout, env->rank, best);
     }
-    {
-        int blen[3] = {1, 1, 1};
-        MPI_Aint disp[3] = {offsetof(vec_loc_t, value), offsetof(vec_loc_t, index),
-                            offsetof(vec_loc_t, err)};
-        MPI_Datatype types[3] = {MPI_DOUBLE, MPI_INT64_T, MPI_INT64_T};
-        mrc = MPI_Type_create_struct(3, blen, disp, types, &type);
-        if (mrc == MPI_SUCCESS)
-            mrc = MPI_Type_commit(&type);
-        if (mrc == MPI_SUCCESS)
-            mrc = MPI_Op_create(vec_loc_op, 1, &op);
-        if (rc != DC_SUCCESS)
-            memcpy(saved, env->errbuf, sizeof(saved));
-        /* A local MPI failure here would leave the others waiting: nothing to do but report. */
-        if (mrc == MPI_SUCCESS)
-            mrc = MPI_Allreduce(&mine, &all, 1, type, op, env->comm);
-        if (rc != DC_SUCCESS)
-            memcpy(env->errbuf, saved, sizeof(saved));
-    }
+    mine[1].value = -(double)rc;
+    if (rc != DC_SUCCESS)
+        memcpy(saved, env->errbuf, sizeof(saved));
+    /* A local MPI failure here would leave the others waiting: nothing to do but report. */
+    mrc = MPI_Allreduce(mine, all, 2, dci_dtype_mpi(env, DC_TYPE_DOUBLE_LOC), env->maxloc_op,
+                        env->comm);
+    if (rc != DC_SUCCESS)
+        memcpy(env->errbuf, saved, sizeof(saved));
     if (rc == DC_SUCCESS && mrc != MPI_SUCCESS)
         rc = dci_error_mpi(env, mrc, func, __FILE__, __LINE__, "MPI_Allreduce of (value, index)");
-    if (rc == DC_SUCCESS && all.err != DC_SUCCESS)
-        rc = dci_error_set(env, (int)all.err, func, __FILE__, __LINE__,
+    if (rc == DC_SUCCESS && all[1].value != 0.0)
+        rc = dci_error_set(env, (int)-all[1].value, func, __FILE__, __LINE__,
                            "invalid arguments on another rank");
     if (rc == DC_SUCCESS) {
+        int empty = all[0].index == INT64_MAX;
         if (value_p != NULL)
-            *value_p = all.index < 0 ? sign * -INFINITY : sign * all.value;
+            *value_p = empty ? sign * -INFINITY : sign * all[0].value;
         if (index_p != NULL)
-            *index_p = all.index;
+            *index_p = empty ? -1 : all[0].index;
     }
-    if (op != MPI_OP_NULL)
-        MPI_Op_free(&op);
-    if (type != MPI_DATATYPE_NULL)
-        MPI_Type_free(&type);
     dci_prof_end(env, DCI_EV_VEC_MAXMIN, rc == DC_SUCCESS ? x->nlocal * sizeof(double) : 0);
     return rc;
 }

@@ -1063,6 +1063,80 @@ static void test_task_errors(void)
     dc_env_destroy(&env);
 }
 
+/* ---------------------------------------------------------------- the NaN rule */
+
+/* Block lo: NaN at 100 and 200, else values that repeat (ties) with the maximum 9 first at 3
+ * and the minimum 0 first at 0. which: 0 pairs (MINLOC/MAXLOC), 1 plain doubles (MIN/MAX). */
+static double nan_rule_value(int64_t lo)
+{
+    return lo == 100 || lo == 200 ? NAN : (double)((lo * 3) % 10);
+}
+
+static int cb_nan_rule(dc_gidx_t lo, dc_gidx_t hi, void *value, void *ctx)
+{
+    (void)hi;
+    if (*(const int *)ctx == 0) {
+        dc_double_loc_t *v = value;
+        v->value = nan_rule_value(lo);
+        v->index = lo;
+    } else {
+        *(double *)value = nan_rule_value(lo);
+    }
+    return 0;
+}
+
+/* The library's one MINLOC/MAXLOC rule (dc_types.h) in the scheduler's combination: a NaN
+ * wins, at its smallest index, whatever the schedule and the rank count; the plain MIN/MAX
+ * of doubles give NaN too. Without a NaN, ties go to the smallest index. */
+static void test_nan_rule(void)
+{
+    dc_env_t *env = dct_env_create();
+    int ki, which, op, withnan;
+
+    if (env == NULL)
+        return;
+    for (ki = 0; ki < NKINDS; ki++) {
+        for (which = 0; which < 2; which++) {
+            for (op = 0; op < 2; op++) {
+                for (withnan = 0; withnan < 2; withnan++) {
+                    const int64_t n = withnan ? 523 : 100; /* 100: before the first NaN */
+                    dc_sched_t *s = NULL;
+                    dc_double_loc_t res = {0.0, -7};
+                    double dres = 0.0;
+                    int rc = dc_sched_create(env, &s), ok;
+                    dc_reduce_op_t rop = which == 0 ? (op ? DC_REDUCE_MAXLOC : DC_REDUCE_MINLOC)
+                                                    : (op ? DC_REDUCE_MAX : DC_REDUCE_MIN);
+                    if (rc == DC_SUCCESS)
+                        rc = dc_sched_set_kind(s, all_kinds[ki]);
+                    if (rc == DC_SUCCESS)
+                        rc = dc_sched_set_chunk(s, 3);
+                    if (rc == DC_SUCCESS)
+                        rc = dc_sched_set_reduction(
+                            s, which == 0 ? DC_TYPE_DOUBLE_LOC : DC_TYPE_DOUBLE, 1, rop);
+                    if (rc == DC_SUCCESS)
+                        rc = dc_sched_setup(s);
+                    if (rc == DC_SUCCESS)
+                        rc = dc_sched_run(s, n, cb_nan_rule, &which,
+                                          which == 0 ? (void *)&res : (void *)&dres);
+                    DCT_ASSERT_ALL(rc == DC_SUCCESS);
+                    if (which == 0)
+                        ok = withnan ? isnan(res.value) && res.index == 100
+                                     : res.value == (op ? 9.0 : 0.0) && res.index == (op ? 3 : 0);
+                    else
+                        ok = withnan ? isnan(dres) : dres == (op ? 9.0 : 0.0);
+                    if (!ok)
+                        printf("[rank %d] NaN rule: kind %d, %s, op %d, nan %d: %g @%lld\n",
+                               dct_rank, ki, which == 0 ? "pairs" : "doubles", op, withnan,
+                               which == 0 ? res.value : dres, (long long)res.index);
+                    CU_ASSERT(ok);
+                    dc_sched_destroy(&s);
+                }
+            }
+        }
+    }
+    dc_env_destroy(&env);
+}
+
 void dct_register(void)
 {
     CU_pSuite s = CU_add_suite("sched", NULL, NULL);
@@ -1074,6 +1148,7 @@ void dct_register(void)
     CU_add_test(s, "repeated runs, result on one root", test_repeated_runs);
     CU_add_test(s, "same bits on 1..P ranks", test_rank_counts);
     CU_add_test(s, "types and built-in ops", test_types);
+    CU_add_test(s, "NaN rule of MIN/MAX and MINLOC/MAXLOC", test_nan_rule);
     CU_add_test(s, "user-defined non-commutative op", test_user_op);
     CU_add_test(s, "failing callbacks", test_callback_errors);
     CU_add_test(s, "argument errors", test_arg_errors);

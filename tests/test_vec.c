@@ -222,8 +222,8 @@ static double ref_nrm2(const double *x, int64_t n)
     return scale * sqrt(ssq);
 }
 
-/* Reference max/min: NaN ignored unless all are NaN (then the first NaN), first index on ties;
- * empty: -Inf / +Inf and -1. */
+/* Reference max/min, the library's MINLOC/MAXLOC rule (dc_types.h): a NaN wins (the first
+ * NaN), else the extreme value, first index on ties; empty: -Inf / +Inf and -1. */
 static void ref_maxmin(const double *x, int64_t n, int want_max, double *v, int64_t *idx)
 {
     int64_t i, best = -1, firstnan = -1;
@@ -236,12 +236,12 @@ static void ref_maxmin(const double *x, int64_t n, int want_max, double *v, int6
             best = i;
         }
     }
-    if (best >= 0) {
-        *v = x[best];
-        *idx = best;
-    } else if (firstnan >= 0) {
+    if (firstnan >= 0) {
         *v = NAN;
         *idx = firstnan;
+    } else if (best >= 0) {
+        *v = x[best];
+        *idx = best;
     } else {
         *v = want_max ? -INFINITY : INFINITY;
         *idx = -1;
@@ -740,7 +740,7 @@ static void test_nan_inf(void)
             dc_gidx_t imx = -2, imn = -2;
             fill(x, 51, 0);
             fill(y, 52, 0);
-            /* a NaN at 60: dot/sum/asum/nrm2 NaN, max/min skip it */
+            /* a NaN at 60: dot/sum/asum/nrm2 NaN, max/min NaN at 60 (NaN wins) */
             poke(x, 60, NAN);
             dc_vec_dot_repro(x, y, modes[m], &d);
             dc_vec_sum_repro(x, modes[m], &s);
@@ -752,7 +752,7 @@ static void test_nan_inf(void)
             }
             dc_vec_max(x, &mx, &imx);
             dc_vec_min(x, &mn, &imn);
-            CU_ASSERT(!isnan(mx) && !isnan(mn) && imx >= 0 && imn >= 0 && imx != 60 && imn != 60);
+            CU_ASSERT(isnan(mx) && isnan(mn) && imx == 60 && imn == 60);
             /* +Inf at 3: sum +Inf, nrm2 +Inf, max +Inf at 3 */
             poke(x, 60, 0.5);
             poke(x, 3, INFINITY);
@@ -842,6 +842,17 @@ static void test_maxmin(void)
                     r[n - 2] = -7.0;
                     poke(x, n - 2, -7.0);
                     check_maxmin(x, r, n, "one number among NaN");
+                }
+                if (n > 3) { /* the first NaN wins, wherever the extreme numbers are */
+                    gen_t gen = {77, 0};
+                    double *r2 = ref_array(&gen, n);
+                    fill(x, gen.seed, 0);
+                    r2[n / 2] = NAN;
+                    poke(x, n / 2, NAN);
+                    r2[n - 1] = NAN;
+                    poke(x, n - 1, NAN);
+                    check_maxmin(x, r2, n, "two NaN among numbers");
+                    free(r2);
                 }
                 for (g = 0; g < n; g++)
                     r[g] = -INFINITY;

@@ -61,7 +61,15 @@ typedef struct {
 
 /**
  * Reduction operations. Built-in values below DC_REDUCE_USER; dc_reduce_op_create() returns
- * user-defined ones. MINLOC/MAXLOC take the *_LOC types; ties pick the smallest index.
+ * user-defined ones. MINLOC/MAXLOC take the *_LOC types.
+ *
+ * **The MINLOC/MAXLOC rule** (one rule for dc_allreduce() & co, the scheduler's combination
+ * and dc_vec_max()/dc_vec_min()): a NaN value wins over every number, as numpy's argmax and
+ * argmin, and the result is the NaN with the smallest index; otherwise the larger (MAXLOC) or
+ * smaller (MINLOC) value wins; equal values, and two NaNs, go to the smallest index. This is a
+ * total order, so the result does not depend on the rank count, the reduction tree or the
+ * schedule. The scheduler's MIN/MAX of floating-point values also give NaN if any value is NaN;
+ * dc_allreduce() & co pass plain MIN/MAX to MPI, whose result with NaN MPI leaves open.
  */
 typedef int dc_reduce_op_t;
 enum {

@@ -102,10 +102,14 @@ DC_API int dc_vec_nrm2_repro(const dc_vec_t *x, dc_repro_t mode, double *result_
 DC_API int dc_vec_sum_repro(const dc_vec_t *x, dc_repro_t mode, double *result_p);
 /**
  * \brief Largest entry and its global index (smallest index on ties). Collective.
- * NaN entries are ignored unless all are NaN; an empty vector gives -Inf and index -1.
+ * A NaN entry wins (the first NaN and its index), as with DC_REDUCE_MAXLOC (dc_types.h); an
+ * empty vector gives -Inf and index -1.
  */
 DC_API int dc_vec_max(const dc_vec_t *x, double *value_p, dc_gidx_t *index_p);
-/** \brief Smallest entry and its global index; empty: +Inf and -1. Collective. */
+/**
+ * \brief Smallest entry and its global index (smallest index on ties; a NaN entry wins, the
+ * first NaN, as with DC_REDUCE_MINLOC); empty: +Inf and -1. Collective.
+ */
 DC_API int dc_vec_min(const dc_vec_t *x, double *value_p, dc_gidx_t *index_p);
 
 #ifdef __cplusplus
