@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <mpi.h>
 
 #include <dcompute.h>
@@ -224,15 +225,62 @@ int dci_error_mpi(dc_env_t *env, int mpirc, const char *func, const char *file, 
 #define DC_ASSERT(cond) ((void)0)
 #endif
 
+/* ---------------------------------------------------------------- agreement (lib/agree.c) */
+
 /*
- * Agreement for setup-class collectives: every rank passes its local rc and all return the
- * same code (the most negative one). The message of the lowest failing rank is copied to the
- * others' error buffers, prefixed with its rank.
+ * One argument that must match on every rank of a collective: a name for the message, its
+ * value (an integer, or a double's bits through dci_arg_dbl) and the code a mismatch returns.
  */
+typedef struct dci_arg {
+    const char *name;
+    int64_t value;
+    int code; /* DC_ERR_ARG or DC_ERR_SIZE */
+    int is_double;
+} dci_arg_t;
+
+#define DCI_MAX_ARGS 64
+
+static inline dci_arg_t dci_arg_int(const char *name, int64_t value, int code)
+{
+    dci_arg_t a;
+    a.name = name;
+    a.value = value;
+    a.code = code;
+    a.is_double = 0;
+    return a;
+}
+
+/* A double compared by value: -0 equals +0 and every NaN equals every other NaN. */
+static inline dci_arg_t dci_arg_dbl(const char *name, double d)
+{
+    dci_arg_t a;
+    if (d != d)
+        d = __builtin_nan("");
+    else if (d == 0.0)
+        d = 0.0;
+    a.name = name;
+    memcpy(&a.value, &d, sizeof(d));
+    a.code = DC_ERR_ARG;
+    a.is_double = 1;
+    return a;
+}
+
+/*
+ * Agreement of a collective, in one MPI_Allreduce: every rank passes its local rc and the
+ * arguments that must match (nargs <= DCI_MAX_ARGS; none: NULL, 0). All ranks return the same
+ * code: the most negative rc of any rank (the lowest failing rank's message is copied to the
+ * others, prefixed "on rank R: "); else, when the arguments differ, the code of the first one
+ * that differs, with a message that names it, a rank that holds another value and both values
+ * (same text on every rank); else DC_SUCCESS. func names the caller in the message.
+ */
+int dci_agree_args(dc_env_t *env, int rc, const dci_arg_t *args, int nargs, const char *func);
+/* Fold v into the running fingerprint h (for a value that stands for many, e.g. a layout). */
+uint64_t dci_fp_mix(uint64_t h, uint64_t v);
+/* Outcome only (setup-class collectives): dci_agree_args without arguments. */
 int dci_agree(dc_env_t *env, int rc);
 /*
- * Debug-mode consistency: fails (on every rank, with DC_ERR_ARG / DC_ERR_SIZE) unless the
- * nvals values are the same on all ranks. 'what' names them in the message. Collective.
+ * Consistency of nvals values (<= DCI_MAX_ARGS) named together by 'what': fails on every rank
+ * with 'code' unless they are the same on all ranks. Collective (debug-mode checks and setups).
  */
 int dci_check_same(dc_env_t *env, int code, const int64_t *vals, int nvals, const char *what);
 

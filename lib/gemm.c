@@ -514,6 +514,51 @@ static void scale_c(dc_mat_t *c, double beta)
     }
 }
 
+/*
+ * The agreement of a GEMM, before anything collective: the local outcome (argument checks,
+ * planning, borrow states) and every argument the ranks must share, in one allreduce. C defines
+ * the communicator; A or B of another env fails on every rank here.
+ */
+static int gemm_agree(dc_env_t *env, int rc, int opa, int opb, double alpha, double beta,
+                      const dc_mat_t *a, const dc_mat_t *b, const dc_mat_t *c, const gemm_args_t *g,
+                      const dci_gemm_plan_t *pl, const char *func)
+{
+    static const char *const na[10] = DCI_DIST_ARG_NAMES("A");
+    static const char *const nb[10] = DCI_DIST_ARG_NAMES("B");
+    static const char *const nc[10] = DCI_DIST_ARG_NAMES("C");
+    dci_arg_t x[DCI_MAX_ARGS];
+    int n = 0;
+
+    n += dci_mat_dist_args(&a->pub, na, DC_ERR_ARG, x + n);
+    n += dci_mat_dist_args(&b->pub, nb, DC_ERR_ARG, x + n);
+    n += dci_mat_dist_args(&c->pub, nc, DC_ERR_ARG, x + n);
+    x[n++] = dci_arg_int("opa", opa, DC_ERR_ARG);
+    x[n++] = dci_arg_int("opb", opb, DC_ERR_ARG);
+    x[n++] = dci_arg_dbl("alpha", alpha);
+    x[n++] = dci_arg_dbl("beta", beta);
+    /* the options as the call resolved them (params, then the env's settings) */
+    x[n++] =
+        dci_arg_int("the reproducibility mode (params.repro or the env's)", g->repro, DC_ERR_ARG);
+    x[n++] = dci_arg_int("params.tile_m", g->tm, DC_ERR_ARG);
+    x[n++] = dci_arg_int("params.tile_n", g->tn, DC_ERR_ARG);
+    x[n++] = dci_arg_int("params.tile_k", g->tk, DC_ERR_ARG);
+    x[n++] = dci_arg_int("params.mem_limit",
+                         g->mem_limit > INT64_MAX ? INT64_MAX : (int64_t)g->mem_limit, DC_ERR_ARG);
+    x[n++] = dci_arg_int("params.algo", g->algo, DC_ERR_ARG);
+    x[n++] = dci_arg_int("params.nprow", g->fpr, DC_ERR_ARG);
+    x[n++] = dci_arg_int("params.npcol", g->fpc, DC_ERR_ARG);
+    x[n++] = dci_arg_int("params.nlayers", g->fpk, DC_ERR_ARG);
+    x[n++] = dci_arg_int("params.panel", g->panel, DC_ERR_ARG);
+    /* the plan follows from the above; compared too, so that a plan that ever depended on
+     * something local would fail here instead of hanging in mismatched communication */
+    x[n++] = dci_arg_int("the plan's algorithm", pl->pub.algo, DC_ERR_INTERNAL);
+    x[n++] = dci_arg_int("the plan's grid rows", pl->pub.nprow, DC_ERR_INTERNAL);
+    x[n++] = dci_arg_int("the plan's grid columns", pl->pub.npcol, DC_ERR_INTERNAL);
+    x[n++] = dci_arg_int("the plan's layers", pl->pub.nlayers, DC_ERR_INTERNAL);
+    x[n++] = dci_arg_int("the plan's panel", pl->pub.panel, DC_ERR_INTERNAL);
+    return dci_agree_args(env, rc, x, n, func);
+}
+
 int dc_mat_gemm_ex(dc_mat_op_t opa, dc_mat_op_t opb, double alpha, const dc_mat_t *a,
                    const dc_mat_t *b, double beta, dc_mat_t *c, const dc_gemm_params_t *params,
                    dc_gemm_plan_t *plan_p)
@@ -528,10 +573,10 @@ int dc_mat_gemm_ex(dc_mat_op_t opa, dc_mat_op_t opb, double alpha, const dc_mat_
     DC_VALIDATE(b, DCI_CLASS_MAT);
     DC_VALIDATE(c, DCI_CLASS_MAT);
     env = c->hdr.env;
-    if (a->hdr.env != env || b->hdr.env != env)
-        return DC_ERR(env, DC_ERR_COMM, "A, B and C do not all live on the same env");
     dci_prof_begin(env, DCI_EV_GEMM);
+    memset(&g, 0, sizeof(g));
     memset(&pl, 0, sizeof(pl));
+    /* A or B of another env: gemm_prepare says so, and the agreement on C's env spreads it */
     rc = gemm_prepare((int)opa, (int)opb, a, b, c, params, __func__, &g, &pl);
     if (rc == DC_SUCCESS)
         rc = dci_mat_state_read(a, "A", __func__);
@@ -539,31 +584,8 @@ int dc_mat_gemm_ex(dc_mat_op_t opa, dc_mat_op_t opb, double alpha, const dc_mat_
         rc = dci_mat_state_read(b, "B", __func__);
     if (rc == DC_SUCCESS)
         rc = dci_mat_state_write(c, "C", __func__);
-    /* borrow states are per rank: agree before anything collective */
-    rc = dci_agree(env, rc);
-    if (rc == DC_SUCCESS && env->opts.debug) {
-        int64_t vals[8];
-        vals[0] = g.m;
-        vals[1] = g.n;
-        vals[2] = g.k;
-        vals[3] = opa * 2 + opb;
-        vals[4] = g.repro;
-        vals[5] = pl.pr * 65536 + pl.pc;
-        vals[6] = pl.pk;
-        vals[7] = (int64_t)pl.kb;
-        rc = dci_check_same(env, DC_ERR_ARG, vals, 8,
-                            "GEMM sizes, ops, mode or options (hence the plan)");
-        if (rc == DC_SUCCESS) {
-            double ab[2] = {alpha, beta}, mx[2], mn[2];
-            int mrc = MPI_Allreduce(ab, mx, 2, MPI_DOUBLE, MPI_MAX, env->comm);
-            if (mrc == MPI_SUCCESS)
-                mrc = MPI_Allreduce(ab, mn, 2, MPI_DOUBLE, MPI_MIN, env->comm);
-            if (mrc != MPI_SUCCESS)
-                rc = DC_ERR_MPI_RC(env, mrc, "debug check of alpha and beta");
-            else if ((mx[0] != mn[0] && !isnan(alpha)) || (mx[1] != mn[1] && !isnan(beta)))
-                rc = DC_ERR(env, DC_ERR_ARG, "alpha or beta differs across ranks (debug check)");
-        }
-    }
+    /* borrow states are per rank, arguments may differ: agree before anything collective */
+    rc = gemm_agree(env, rc, (int)opa, (int)opb, alpha, beta, a, b, c, &g, &pl, __func__);
     if (rc != DC_SUCCESS)
         goto out;
     if (g.m == 0 || g.n == 0)

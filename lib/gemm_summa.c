@@ -122,15 +122,15 @@ static int cache_delete(MPI_Comm comm, int keyval, void *attr, void *extra)
     return MPI_SUCCESS;
 }
 
-/* The plan's communicators (owned by the cache). Collective on env->comm. */
-static int plan_comms(dc_env_t *env, int pr, int pc, int pk, MPI_Comm *row_p, MPI_Comm *col_p,
-                      MPI_Comm *fib_p)
+/*
+ * The env's cache, created on first use. Local (no communication): called before the run's
+ * agreement, so that a failure here fails every rank instead of leaving the others in a split.
+ */
+static int cache_get(dc_env_t *env, comm_cache_t **cc_p)
 {
-    const int me = env->rank, myr = me / (pc * pk), myc = (me / pk) % pc, myl = me % pk;
     comm_cache_t *cc = NULL;
-    comm_entry_t *x;
     void *attr = NULL;
-    int found = 0, i, mrc, rc = DC_SUCCESS;
+    int found = 0, mrc;
 
     if (cache_keyval == MPI_KEYVAL_INVALID &&
         (mrc = MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, cache_delete, &cache_keyval, NULL)) !=
@@ -146,6 +146,18 @@ static int plan_comms(dc_env_t *env, int pr, int pc, int pk, MPI_Comm *row_p, MP
             return DC_ERR_MPI_RC(env, mrc, "MPI_Comm_set_attr");
         }
     }
+    *cc_p = cc;
+    return DC_SUCCESS;
+}
+
+/* The plan's communicators (owned by the cache cc). Collective on env->comm. */
+static int plan_comms(dc_env_t *env, comm_cache_t *cc, int pr, int pc, int pk, MPI_Comm *row_p,
+                      MPI_Comm *col_p, MPI_Comm *fib_p)
+{
+    const int me = env->rank, myr = me / (pc * pk), myc = (me / pk) % pc, myl = me % pk;
+    comm_entry_t *x;
+    int i, mrc, rc = DC_SUCCESS;
+
     for (i = 0; i < cc->n; i++) {
         x = &cc->e[i];
         if (x->pr == pr && x->pc == pc && x->pk == pk) {
@@ -344,6 +356,7 @@ int dci_gemm_run(dc_env_t *env, const dci_gemm_plan_t *pl, double alpha, const d
     MPI_Comm rowc = MPI_COMM_NULL, colc = MPI_COMM_NULL, fibc = MPI_COMM_NULL;
     seg_t *segs = NULL;
     run_t *runs = NULL;
+    comm_cache_t *cache = NULL;
     tiles_t rt = {0}, ct = {0};
     int *rcounts = NULL, nbuf = pl->nbuf < MAX_NBUF ? pl->nbuf : MAX_NBUF;
     dc_gidx_t k0, k1, nbq = 1;
@@ -432,6 +445,7 @@ int dci_gemm_run(dc_env_t *env, const dci_gemm_plan_t *pl, double alpha, const d
         DC_CHECK_GOTO(dci_mat_alloc(env, sizeof(double) * (mloc * nfin + 1), (void **)&Cfin),
                       agree);
     }
+    DC_CHECK_GOTO(cache_get(env, &cache), agree);
 agree:
     rc = dci_agree(env, rc);
     if (rc != DC_SUCCESS)
@@ -441,7 +455,7 @@ agree:
         dci_blas_set_threads(env->place.blas_threads);
     }
     /* communicators of the layer's grid rows and columns, and of the layers (fibers) */
-    DC_CHECK_GOTO(plan_comms(env, pr, pc, pk, &rowc, &colc, &fibc), out);
+    DC_CHECK_GOTO(plan_comms(env, cache, pr, pc, pk, &rowc, &colc, &fibc), out);
     mrc = MPI_SUCCESS;
     /* operands into the plan's distributions */
     if (!pl->a_inplace)

@@ -103,6 +103,8 @@ int dc_grid_destroy(dc_grid_t **grid_p)
 int dc_grid_get_info(const dc_grid_t *grid, int *nprow_p, int *npcol_p, int *myrow_p, int *mycol_p)
 {
     DC_VALIDATE(grid, DCI_CLASS_GRID);
+    DC_REQUIRE(grid->hdr.env, nprow_p || npcol_p || myrow_p || mycol_p, DC_ERR_ARG,
+               "nprow_p, npcol_p, myrow_p and mycol_p are all NULL");
     if (nprow_p)
         *nprow_p = grid->nprow;
     if (npcol_p)

@@ -215,6 +215,19 @@ out:
                                 : DC_ERR_MPI_RC(env, mrc, "MPI_Allgather of the weights");
         if (rc != DC_SUCCESS)
             break;
+        /* Finite weights may still sum past DBL_MAX: scale them by a power of two (exact)
+         * so that the largest is below 1. Only the ratios count. */
+        {
+            double wmax = 0.0;
+            int e = 0;
+            for (r = 0; r < env->size; r++)
+                wmax = w[r] > wmax ? w[r] : wmax;
+            if (wmax > 0.0) {
+                (void)frexp(wmax, &e);
+                for (r = 0; r < env->size; r++)
+                    w[r] = ldexp(w[r], -e);
+            }
+        }
         for (r = 0; r < env->size; r++)
             total += w[r];
         if (!(total > 0.0) || isinf(total)) {
@@ -349,13 +362,16 @@ int dc_layout_get_rank_size(const dc_layout_t *layout, int rank, size_t *nlocal_
 int dc_layout_get_range(const dc_layout_t *layout, int rank, dc_gidx_t *lo_p, dc_gidx_t *hi_p)
 {
     DC_VALIDATE(layout, DCI_CLASS_LAYOUT);
-    DC_REQUIRE(layout->hdr.env, lo_p != NULL && hi_p != NULL, DC_ERR_ARG, "lo_p or hi_p is NULL");
+    DC_REQUIRE(layout->hdr.env, lo_p != NULL || hi_p != NULL, DC_ERR_ARG,
+               "lo_p and hi_p are both NULL");
     DC_REQUIRE(layout->hdr.env, rank >= 0 && rank < layout->nranks, DC_ERR_ARG,
                "rank %d out of range [0, %d)", rank, layout->nranks);
     DC_REQUIRE(layout->hdr.env, is_contiguous(layout), DC_ERR_NOTSUP,
                "a (block-)cyclic layout has no contiguous range");
-    *lo_p = layout->offsets[rank];
-    *hi_p = layout->offsets[rank + 1];
+    if (lo_p)
+        *lo_p = layout->offsets[rank];
+    if (hi_p)
+        *hi_p = layout->offsets[rank + 1];
     return DC_SUCCESS;
 }
 

@@ -22,6 +22,22 @@ int dci_mat_state_write(const dc_mat_t *a, const char *name, const char *func)
     return dci_borrow_check_write(a->hdr.env, &a->borrow, "mat", name, func);
 }
 
+/* The fields of a distribution as arguments that must match on every rank. */
+int dci_mat_dist_args(const dc_mat_dist_t *d, const char *const *names, int code, dci_arg_t *a)
+{
+    const int64_t v[10] = {d->m,    d->n,     d->mb,    d->nb,   d->rsrc,
+                           d->csrc, d->nprow, d->npcol, d->ioff, d->joff};
+    int i;
+
+    for (i = 0; i < 10; i++)
+        a[i] = dci_arg_int(names[i], v[i], code);
+    return 10;
+}
+
+static const char *const names_dist[10] = DCI_DIST_ARG_NAMES("the distribution");
+static const char *const names_a[10] = DCI_DIST_ARG_NAMES("a");
+static const char *const names_b[10] = DCI_DIST_ARG_NAMES("b");
+
 static void mat_free(dc_mat_t *a)
 {
     if (a == NULL)
@@ -99,8 +115,10 @@ static int mat_new(dc_env_t *env, const dc_mat_dist_t *in, int view, double *dat
     }
     if (a->nloc > 0 && a->lld > SIZE_MAX / sizeof(double) / a->nloc) {
         dci_free(a);
-        return DC_ERR(env, DC_ERR_SIZE, "local part %zu x %zu overflows a byte count", a->mloc,
-                      a->nloc);
+        return DC_ERR(env, DC_ERR_NOMEM,
+                      "local part %zu x %zu is more memory than can be addressed (its byte "
+                      "count overflows)",
+                      a->mloc, a->nloc);
     }
     rc = dci_malloc_aligned(env, sizeof(double) * a->lld * a->nloc, (void **)&a->data);
     if (rc != DC_SUCCESS) {
@@ -113,32 +131,24 @@ static int mat_new(dc_env_t *env, const dc_mat_dist_t *in, int view, double *dat
     return DC_SUCCESS;
 }
 
-/* Collective create from a public distribution (checks agreed, arguments compared). */
+/*
+ * Collective create from a public distribution: local checks and the allocation, then one
+ * agreement on the outcome and on the distribution (it must match everywhere, debug mode or not).
+ */
 static int mat_create(dc_env_t *env, const dc_mat_dist_t *d, int view, double *data, size_t lld,
-                      dc_mat_t **mat_p)
+                      dc_mat_t **mat_p, const char *func)
 {
     dc_mat_t *a = NULL;
-    int rc = DC_SUCCESS;
-    int64_t vals[8];
+    int rc = DC_SUCCESS, n;
+    dci_arg_t args[11];
 
     dci_prof_begin(env, DCI_EV_MAT_CREATE);
     DC_REQUIRE_GOTO(env, mat_p != NULL, DC_ERR_ARG, out, "mat_p is NULL");
     DC_CHECK_GOTO(mat_new(env, d, view, data, lld, &a), out);
 out:
-    rc = dci_agree(env, rc);
-    if (rc == DC_SUCCESS) {
-        /* setup-class collective: the distribution must match everywhere, debug mode or not */
-        vals[0] = d->m;
-        vals[1] = d->n;
-        vals[2] = d->mb;
-        vals[3] = d->nb;
-        vals[4] = (int64_t)d->rsrc * 2147483648LL + d->csrc;
-        vals[5] = (int64_t)d->nprow * 2147483648LL + d->npcol;
-        vals[6] = d->ioff;
-        vals[7] = d->joff;
-        rc = dci_check_same(env, DC_ERR_SIZE, vals, 8,
-                            "matrix size, block size, source position, grid or offset");
-    }
+    n = dci_mat_dist_args(d, names_dist, DC_ERR_SIZE, args);
+    args[n++] = dci_arg_int("the kind of create (dc_mat_create_view or not)", view, DC_ERR_ARG);
+    rc = dci_agree_args(env, rc, args, n, func);
     if (rc != DC_SUCCESS) {
         mat_free(a);
         a = NULL;
@@ -166,7 +176,7 @@ int dc_mat_create(dc_grid_t *grid, dc_gidx_t m, dc_gidx_t n, dc_gidx_t mb, dc_gi
     d.csrc = csrc;
     d.ioff = d.joff = 0;
     dc_grid_get_info(grid, &d.nprow, &d.npcol, NULL, NULL);
-    return mat_create(((dci_obj_t *)grid)->env, &d, 0, NULL, 0, mat_p);
+    return mat_create(((dci_obj_t *)grid)->env, &d, 0, NULL, 0, mat_p, __func__);
 }
 
 int dc_mat_create_dist(dc_env_t *env, const dc_mat_dist_t *dist, dc_mat_t **mat_p)
@@ -177,7 +187,7 @@ int dc_mat_create_dist(dc_env_t *env, const dc_mat_dist_t *dist, dc_mat_t **mat_
         DC_ERR(env, DC_ERR_ARG, "dist is NULL");
         return dci_agree(env, DC_ERR_ARG);
     }
-    return mat_create(env, dist, 0, NULL, 0, mat_p);
+    return mat_create(env, dist, 0, NULL, 0, mat_p, __func__);
 }
 
 int dc_mat_create_view(dc_env_t *env, const dc_mat_dist_t *dist, double *data, size_t lld,
@@ -188,7 +198,16 @@ int dc_mat_create_view(dc_env_t *env, const dc_mat_dist_t *dist, double *data, s
         DC_ERR(env, DC_ERR_ARG, "dist is NULL");
         return dci_agree(env, DC_ERR_ARG);
     }
-    return mat_create(env, dist, 1, data, lld, mat_p);
+    return mat_create(env, dist, 1, data, lld, mat_p, __func__);
+}
+
+/* Agreement on the outcome and on the matrix a (its distribution). */
+static int agree_on_mat(dc_env_t *env, int rc, const dc_mat_t *a, const char *func)
+{
+    dci_arg_t args[10];
+
+    return dci_agree_args(env, rc, args, dci_mat_dist_args(&a->pub, names_a, DC_ERR_ARG, args),
+                          func);
 }
 
 int dc_mat_dup(const dc_mat_t *a, dc_mat_t **b_p)
@@ -209,7 +228,7 @@ int dc_mat_dup(const dc_mat_t *a, dc_mat_t **b_p)
             memcpy(b->data + j * b->lld, a->data + j * a->lld, sizeof(double) * a->mloc);
     }
 out:
-    rc = dci_agree(env, rc);
+    rc = agree_on_mat(env, rc, a, __func__);
     if (rc != DC_SUCCESS) {
         mat_free(b);
     } else {
@@ -258,7 +277,7 @@ int dc_mat_get_local_size(const dc_mat_t *a, size_t *mloc_p, size_t *nloc_p, siz
 {
     DC_VALIDATE(a, DCI_CLASS_MAT);
     DC_REQUIRE(a->hdr.env, mloc_p != NULL || nloc_p != NULL || lld_p != NULL, DC_ERR_ARG,
-               "all outputs are NULL");
+               "mloc_p, nloc_p and lld_p are all NULL");
     if (mloc_p)
         *mloc_p = a->mloc;
     if (nloc_p)
@@ -291,6 +310,8 @@ int dc_mat_global_to_local(const dc_mat_t *a, dc_gidx_t i, dc_gidx_t j, int *ran
     DC_REQUIRE(a->hdr.env, i >= 0 && i < a->pub.m && j >= 0 && j < a->pub.n, DC_ERR_ARG,
                "entry (%lld, %lld) outside the %lld x %lld matrix", (long long)i, (long long)j,
                (long long)a->pub.m, (long long)a->pub.n);
+    DC_REQUIRE(a->hdr.env, rank_p != NULL || li_p != NULL || lj_p != NULL, DC_ERR_ARG,
+               "rank_p, li_p and lj_p are all NULL");
     r = dci_map1_locate(&a->dist.row, i);
     c = dci_map1_locate(&a->dist.col, j);
     if (rank_p)
@@ -398,12 +419,23 @@ out:
 
 /* ---------------------------------------------------------------- scatter / gather */
 
+/* Scatter and gather agree on the outcome, the root, lda and the matrix (its distribution). */
+static int agree_root_lda(dc_env_t *env, int rc, const dc_mat_t *a, int root, size_t lda,
+                          const char *func)
+{
+    dci_arg_t args[12];
+    int n = dci_mat_dist_args(&a->pub, names_a, DC_ERR_ARG, args);
+
+    args[n++] = dci_arg_int("root", root, DC_ERR_ARG);
+    args[n++] = dci_arg_int("lda", lda > INT64_MAX ? INT64_MAX : (int64_t)lda, DC_ERR_ARG);
+    return dci_agree_args(env, rc, args, n, func);
+}
+
 int dc_mat_scatter(dc_mat_t *a, int root, const double *global, size_t lda)
 {
     dc_env_t *env;
     dci_dist_t rd;
     int rc = DC_SUCCESS;
-    int64_t vals[2];
 
     DC_VALIDATE(a, DCI_CLASS_MAT);
     env = a->hdr.env;
@@ -416,12 +448,7 @@ int dc_mat_scatter(dc_mat_t *a, int root, const double *global, size_t lda)
                     DC_ERR_ARG, out, "global is NULL on the root");
     DC_CHECK_GOTO(dci_mat_state_write(a, "a", __func__), out);
 out:
-    rc = dci_agree(env, rc);
-    if (rc == DC_SUCCESS && env->opts.debug) {
-        vals[0] = root;
-        vals[1] = (int64_t)lda;
-        rc = dci_check_same(env, DC_ERR_ARG, vals, 2, "root or lda");
-    }
+    rc = agree_root_lda(env, rc, a, root, lda, __func__);
     if (rc == DC_SUCCESS) {
         rd = dci_dist_root(a->pub.m, a->pub.n, root);
         rc = dci_redist(env, &rd, global, lda, 0, &a->dist, a->data, a->lld, 1.0, 0.0);
@@ -471,7 +498,6 @@ int dc_mat_gather(const dc_mat_t *a, int root, double *global, size_t lda)
     dc_env_t *env;
     dci_dist_t rd;
     int rc = DC_SUCCESS, r0 = root < 0 ? 0 : root;
-    int64_t vals[2];
 
     DC_VALIDATE(a, DCI_CLASS_MAT);
     env = a->hdr.env;
@@ -485,12 +511,7 @@ int dc_mat_gather(const dc_mat_t *a, int root, double *global, size_t lda)
                     DC_ERR_ARG, out, "global is NULL on a receiving rank");
     DC_CHECK_GOTO(dci_mat_state_read(a, "a", __func__), out);
 out:
-    rc = dci_agree(env, rc);
-    if (rc == DC_SUCCESS && env->opts.debug) {
-        vals[0] = root;
-        vals[1] = (int64_t)lda;
-        rc = dci_check_same(env, DC_ERR_ARG, vals, 2, "root or lda");
-    }
+    rc = agree_root_lda(env, rc, a, root, lda, __func__);
     if (rc == DC_SUCCESS) {
         rd = dci_dist_root(a->pub.m, a->pub.n, r0);
         rc = dci_redist(env, &a->dist, a->data, a->lld, 0, &rd, global, lda, 1.0, 0.0);
@@ -503,12 +524,16 @@ out:
 
 /* ---------------------------------------------------------------- redistribute / transpose */
 
-/* Common checks of a -> b copies; agreed, so every rank returns the same code. */
+/*
+ * Common checks of a -> b copies, agreed on a's env (a defines the communicator): a b of another
+ * env, or arguments that differ across ranks, fail on every rank with the same code.
+ */
 static int copy_checks(const dc_mat_t *a, dc_mat_t *b, int trans, const char *func)
 {
     dc_env_t *env = a->hdr.env;
     dc_gidx_t bm = trans ? a->pub.n : a->pub.m, bn = trans ? a->pub.m : a->pub.n;
-    int rc = DC_SUCCESS;
+    int rc = DC_SUCCESS, n;
+    dci_arg_t args[21];
 
     if (b->hdr.env != env)
         rc = dci_error_set(env, DC_ERR_COMM, func, __FILE__, __LINE__,
@@ -524,10 +549,10 @@ static int copy_checks(const dc_mat_t *a, dc_mat_t *b, int trans, const char *fu
         rc = dci_mat_state_read(a, "a", func);
     if (rc == DC_SUCCESS && a != b)
         rc = dci_mat_state_write(b, "b", func);
-    /* different envs: no common communicator to agree on; the check is global anyway */
-    if (b->hdr.env != env)
-        return rc;
-    return dci_agree(env, rc);
+    n = dci_mat_dist_args(&a->pub, names_a, DC_ERR_ARG, args);
+    n += dci_mat_dist_args(&b->pub, names_b, DC_ERR_ARG, args + n);
+    args[n++] = dci_arg_int("a == b", a == b, DC_ERR_ARG);
+    return dci_agree_args(env, rc, args, n, func);
 }
 
 int dc_mat_redistribute(const dc_mat_t *a, dc_mat_t *b)
@@ -571,6 +596,34 @@ int dc_mat_transpose(const dc_mat_t *a, dc_mat_t *b)
 
 /* ---------------------------------------------------------------- GEMV */
 
+/* A fingerprint of a layout (kind, size, block and every rank's count): equal layouts agree. */
+static int64_t layout_fp(const dc_layout_t *l)
+{
+    uint64_t h;
+    int r;
+
+    h = dci_fp_mix(dci_fp_mix(dci_fp_mix(0, (uint64_t)l->kind), (uint64_t)l->n),
+                   (uint64_t)l->block);
+    for (r = 0; r < l->nranks; r++)
+        h = dci_fp_mix(h, (uint64_t)dci_layout_count(l, r));
+    return (int64_t)h;
+}
+
+/* GEMV's agreement: the outcome, and A, op, alpha, beta and the vectors' layouts. */
+static int gemv_agree(dc_env_t *env, int rc, dc_mat_op_t op, double alpha, double beta,
+                      const dc_mat_t *a, const dc_layout_t *xl, const dc_layout_t *yl)
+{
+    dci_arg_t args[16];
+    int n = dci_mat_dist_args(&a->pub, names_a, DC_ERR_ARG, args);
+
+    args[n++] = dci_arg_int("op", op, DC_ERR_ARG);
+    args[n++] = dci_arg_dbl("alpha", alpha);
+    args[n++] = dci_arg_dbl("beta", beta);
+    args[n++] = dci_arg_int("the layout of x (fingerprint)", layout_fp(xl), DC_ERR_ARG);
+    args[n++] = dci_arg_int("the layout of y (fingerprint)", layout_fp(yl), DC_ERR_ARG);
+    return dci_agree_args(env, rc, args, n, "dc_mat_gemv");
+}
+
 int dc_mat_gemv(dc_mat_op_t op, double alpha, const dc_mat_t *a, const dc_vec_t *x, double beta,
                 dc_vec_t *y)
 {
@@ -595,11 +648,9 @@ int dc_mat_gemv(dc_mat_op_t op, double alpha, const dc_mat_t *a, const dc_vec_t 
     yl = dci_vec_layout(y);
     xenv = xl->hdr.env; /* the layouts' own handles may be released: no public getters */
     yenv = yl->hdr.env;
-    if (xenv != env || yenv != env) {
-        /* no common communicator: fail at once (every rank sees the same envs) */
-        rc = DC_ERR(env, DC_ERR_COMM, "a, x and y do not all live on the same env");
-        goto done;
-    }
+    /* A defines the communicator: x or y of another env fails on every rank (agreed below) */
+    DC_REQUIRE_GOTO(env, xenv == env && yenv == env, DC_ERR_COMM, out,
+                    "a, x and y do not all live on the same env");
     xn = xl->n;
     yn = yl->n;
     dc_vec_get_local_size(x, &xloc);
@@ -626,7 +677,7 @@ int dc_mat_gemv(dc_mat_op_t op, double alpha, const dc_mat_t *a, const dc_vec_t 
     DC_CHECK_GOTO(dci_layout_counts(env, xl, cnt, cnt + env->size), out);
     DC_CHECK_GOTO(dci_layout_counts(env, yl, cnt + 2 * env->size, cnt + 3 * env->size), out);
 out:
-    rc = dci_agree(env, rc);
+    rc = gemv_agree(env, rc, op, alpha, beta, a, xl, yl);
     if (rc != DC_SUCCESS)
         goto done;
     /* 1. every rank gets all of x (x is one row or column of A: small next to A) */

@@ -125,6 +125,17 @@ double dci_redist_recv_words(const dci_dist_t *sd, int trans, const dci_dist_t *
 
 /* ---------------------------------------------------------------- matrix helpers */
 
+/*
+ * A distribution's ten fields as arguments that must match (dci_agree_args); names is a table
+ * made by DCI_DIST_ARG_NAMES("A"). Returns the number of arguments written (10).
+ */
+#define DCI_DIST_ARG_NAMES(x)                                                                      \
+    {                                                                                              \
+        "m of " x, "n of " x, "mb of " x, "nb of " x, "rsrc of " x, "csrc of " x, "nprow of " x,   \
+            "npcol of " x, "ioff of " x, "joff of " x                                              \
+    }
+int dci_mat_dist_args(const dc_mat_dist_t *d, const char *const *names, int code, dci_arg_t *a);
+
 /* Read / write permission checks (DC_ERR_STATE with a message when borrowed). */
 int dci_mat_state_read(const dc_mat_t *a, const char *name, const char *func);
 int dci_mat_state_write(const dc_mat_t *a, const char *name, const char *func);

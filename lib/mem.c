@@ -1,31 +1,86 @@
 /*
  * Memory: every internal allocation goes through here, so that tests can make the N-th one
- * fail (DC_TEST_FAIL_ALLOC=N, as Lua's ltests.c) and exercise every error path; and the borrow
- * rules of the arrays that vectors and matrices lend out (get_array / restore_array).
+ * fail, on every rank or on one (DC_TEST_FAIL_ALLOC=N[@R], as Lua's ltests.c), and exercise
+ * every error path; and the borrow rules of the arrays that vectors and matrices lend out
+ * (get_array / restore_array).
  */
 #include "dc_impl.h"
+#include "dc_testhook.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-static atomic_long dci_alloc_count;
-static long dci_fail_at = -1; /* -1: not read yet; 0: never fail */
+/*
+ * Failure injection. DC_TEST_FAIL_ALLOC=N fails the N-th allocation of the process;
+ * DC_TEST_FAIL_ALLOC=N@R only on the process of rank R in MPI_COMM_WORLD (the others count and
+ * go on), so that one rank fails alone. The variable is read at the first allocation; the test
+ * hooks below re-arm it between runs in one process. Only armed counting costs anything.
+ */
+static atomic_long dci_alloc_count; /* allocations since armed */
+static atomic_long dci_alloc_live;  /* allocated and not yet freed (leak checks in tests) */
+static atomic_int dci_fail_fired;   /* the armed failure happened */
+static long dci_fail_at = -1;       /* -1: variable not read yet; 0: never fail */
+static int dci_fail_rank = -1;      /* -1: any rank */
+
+static int world_rank(void)
+{
+    int init = 0, fin = 0, r = -1;
+
+    if (MPI_Initialized(&init) != MPI_SUCCESS || !init)
+        return -1;
+    if (MPI_Finalized(&fin) != MPI_SUCCESS || fin)
+        return -1;
+    if (MPI_Comm_rank(MPI_COMM_WORLD, &r) != MPI_SUCCESS)
+        return -1;
+    return r;
+}
+
+static void read_variable(void)
+{
+    const char *s = getenv("DC_TEST_FAIL_ALLOC"), *at;
+
+    dci_fail_at = (s != NULL) ? atol(s) : 0;
+    if (dci_fail_at < 0)
+        dci_fail_at = 0;
+    at = s != NULL ? strchr(s, '@') : NULL;
+    dci_fail_rank = at != NULL ? atoi(at + 1) : -1;
+}
 
 static int should_fail(void)
 {
     long n;
 
-    if (DCI_UNLIKELY(dci_fail_at < 0)) {
-        const char *s = getenv("DC_TEST_FAIL_ALLOC");
-        dci_fail_at = (s != NULL) ? atol(s) : 0;
-        if (dci_fail_at < 0)
-            dci_fail_at = 0;
-    }
+    if (DCI_UNLIKELY(dci_fail_at < 0))
+        read_variable();
     if (DCI_LIKELY(dci_fail_at == 0))
         return 0;
     n = atomic_fetch_add(&dci_alloc_count, 1) + 1;
-    return n == dci_fail_at;
+    if (n != dci_fail_at)
+        return 0;
+    /* a rank was named: fail only there (before MPI_Init the rank is unknown: never) */
+    if (dci_fail_rank >= 0 && world_rank() != dci_fail_rank)
+        return 0;
+    atomic_store(&dci_fail_fired, 1);
+    return 1;
+}
+
+void dci_test_fail_alloc(long n, int rank)
+{
+    dci_fail_at = n > 0 ? n : 0;
+    dci_fail_rank = rank;
+    atomic_store(&dci_alloc_count, 0);
+    atomic_store(&dci_fail_fired, 0);
+}
+
+int dci_test_fail_alloc_fired(void)
+{
+    return atomic_load(&dci_fail_fired);
+}
+
+long dci_test_alloc_live(void)
+{
+    return atomic_load(&dci_alloc_live);
 }
 
 int dci_malloc(dc_env_t *env, size_t size, void **ptr_p)
@@ -35,6 +90,7 @@ int dci_malloc(dc_env_t *env, size_t size, void **ptr_p)
     p = should_fail() ? NULL : malloc(size ? size : 1);
     if (p == NULL)
         return DC_ERR(env, DC_ERR_NOMEM, "cannot allocate %zu bytes", size);
+    atomic_fetch_add_explicit(&dci_alloc_live, 1, memory_order_relaxed);
     *ptr_p = p;
     return DC_SUCCESS;
 }
@@ -48,6 +104,7 @@ int dci_calloc(dc_env_t *env, size_t n, size_t size, void **ptr_p)
     p = should_fail() ? NULL : calloc(n ? n : 1, size ? size : 1);
     if (p == NULL)
         return DC_ERR(env, DC_ERR_NOMEM, "cannot allocate %zu x %zu bytes", n, size);
+    atomic_fetch_add_explicit(&dci_alloc_live, 1, memory_order_relaxed);
     *ptr_p = p;
     return DC_SUCCESS;
 }
@@ -58,12 +115,15 @@ int dci_malloc_aligned(dc_env_t *env, size_t size, void **ptr_p)
 
     if (should_fail() || posix_memalign(&p, 64, size ? size : 64) != 0)
         return DC_ERR(env, DC_ERR_NOMEM, "cannot allocate %zu bytes (aligned)", size);
+    atomic_fetch_add_explicit(&dci_alloc_live, 1, memory_order_relaxed);
     *ptr_p = p;
     return DC_SUCCESS;
 }
 
 void dci_free(void *ptr)
 {
+    if (ptr != NULL)
+        atomic_fetch_sub_explicit(&dci_alloc_live, 1, memory_order_relaxed);
     free(ptr);
 }
 

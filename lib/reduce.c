@@ -91,46 +91,22 @@ typedef struct {
 } red_call_t;
 
 /*
- * Debug mode: one allreduce of (call, count, type, op, root, local rc) as max of v and of -v.
- * Everybody then takes the same decision: the most negative local code if any rank failed its
- * own checks, else DC_ERR_SIZE for a count, else DC_ERR_ARG for anything else that differs.
+ * Debug mode: one agreement of (call, count, type, op, root) and the local rc. Everybody then
+ * takes the same decision: the most negative local code if any rank failed its own checks, else
+ * DC_ERR_SIZE for a count, else DC_ERR_ARG for anything else that differs.
  */
 static int debug_agree(dc_env_t *env, red_call_t *c, int nonblocking, size_t count, int rc)
 {
-    static const char *const what[] = {
-        "the operation called (e.g. dc_allreduce on one rank, dc_reduce or a non-blocking "
-        "form on another)",
-        "count", "type", "op", "root"};
-    int64_t v[6], buf[12], res[12];
-    int i, mrc;
+    dci_arg_t a[5];
 
-    v[0] = c->what * 2 + nonblocking;
-    v[1] = count > INT64_MAX ? INT64_MAX : (int64_t)count;
-    v[2] = c->type;
-    v[3] = c->op;
-    v[4] = c->what == RED_REDUCE ? c->root : 0;
-    v[5] = rc;
-    for (i = 0; i < 6; i++) {
-        buf[i] = v[i];
-        buf[6 + i] = v[i] == INT64_MIN ? INT64_MAX : -v[i];
-    }
-    mrc = MPI_Allreduce(buf, res, 12, MPI_INT64_T, MPI_MAX, env->comm);
-    if (mrc != MPI_SUCCESS)
-        return dci_error_mpi(env, mrc, c->fn, __FILE__, __LINE__,
-                             "debug consistency check (MPI_Allreduce)");
-    if (-res[11] < 0) {
-        if (rc == DC_SUCCESS)
-            return dci_error_set(env, (int)-res[11], c->fn, __FILE__, __LINE__,
-                                 "another rank passed invalid arguments (debug check)");
-        return (int)-res[11];
-    }
-    for (i = 0; i < 5; i++)
-        if (res[i] != -res[6 + i])
-            return dci_error_set(env, i == 1 ? DC_ERR_SIZE : DC_ERR_ARG, c->fn, __FILE__, __LINE__,
-                                 "%s differs across ranks (debug check; min %lld, "
-                                 "max %lld)",
-                                 what[i], (long long)-res[6 + i], (long long)res[i]);
-    return DC_SUCCESS;
+    a[0] = dci_arg_int("the operation called (e.g. dc_allreduce on one rank, dc_reduce or a "
+                       "non-blocking form on another)",
+                       c->what * 2 + nonblocking, DC_ERR_ARG);
+    a[1] = dci_arg_int("count", count > INT64_MAX ? INT64_MAX : (int64_t)count, DC_ERR_SIZE);
+    a[2] = dci_arg_int("type", c->type, DC_ERR_ARG);
+    a[3] = dci_arg_int("op", c->op, DC_ERR_ARG);
+    a[4] = dci_arg_int("root", c->what == RED_REDUCE ? c->root : 0, DC_ERR_ARG);
+    return dci_agree_args(env, rc, a, 5, c->fn);
 }
 
 /*

@@ -596,6 +596,8 @@ int dc_sched_get_imbalance(const dc_sched_t *sched, double *imbalance_p, int *sl
     int i, slow = 0;
 
     DC_VALIDATE(sched, DCI_CLASS_SCHED);
+    DC_REQUIRE(sched->hdr.env, imbalance_p != NULL || slowest_p != NULL, DC_ERR_ARG,
+               "imbalance_p and slowest_p are both NULL");
     DC_REQUIRE(sched->hdr.env, sched->have_stats, DC_ERR_STATE, "no run yet");
     for (i = 0; i < sched->size; i++) {
         sum += sched->stats[i].busy;

@@ -128,7 +128,10 @@ static int vec_new(dc_layout_t *layout, dc_vec_t **v_p)
     int rc;
 
     if (layout->nlocal > SIZE_MAX / sizeof(double))
-        return DC_ERR(env, DC_ERR_SIZE, "local size %zu overflows a byte count", layout->nlocal);
+        return DC_ERR(env, DC_ERR_NOMEM,
+                      "local size %zu is more memory than can be addressed (its byte count "
+                      "overflows)",
+                      layout->nlocal);
     rc = dci_calloc(env, 1, sizeof(*v), (void **)&v);
     if (rc != DC_SUCCESS)
         return rc;

@@ -114,7 +114,8 @@ DC_API int dc_env_destroy(dc_env_t **env_p);
 
 /** \brief The env's private communicator (do not free it). Local. */
 DC_API int dc_env_get_comm(const dc_env_t *env, MPI_Comm *comm_p);
-/** \brief This rank and the number of ranks in the env. Local. */
+/** \brief This rank and the number of ranks in the env. Local. Either output may be NULL, not both.
+ */
 DC_API int dc_env_get_rank(const dc_env_t *env, int *rank_p, int *size_p);
 /** \brief Placement of this rank. Local. */
 DC_API int dc_env_get_placement(const dc_env_t *env, dc_placement_t *placement_p);

@@ -48,7 +48,9 @@ DC_API int dc_layout_create_block_cyclic(dc_env_t *env, dc_gidx_t n, dc_gidx_t b
 /**
  * \brief Contiguous layout proportional to per-rank weights. Collective, N must match.
  * \param[in] weight  this rank's weight (>= 0, finite); a negative value means "the number of
- *                    cores placement gave this rank". All weights zero: DC_ERR_SIZE.
+ *                    cores placement gave this rank". All weights zero: DC_ERR_SIZE. Only the
+ *                    ratios count: weights whose sum would overflow (e.g. all DBL_MAX) are
+ *                    scaled by a power of two first.
  * Counts are rounded by largest remainder, ties to the lower rank, so the result is exact.
  */
 DC_API int dc_layout_create_weighted(dc_env_t *env, dc_gidx_t n, double weight,
@@ -71,7 +73,10 @@ DC_API int dc_layout_destroy(dc_layout_t **layout_p);
  * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed layout, env_p NULL)
  */
 DC_API int dc_layout_get_env(const dc_layout_t *layout, dc_env_t **env_p);
-/** \brief Kind and, for block-cyclic layouts, the block size (1 for cyclic, 0 otherwise). Local. */
+/**
+ * \brief Kind and, for block-cyclic layouts, the block size (1 for cyclic, 0 otherwise). Local.
+ * Either output may be NULL, not both (DC_ERR_ARG).
+ */
 DC_API int dc_layout_get_kind(const dc_layout_t *layout, dc_layout_kind_t *kind_p,
                               dc_gidx_t *block_p);
 /** \brief Global size N. Local. */
@@ -81,14 +86,14 @@ DC_API int dc_layout_get_local_size(const dc_layout_t *layout, size_t *nlocal_p)
 /** \brief Number of indices rank \p rank owns. Local. DC_ERR_ARG for a rank out of range. */
 DC_API int dc_layout_get_rank_size(const dc_layout_t *layout, int rank, size_t *nlocal_p);
 /**
- * \brief Contiguous range [lo, hi) owned by \p rank. Local.
+ * \brief Contiguous range [lo, hi) owned by \p rank. Local. Either output may be NULL, not both.
  * \return DC_ERR_NOTSUP for cyclic and block-cyclic layouts (not contiguous).
  */
 DC_API int dc_layout_get_range(const dc_layout_t *layout, int rank, dc_gidx_t *lo_p,
                                dc_gidx_t *hi_p);
 /** \brief Rank owning global index g (0 <= g < N, else DC_ERR_ARG). Local. */
 DC_API int dc_layout_get_owner(const dc_layout_t *layout, dc_gidx_t g, int *rank_p);
-/** \brief Owner and local index of global index g. Local. */
+/** \brief Owner and local index of global index g. Local. Either output may be NULL, not both. */
 DC_API int dc_layout_global_to_local(const dc_layout_t *layout, dc_gidx_t g, int *rank_p,
                                      size_t *lidx_p);
 /** \brief Global index of local index \p lidx of rank \p rank. Local. */
@@ -108,7 +113,7 @@ DC_API int dc_layout_congruent(const dc_layout_t *a, const dc_layout_t *b, int *
 DC_API int dc_grid_create(dc_env_t *env, int nprow, int npcol, dc_grid_t **grid_p);
 /** \brief Destroy a grid (collective: frees its row/column communicators). NULL is a no-op. */
 DC_API int dc_grid_destroy(dc_grid_t **grid_p);
-/** \brief Grid shape and this rank's (row, column). Local. Any output may be NULL. */
+/** \brief Grid shape and this rank's (row, column). Local. Any output may be NULL, not all. */
 DC_API int dc_grid_get_info(const dc_grid_t *grid, int *nprow_p, int *npcol_p, int *myrow_p,
                             int *mycol_p);
 /** \brief Env rank at grid position (row, col). Local. */

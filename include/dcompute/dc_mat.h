@@ -78,7 +78,8 @@ typedef enum {
  * \param[in] rsrc, csrc grid row and column of the first block (0 <= rsrc < P, 0 <= csrc < Q)
  * \param[out] mat_p the new matrix, set only on success
  * \return DC_SUCCESS, DC_ERR_ARG (NULL grid or mat_p, rsrc/csrc out of range), DC_ERR_SIZE
- *         (negative size or block, or arguments that differ across ranks), DC_ERR_NOMEM
+ *         (negative size or block, or arguments that differ across ranks), DC_ERR_NOMEM (an
+ *         allocation failed on some rank, or a local part too large to address)
  */
 DC_API int dc_mat_create(dc_grid_t *grid, dc_gidx_t m, dc_gidx_t n, dc_gidx_t mb, dc_gidx_t nb,
                          int rsrc, int csrc, dc_mat_t **mat_p);
@@ -115,7 +116,7 @@ DC_API int dc_mat_get_env(const dc_mat_t *a, dc_env_t **env_p);
 DC_API int dc_mat_get_dist(const dc_mat_t *a, dc_mat_dist_t *dist_p);
 /**
  * \brief Local extent: this rank's rows, columns and leading dimension (max(1, mloc)). Local.
- * Any output may be NULL.
+ * Any output may be NULL, not all.
  */
 DC_API int dc_mat_get_local_size(const dc_mat_t *a, size_t *mloc_p, size_t *nloc_p, size_t *lld_p);
 /**
@@ -126,7 +127,7 @@ DC_API int dc_mat_local_to_global(const dc_mat_t *a, size_t li, size_t lj, dc_gi
                                   dc_gidx_t *j_p);
 /**
  * \brief Owner (env rank) of global entry (i, j) and its local position there. Local.
- * \return DC_ERR_ARG for (i, j) outside the matrix. Outputs may be NULL.
+ * \return DC_ERR_ARG for (i, j) outside the matrix, or all outputs NULL (any may be NULL).
  */
 DC_API int dc_mat_global_to_local(const dc_mat_t *a, dc_gidx_t i, dc_gidx_t j, int *rank_p,
                                   size_t *li_p, size_t *lj_p);
@@ -152,8 +153,8 @@ DC_API int dc_mat_set_all(dc_mat_t *a, double value);
 DC_API int dc_mat_fill(dc_mat_t *a, dc_mat_fill_fn fn, void *ctx);
 
 /**
- * \brief Set a from a full m x n column-major array held by \p root. Collective; root and lda
- * must match. One scatter of packed blocks.
+ * \brief Set a from a full m x n column-major array held by \p root. Collective; root, lda and
+ * a must match (checked in every mode: DC_ERR_ARG on every rank). One scatter of packed blocks.
  * \param[in] global column-major array with leading dimension lda >= max(1, m), read on root only
  *                   (may be NULL elsewhere; copied)
  * \return DC_SUCCESS, DC_ERR_ARG (root out of range, NULL global on root, lda < m), DC_ERR_STATE
@@ -162,29 +163,35 @@ DC_API int dc_mat_fill(dc_mat_t *a, dc_mat_fill_fn fn, void *ctx);
 DC_API int dc_mat_scatter(dc_mat_t *a, int root, const double *global, size_t lda);
 /**
  * \brief Gather a into a full m x n column-major array on \p root (root = -1: on every rank).
- * Collective; root and lda must match.
+ * Collective; root, lda and a must match (checked in every mode: DC_ERR_ARG on every rank).
  * \param[out] global array with leading dimension lda >= max(1, m), written on root(s) only
  */
 DC_API int dc_mat_gather(const dc_mat_t *a, int root, double *global, size_t lda);
 /**
  * \brief b = a for matrices of the same global size and env on any two distributions: one packed
- * all-to-all (the COSTA idea). Collective. a == b is allowed (nothing to do).
+ * all-to-all (the COSTA idea). Collective on a's env: a must be the same matrix on every rank;
+ * a b of another env (on any rank) or a different b on some rank fails on every rank. a == b is
+ * allowed (nothing to do).
  * \return DC_SUCCESS, DC_ERR_SIZE (different global sizes), DC_ERR_COMM (different envs),
- *         DC_ERR_STATE (borrowed), DC_ERR_NOMEM, DC_ERR_MPI
+ *         DC_ERR_ARG (b differs across ranks), DC_ERR_STATE (borrowed), DC_ERR_NOMEM, DC_ERR_MPI
  */
 DC_API int dc_mat_redistribute(const dc_mat_t *a, dc_mat_t *b);
 /**
  * \brief b = a^T, where b is n x m on any distribution of the same env. One packed all-to-all.
- * Collective. a and b must be different matrices (DC_ERR_ARG).
+ * Collective on a's env, as dc_mat_redistribute(). a and b must be different matrices
+ * (DC_ERR_ARG).
  */
 DC_API int dc_mat_transpose(const dc_mat_t *a, dc_mat_t *b);
 
 /**
  * \brief y = alpha op(A) x + beta y with distributed vectors on any layouts of the env (x of the
- * length of op(A)'s columns, y of its rows). Collective. beta = 0 ignores y's old values (even
- * NaN). The local products use OpenBLAS dgemv; partial sums are combined by one reduction.
- * \return DC_SUCCESS, DC_ERR_SIZE (lengths do not match), DC_ERR_COMM (different envs),
- *         DC_ERR_ARG, DC_ERR_STATE, DC_ERR_NOMEM, DC_ERR_MPI
+ * length of op(A)'s columns, y of its rows). Collective on A's env (A must be the same matrix on
+ * every rank); op, alpha, beta and the vectors' layouts must match (checked in every mode).
+ * beta = 0 ignores y's old values (even NaN). The local products use OpenBLAS dgemv; partial
+ * sums are combined by one reduction.
+ * \return DC_SUCCESS, DC_ERR_SIZE (lengths do not match), DC_ERR_COMM (x or y of another env, on
+ *         any rank), DC_ERR_ARG (bad op, x == y, an argument that differs across ranks),
+ *         DC_ERR_STATE, DC_ERR_NOMEM, DC_ERR_MPI
  */
 DC_API int dc_mat_gemv(dc_mat_op_t op, double alpha, const dc_mat_t *a, const dc_vec_t *x,
                        double beta, dc_vec_t *y);
@@ -261,13 +268,17 @@ typedef struct dc_gemm_plan {
 } dc_gemm_plan_t;
 
 /**
- * \brief C = alpha op(A) op(B) + beta C. Collective on the env of A, B and C; arguments must
- * match on all ranks. Any distributions, any sizes (0 included); C must not be A or B.
+ * \brief C = alpha op(A) op(B) + beta C. Collective on C's env (C must be the same matrix on every
+ * rank); A and B of another env, on any rank, fail on every rank with DC_ERR_COMM. The other
+ * arguments (opa, opb, alpha, beta, A, B, params) must match on all ranks: this is checked in
+ * every mode, before anything is computed (DC_ERR_ARG on every rank, C unchanged).
+ * Any distributions, any sizes (0 included); C must not be A or B.
  * beta = 0 ignores C's old values (even NaN); alpha = 0 or k = 0 only scales C.
  * Uses the env's reproducibility mode.
  * \return DC_SUCCESS, DC_ERR_ARG (NULL, C aliases A or B, bad op), DC_ERR_SIZE (shapes do not
- *         match), DC_ERR_COMM (different envs), DC_ERR_STATE (borrowed), DC_ERR_NOMEM (also
- *         when no algorithm fits the memory limit), DC_ERR_MPI
+ *         match), DC_ERR_COMM (different envs), DC_ERR_STATE (borrowed), DC_ERR_NOMEM (an
+ *         allocation failed on some rank; also when no algorithm fits the memory limit),
+ *         DC_ERR_MPI. The same code on every rank.
  */
 DC_API int dc_mat_gemm(dc_mat_op_t opa, dc_mat_op_t opb, double alpha, const dc_mat_t *a,
                        const dc_mat_t *b, double beta, dc_mat_t *c);

@@ -26,6 +26,8 @@ typedef double (*dc_vec_fill_fn)(dc_gidx_t g, void *ctx);
 /**
  * \brief Create a zero vector on \p layout (takes a reference to the layout). Collective on the
  * layout's env; an allocation failure on any rank fails on all.
+ * \return DC_SUCCESS, DC_ERR_ARG (NULL layout or vec_p), DC_ERR_NOMEM (an allocation failed on
+ *         some rank, or a local part too large to address)
  */
 DC_API int dc_vec_create(dc_layout_t *layout, dc_vec_t **vec_p);
 /** \brief Destroy a vector, set *vec_p = NULL. Local; NULL is a no-op. */
@@ -72,7 +74,9 @@ DC_API int dc_vec_scatter(dc_vec_t *x, int root, const double *global);
 DC_API int dc_vec_gather(const dc_vec_t *x, int root, double *global);
 /**
  * \brief y = x where x and y are on any two layouts of the same global size and env.
- * One all-to-all. Collective.
+ * One all-to-all. Collective on x's env: x must be the same vector on every rank (see "The
+ * operand that defines the communicator" in docs/conventions.md); a y of another env, on any
+ * rank, fails on every rank with DC_ERR_COMM.
  */
 DC_API int dc_vec_redistribute(const dc_vec_t *x, dc_vec_t *y);
 
@@ -85,7 +89,10 @@ DC_API int dc_vec_axpy(dc_vec_t *y, double alpha, const dc_vec_t *x);
 /** \brief y = alpha * x + beta * y. Local. */
 DC_API int dc_vec_axpby(dc_vec_t *y, double alpha, const dc_vec_t *x, double beta);
 
-/** \brief Global dot product x . y in the env's reproducibility mode. Collective. */
+/**
+ * \brief Global dot product x . y in the env's reproducibility mode. Collective on x's env (x
+ * must be the same vector on every rank); a y of another env fails on every rank.
+ */
 DC_API int dc_vec_dot(const dc_vec_t *x, const dc_vec_t *y, double *result_p);
 /** \brief Euclidean norm without overflow or underflow for huge or tiny entries. Collective. */
 DC_API int dc_vec_nrm2(const dc_vec_t *x, double *result_p);
@@ -103,12 +110,14 @@ DC_API int dc_vec_sum_repro(const dc_vec_t *x, dc_repro_t mode, double *result_p
 /**
  * \brief Largest entry and its global index (smallest index on ties). Collective.
  * A NaN entry wins (the first NaN and its index), as with DC_REDUCE_MAXLOC (dc_types.h); an
- * empty vector gives -Inf and index -1.
+ * empty vector gives -Inf and index -1. Either output may be NULL, not both (DC_ERR_ARG on
+ * every rank).
  */
 DC_API int dc_vec_max(const dc_vec_t *x, double *value_p, dc_gidx_t *index_p);
 /**
  * \brief Smallest entry and its global index (smallest index on ties; a NaN entry wins, the
- * first NaN, as with DC_REDUCE_MINLOC); empty: +Inf and -1. Collective.
+ * first NaN, as with DC_REDUCE_MINLOC); empty: +Inf and -1. Collective. Either output may be
+ * NULL, not both.
  */
 DC_API int dc_vec_min(const dc_vec_t *x, double *value_p, dc_gidx_t *index_p);
 
