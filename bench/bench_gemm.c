@@ -16,7 +16,8 @@
  *           (scal and compat with the block size, 64 or 256, that was faster in a pilot call
  *           of each);
  *   compat  an unchanged ScaLAPACK program's call: square n = 2048 and 4096 on 1 x P and P x 1
- *           grids with NB = 64 and 256, scal vs compat vs blas.
+ *           grids with NB = 64 and 256, scal vs compat vs blas;
+ *   volume  (only when asked for, alone) words received per rank, not time: bench/gemm_volume.c.
  * Method: the variants of one measurement are interleaved (A B C, B C A, C A B, ...: one call of
  * each per repetition, after one warm-up call each); each call is timed between a barrier and its
  * end, the time is the maximum over ranks (rank 0's for blas). A ratio is computed within each
@@ -33,6 +34,8 @@
  * OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, unset both: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE.
  */
 #define _GNU_SOURCE
+#include "gemm_volume.h"
+
 #include <dcompute.h>
 
 #include <cblas.h>
@@ -1314,6 +1317,12 @@ int main(int argc, char **argv)
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+    for (i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--volume")) {
+            rc = bench_gemm_volume(argc, argv);
+            MPI_Finalize();
+            return rc;
+        }
     memset(b, 0, sizeof(*b));
     b->t_start = now();
     pa = parse_args(argc, argv, &b->o);

@@ -1,8 +1,8 @@
 /*
- * bench_gemm_volume: words each rank receives in one distributed GEMM, against the tight
+ * bench_gemm --volume: words each rank receives in one distributed GEMM, against the tight
  * memory-independent lower bound (Al Daas, Ballard, Grigori, Kumar, Rouse, SPAA 2022). The
  * volume does not depend on speed, so it is measured at 16 or 64 ranks on any machine
- * (oversubscribed: mpirun --oversubscribe -np 16 ./bench_gemm_volume).
+ * (oversubscribed: mpirun --oversubscribe -np 16 ./bench_gemm --volume).
  *   dc 2-D    dc_mat_gemm on the default 2-D block distribution (near-square grid);
  *   dc suits  dc_mat_gemm on the input distribution that suits the shape (skinny: k split over
  *             the ranks; tall: rows over the ranks; flat: 2-D; square: the 3-D layout of a
@@ -12,30 +12,19 @@
  * ScaLAPACK's come from the PMPI counter (every receive, broadcast and reduction it makes).
  * Printed per variant: the most loaded rank's and the average words received, the most
  * loaded rank's messages, the planner's estimate, the plan, and the ratio to the bound.
- * Run: mpirun --oversubscribe -np P ./bench_gemm_volume [--scale S] [--shapes LIST]
+ * Run: mpirun --oversubscribe -np P ./bench_gemm --volume [--scale S] [--shapes LIST]
  *      shapes: square (2048^3), skinny (512, 512, 65536), flat (4096, 4096, 128),
  *      tall (65536, 256, 256); --scale S divides every dimension by S (the bound is computed
  *      for the scaled shape).
  */
+#include "gemm_volume.h"
+
 #include <dcompute.h>
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#ifdef DC_BENCH_SCALAPACK
-void Cblacs_get(int ctxt, int what, int *val);
-void Cblacs_gridinit(int *ctxt, const char *order, int nprow, int npcol);
-void Cblacs_gridinfo(int ctxt, int *nprow, int *npcol, int *myrow, int *mycol);
-void Cblacs_gridexit(int ctxt);
-void descinit_(int *desc, const int *m, const int *n, const int *mb, const int *nb, const int *rsrc,
-               const int *csrc, const int *ctxt, const int *lld, int *info);
-void pdgemm_(const char *transa, const char *transb, const int *m, const int *n, const int *k,
-             const double *alpha, const double *a, const int *ia, const int *ja, const int *desca,
-             const double *b, const int *ib, const int *jb, const int *descb, const double *beta,
-             double *c, const int *ic, const int *jc, const int *descc);
-#endif
 
 /* ---------------------------------------------------------------- PMPI counter */
 
@@ -187,7 +176,7 @@ static const vcase_t all_cases[] = {
 };
 #define NCASES ((int)(sizeof(all_cases) / sizeof(all_cases[0])))
 
-static int g_rank, g_size;
+static int g_rank, g_size; /* of MPI_COMM_WORLD */
 
 static void near_square(int p, int *pr, int *pc)
 {
@@ -334,13 +323,12 @@ static void run_scalapack(const vcase_t *cs, int pr, int pc, double bnd)
 }
 #endif
 
-int main(int argc, char **argv)
+int bench_gemm_volume(int argc, char **argv)
 {
     dc_env_t *env = NULL;
     int i, scale = 1, pr, pc, ok = 1;
     const char *shapes = "square,skinny,flat,tall";
 
-    MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &g_size);
     for (i = 1; i < argc; i++) {
@@ -350,13 +338,11 @@ int main(int argc, char **argv)
             shapes = argv[++i];
     }
     scale = scale < 1 ? 1 : scale;
-    if (dc_env_create(MPI_COMM_WORLD, NULL, &env) != DC_SUCCESS) {
-        MPI_Finalize();
+    if (dc_env_create(MPI_COMM_WORLD, NULL, &env) != DC_SUCCESS)
         return 1;
-    }
     near_square(g_size, &pr, &pc);
     if (g_rank == 0)
-        printf("bench_gemm_volume: %d ranks, default grid %d x %d, dimensions / %d; words are "
+        printf("bench_gemm --volume: %d ranks, default grid %d x %d, dimensions / %d; words are "
                "doubles received per rank\n%-7s %3s %-10s %10s %10s %7s %10s %-26s %10s %7s\n",
                g_size, pr, pc, scale, "shape", "P", "variant", "max words", "avg words", "max msg",
                "", "plan", "bound", "ratio");
@@ -417,6 +403,5 @@ int main(int argc, char **argv)
 #endif
     }
     dc_env_destroy(&env);
-    MPI_Finalize();
     return ok ? 0 : 1;
 }
