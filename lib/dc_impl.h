@@ -370,13 +370,21 @@ MPI_Datatype dci_dtype_mpi(const dc_env_t *env, dc_dtype_t type);
 /* Allreduce with the env's algorithm choice (flat / node-aware); no checks, no profiling. */
 int dci_allreduce(dc_env_t *env, const void *sendbuf, void *recvbuf, int count, MPI_Datatype type,
                   MPI_Op op);
+/* ---------------------------------------------------------------- global sums (lib/sum.c) */
+
+/* 1 if mode is DC_REPRO_OFF, _BINNED or _EXACT (or DC_REPRO_DEFAULT when allow_default). */
+int dci_repro_mode_valid(int mode, int allow_default);
 /*
- * Global sum/asum/dot/sumsq of local arrays for the vector ops and dc_sum & co: 'kind' is a
- * dci_racc_kind_t; local_err != 0 on a rank makes all ranks return DC_ERR_ARG-class failure
- * without a hang (the flag travels with the reduction). Collective.
+ * The one front door of every distributed sum, dot and norm (dc_sum & co, dc_vec_dot & co):
+ * profiling event ev, mode (DC_REPRO_DEFAULT: the env's; checked), result_p checked, debug-mode
+ * agreement on (kind, mode, gsize), then exactly one reduction of the local arrays x (and y for
+ * a dot) of n entries. 'kind' is a dci_racc_kind_t (SUMSQ gives the 2-norm). local_rc, the
+ * caller's own checks, travels with the reduction: every rank fails without a hang, and a
+ * failing rank keeps its own message. fn names the public function in messages. Collective.
  */
-int dci_global_sum(dc_env_t *env, int kind, const double *x, const double *y, size_t n,
-                   dc_repro_t mode, int local_err, double *result_p);
+int dci_sum_collective(dc_env_t *env, const char *fn, dci_event_t ev, int kind, const double *x,
+                       const double *y, size_t n, int64_t gsize, dc_repro_t mode, int local_rc,
+                       double *result_p);
 
 /* ---------------------------------------------------------------- profiling (lib/prof.c) */
 

@@ -180,7 +180,7 @@ int dc_env_set_repro(dc_env_t *env, dc_repro_t mode)
     int64_t v = mode;
 
     DC_VALIDATE(env, DCI_CLASS_ENV);
-    if ((int)mode < DC_REPRO_OFF || mode > DC_REPRO_EXACT)
+    if (!dci_repro_mode_valid((int)mode, 0))
         rc = DC_ERR(env, DC_ERR_ARG, "mode %d is not DC_REPRO_OFF, _BINNED or _EXACT", (int)mode);
     rc = dci_agree(env, rc);
     if (rc == DC_SUCCESS)

@@ -429,7 +429,7 @@ static int gemm_prepare(int opa, int opb, const dc_mat_t *a, const dc_mat_t *b, 
     mode = (fm & DC_GEMM_PARAM_REPRO) ? (int)prm->repro : DC_REPRO_DEFAULT;
     if (mode == DC_REPRO_DEFAULT)
         mode = env->opts.repro;
-    if (mode < DC_REPRO_OFF || mode > DC_REPRO_EXACT)
+    if (!dci_repro_mode_valid(mode, 0))
         return dci_error_set(env, DC_ERR_ARG, func, __FILE__, __LINE__,
                              "repro mode %d is not DC_REPRO_DEFAULT, _OFF, _BINNED or _EXACT",
                              mode);

@@ -142,7 +142,7 @@ static int opts_apply_params(dc_env_t *env, dci_opts_t *o, const dc_env_params_t
         o->blas_threads = p->blas_threads;
     }
     if (m & DC_ENV_PARAM_REPRO) {
-        if ((int)p->repro < DC_REPRO_OFF || p->repro > DC_REPRO_EXACT)
+        if (!dci_repro_mode_valid((int)p->repro, 0))
             return DC_ERR(env, DC_ERR_ARG, "params.repro = %d is not a mode", (int)p->repro);
         o->repro = p->repro;
     }

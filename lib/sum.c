@@ -1,9 +1,11 @@
 /*
- * Global sums of distributed arrays: dc_sum, dc_asum, dc_dot, dc_nrm2 and dci_global_sum, which
- * the vector module uses. Plain mode: OpenBLAS (or Blue's scaled sums for the norm) locally and
- * one MPI_SUM of a few doubles; reproducible modes: the exact accumulator of repro.c merged by
- * one MPI_SUM over its integer digits. A bad argument on any rank travels as an extra word in
- * the same reduction, so every rank fails without a hang and without an extra agreement.
+ * Global sums of distributed arrays: the one front door of every distributed sum, dot and norm
+ * (dci_sum_collective: mode, checks, error buffer, debug agreement, profiling), used by dc_sum,
+ * dc_asum, dc_dot, dc_nrm2 and by the vector module. Plain mode: OpenBLAS (or Blue's scaled sums
+ * for the norm) locally and one MPI_SUM of a few doubles; reproducible modes: the exact accumulator
+ * of repro.c merged by one MPI_SUM over its integer digits. A bad argument on any rank travels as
+ * an extra word in the same reduction, so every rank fails without a hang and without an extra
+ * agreement.
  */
 #include "dc_impl.h"
 #include "repro.h"
@@ -159,33 +161,31 @@ static int global_sum_repro(dc_env_t *env, int kind, int exact, const double *x,
     return DC_SUCCESS;
 }
 
+int dci_repro_mode_valid(int mode, int allow_default)
+{
+    return (allow_default && mode == DC_REPRO_DEFAULT) ||
+           (mode >= DC_REPRO_OFF && mode <= DC_REPRO_EXACT);
+}
+
 /*
  * For kind DCI_RACC_SUMSQ the result is the 2-norm (the square root of the sum of squares,
  * which itself may overflow). A rank with local_err, or with arguments that would crash here,
- * contributes nothing but the flag, and every rank returns DC_ERR_ARG: no rank hangs.
+ * contributes nothing but the flag, and every rank returns DC_ERR_ARG: no rank hangs. mode is
+ * resolved (DC_REPRO_DEFAULT: the env's) and checked by the caller, dci_sum_collective.
  */
-int dci_global_sum(dc_env_t *env, int kind, const double *x, const double *y, size_t n,
-                   dc_repro_t mode, int local_err, double *result_p)
+static int global_sum(dc_env_t *env, int kind, const double *x, const double *y, size_t n,
+                      dc_repro_t mode, int local_err, double *result_p)
 {
     int err = local_err != 0;
 
-    if (mode == DC_REPRO_DEFAULT)
-        mode = (dc_repro_t)env->opts.repro;
-    if ((int)mode < DC_REPRO_OFF || mode > DC_REPRO_EXACT) {
-        if (!err)
-            DC_ERR(env, DC_ERR_ARG, "mode %d is not a dc_repro_t", (int)mode);
-        err = 1;
-        mode = (dc_repro_t)env->opts.repro; /* the reduction keeps the shape of the others' */
-    }
     if (kind < DCI_RACC_SUM || kind > DCI_RACC_SUMSQ) {
         if (!err)
             DC_ERR(env, DC_ERR_INTERNAL, "kind %d is not a dci_racc_kind_t", kind);
         err = 1;
         kind = DCI_RACC_SUM;
     }
-    if (!err &&
-        ((n > 0 && (x == NULL || (kind == DCI_RACC_DOT && y == NULL))) || result_p == NULL)) {
-        DC_ERR(env, DC_ERR_ARG, "NULL array with n = %zu, or NULL result", n);
+    if (!err && n > 0 && (x == NULL || (kind == DCI_RACC_DOT && y == NULL))) {
+        DC_ERR(env, DC_ERR_ARG, "NULL array with n = %zu", n);
         err = 1;
     }
     if (mode == DC_REPRO_OFF)
@@ -193,34 +193,34 @@ int dci_global_sum(dc_env_t *env, int kind, const double *x, const double *y, si
     return global_sum_repro(env, kind, mode == DC_REPRO_EXACT, x, y, n, err, result_p);
 }
 
-/* Body of dc_sum & co: local checks travel with the reduction, never an early return. */
-static int sum_public(dc_env_t *env, const char *fn, dci_event_t ev, int kind, const double *x,
-                      const double *y, size_t n, dc_repro_t mode, double *result_p)
+int dci_sum_collective(dc_env_t *env, const char *fn, dci_event_t ev, int kind, const double *x,
+                       const double *y, size_t n, int64_t gsize, dc_repro_t mode, int local_rc,
+                       double *result_p)
 {
-    int rc = DC_SUCCESS, grc;
+    int rc = local_rc, grc;
     double res = 0.0;
     char saved[DCI_ERRBUF];
 
     dci_prof_begin(env, ev);
-    if (n > 0 && x == NULL)
-        rc = dci_error_set(env, DC_ERR_ARG, fn, __FILE__, __LINE__, "x is NULL with n = %zu", n);
-    else if (n > 0 && kind == DCI_RACC_DOT && y == NULL)
-        rc = dci_error_set(env, DC_ERR_ARG, fn, __FILE__, __LINE__, "y is NULL with n = %zu", n);
-    else if (result_p == NULL)
+    if (rc == DC_SUCCESS && result_p == NULL)
         rc = dci_error_set(env, DC_ERR_ARG, fn, __FILE__, __LINE__, "result_p is NULL");
-    else if ((int)mode < DC_REPRO_DEFAULT || mode > DC_REPRO_EXACT)
+    if (rc == DC_SUCCESS && !dci_repro_mode_valid(mode, 1))
         rc = dci_error_set(env, DC_ERR_ARG, fn, __FILE__, __LINE__,
                            "mode %d is not DC_REPRO_DEFAULT, _OFF, _BINNED or _EXACT", (int)mode);
-    if (mode == DC_REPRO_DEFAULT || (int)mode < DC_REPRO_DEFAULT || mode > DC_REPRO_EXACT)
-        mode = (dc_repro_t)env->opts.repro; /* a bad mode still reduces in the others' shape */
+    if (!dci_repro_mode_valid(mode, 0))
+        mode = (dc_repro_t)env->opts.repro; /* the default, or a bad mode that still reduces
+                                               in the others' shape */
     if (env->opts.debug) {
-        int64_t v[2];
+        /* the operation, mode and global size must match, or ranks would reduce different
+         * things */
+        int64_t v[3];
         int crc;
         v[0] = kind;
         v[1] = mode;
-        crc = dci_check_same(env, DC_ERR_ARG, v, 2,
-                             "the operation (sum, asum, dot or nrm2) or "
-                             "the reproducibility mode");
+        v[2] = gsize;
+        crc = dci_check_same(env, DC_ERR_ARG, v, 3,
+                             "the operation (sum, asum, dot or nrm2), the reproducibility mode "
+                             "or the global size");
         if (crc != DC_SUCCESS) {
             rc = crc;
             goto out;
@@ -228,9 +228,9 @@ static int sum_public(dc_env_t *env, const char *fn, dci_event_t ev, int kind, c
     }
     if (rc != DC_SUCCESS)
         memcpy(saved, env->errbuf, sizeof(saved));
-    grc = dci_global_sum(env, kind, x, y, rc == DC_SUCCESS ? n : 0, mode, rc != DC_SUCCESS, &res);
+    grc = global_sum(env, kind, x, y, rc == DC_SUCCESS ? n : 0, mode, rc != DC_SUCCESS, &res);
     if (rc != DC_SUCCESS)
-        memcpy(env->errbuf, saved, sizeof(saved)); /* keep this rank's own cause */
+        memcpy(env->errbuf, saved, sizeof(saved)); /* keep this rank's own cause, not the echo */
     else
         rc = grc;
     if (rc == DC_SUCCESS)
@@ -238,6 +238,20 @@ static int sum_public(dc_env_t *env, const char *fn, dci_event_t ev, int kind, c
 out:
     dci_prof_end(env, ev, rc == DC_SUCCESS ? (y != NULL ? 2 : 1) * n * sizeof(double) : 0);
     return rc;
+}
+
+/* Body of dc_sum & co: local checks travel with the reduction, never an early return. */
+static int sum_public(dc_env_t *env, const char *fn, dci_event_t ev, int kind, const double *x,
+                      const double *y, size_t n, dc_repro_t mode, double *result_p)
+{
+    int rc = DC_SUCCESS;
+
+    if (n > 0 && x == NULL)
+        rc = dci_error_set(env, DC_ERR_ARG, fn, __FILE__, __LINE__, "x is NULL with n = %zu", n);
+    else if (n > 0 && kind == DCI_RACC_DOT && y == NULL)
+        rc = dci_error_set(env, DC_ERR_ARG, fn, __FILE__, __LINE__, "y is NULL with n = %zu", n);
+    /* the local lengths may differ: no global size to compare */
+    return dci_sum_collective(env, fn, ev, kind, x, y, n, 0, mode, rc, result_p);
 }
 
 int dc_sum(dc_env_t *env, const double *x, size_t n, dc_repro_t mode, double *result_p)

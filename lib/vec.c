@@ -1,10 +1,10 @@
 /*
- * Distributed vectors: the local part of a vector of doubles on a shared layout. Local BLAS-1
- * runs on the CBLAS (OpenBLAS); sums, dots and norms go through dci_global_sum (one reduction,
- * reproducible on request); max/min reduce one (value, index) pair. Invariant: local entry i
- * holds global index dci_layout_l2g(layout, rank, i), which increases with i for every layout kind.
+ * Distributed vectors: lifecycle, borrowing, fill and local BLAS-1 on the CBLAS (OpenBLAS);
+ * sums, dots and norms go through dci_sum_collective (sum.c: one reduction, reproducible on
+ * request); max/min reduce one (value, index) pair under the library's MINLOC/MAXLOC rule.
+ * Data movement between ranks (scatter, gather, redistribute) is in vec_scatter.c.
  */
-#include "dc_impl.h"
+#include "vec_impl.h"
 #include "repro.h"
 
 #include <cblas.h>
@@ -12,14 +12,6 @@
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
-
-struct dc_vec {
-    dci_obj_t hdr;
-    dc_layout_t *layout; /* counted reference; the layout holds the env */
-    size_t nlocal;
-    double *data;        /* 64-byte aligned, nlocal entries */
-    dci_borrow_t borrow; /* dc_vec_get_array & co */
-};
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -73,18 +65,6 @@ static void blas_axpby(size_t n, double alpha, const double *x, double beta, dou
     blas_scal(n, beta, y);
     blas_axpy(n, alpha, x, y);
 #endif
-}
-
-/* Reading x is allowed unless it is borrowed read-write. */
-static int state_read(const dc_vec_t *v, const char *name, const char *func)
-{
-    return dci_borrow_check_read(v->hdr.env, &v->borrow, "vec", name, func);
-}
-
-/* Writing needs no borrow of any kind outstanding. */
-static int state_write(const dc_vec_t *v, const char *name, const char *func)
-{
-    return dci_borrow_check_write(v->hdr.env, &v->borrow, "vec", name, func);
 }
 
 /* Binary operations: same env and congruent layouts. */
@@ -201,7 +181,7 @@ int dc_vec_dup(const dc_vec_t *x, dc_vec_t **y_p)
     env = x->hdr.env;
     dci_prof_begin(env, DCI_EV_VEC_CREATE);
     DC_REQUIRE_GOTO(env, y_p != NULL, DC_ERR_ARG, out, "y_p is NULL");
-    DC_CHECK_GOTO(state_read(x, "x", __func__), out);
+    DC_CHECK_GOTO(dci_vec_state_read(x, "x", __func__), out);
     DC_CHECK_GOTO(vec_new(x->layout, &v), out);
     blas_copy(x->nlocal, x->data, v->data);
 out:
@@ -293,7 +273,7 @@ int dc_vec_set_all(dc_vec_t *x, double value)
     DC_VALIDATE(x, DCI_CLASS_VEC);
     env = x->hdr.env;
     dci_prof_begin(env, DCI_EV_VEC_FILL);
-    DC_CHECK_GOTO(state_write(x, "x", __func__), out);
+    DC_CHECK_GOTO(dci_vec_state_write(x, "x", __func__), out);
     for (i = 0; i < x->nlocal; i++)
         x->data[i] = value;
 out:
@@ -313,7 +293,7 @@ int dc_vec_fill(dc_vec_t *x, dc_vec_fill_fn fn, void *ctx)
     l = x->layout;
     dci_prof_begin(env, DCI_EV_VEC_FILL);
     DC_REQUIRE_GOTO(env, fn != NULL, DC_ERR_ARG, out, "fn is NULL");
-    DC_CHECK_GOTO(state_write(x, "x", __func__), out);
+    DC_CHECK_GOTO(dci_vec_state_write(x, "x", __func__), out);
     for (i = 0; i < x->nlocal; i++)
         x->data[i] = fn(dci_layout_l2g(l, env->rank, i), ctx);
 out:
@@ -331,9 +311,9 @@ int dc_vec_copy(const dc_vec_t *x, dc_vec_t *y)
     env = x->hdr.env;
     dci_prof_begin(env, DCI_EV_VEC_COPY);
     DC_CHECK_GOTO(check_compat(x, y, __func__), out);
-    DC_CHECK_GOTO(state_read(x, "x", __func__), out);
+    DC_CHECK_GOTO(dci_vec_state_read(x, "x", __func__), out);
     if (x != y) {
-        DC_CHECK_GOTO(state_write(y, "y", __func__), out);
+        DC_CHECK_GOTO(dci_vec_state_write(y, "y", __func__), out);
         blas_copy(x->nlocal, x->data, y->data);
     }
 out:
@@ -349,7 +329,7 @@ int dc_vec_scal(dc_vec_t *x, double alpha)
     DC_VALIDATE(x, DCI_CLASS_VEC);
     env = x->hdr.env;
     dci_prof_begin(env, DCI_EV_VEC_SCAL);
-    DC_CHECK_GOTO(state_write(x, "x", __func__), out);
+    DC_CHECK_GOTO(dci_vec_state_write(x, "x", __func__), out);
     blas_scal(x->nlocal, alpha, x->data);
 out:
     dci_prof_end(env, DCI_EV_VEC_SCAL, rc == DC_SUCCESS ? 2 * x->nlocal * sizeof(double) : 0);
@@ -366,8 +346,8 @@ int dc_vec_axpy(dc_vec_t *y, double alpha, const dc_vec_t *x)
     env = y->hdr.env;
     dci_prof_begin(env, DCI_EV_VEC_AXPY);
     DC_CHECK_GOTO(check_compat(y, x, __func__), out);
-    DC_CHECK_GOTO(state_write(y, "y", __func__), out);
-    DC_CHECK_GOTO(state_read(x, "x", __func__), out);
+    DC_CHECK_GOTO(dci_vec_state_write(y, "y", __func__), out);
+    DC_CHECK_GOTO(dci_vec_state_read(x, "x", __func__), out);
     blas_axpy(y->nlocal, alpha, x->data, y->data);
 out:
     dci_prof_end(env, DCI_EV_VEC_AXPY, rc == DC_SUCCESS ? 3 * y->nlocal * sizeof(double) : 0);
@@ -384,8 +364,8 @@ int dc_vec_axpby(dc_vec_t *y, double alpha, const dc_vec_t *x, double beta)
     env = y->hdr.env;
     dci_prof_begin(env, DCI_EV_VEC_AXPBY);
     DC_CHECK_GOTO(check_compat(y, x, __func__), out);
-    DC_CHECK_GOTO(state_write(y, "y", __func__), out);
-    DC_CHECK_GOTO(state_read(x, "x", __func__), out);
+    DC_CHECK_GOTO(dci_vec_state_write(y, "y", __func__), out);
+    DC_CHECK_GOTO(dci_vec_state_read(x, "x", __func__), out);
     blas_axpby(y->nlocal, alpha, x->data, beta, y->data);
 out:
     dci_prof_end(env, DCI_EV_VEC_AXPBY, rc == DC_SUCCESS ? 3 * y->nlocal * sizeof(double) : 0);
@@ -395,62 +375,21 @@ out:
 /* ---------------------------------------------------------------- reductions */
 
 /*
- * Common body of dot/nrm2/asum/sum: local checks, then always exactly one dci_global_sum, with
- * local_err set when this rank's arguments are bad, so that every rank fails and none hangs.
- * The failing rank keeps its own code and message; the others get dci_global_sum's.
+ * Common body of dot/nrm2/asum/sum: this vector's own checks, then the one front door of the
+ * distributed sums (sum.c), which always reduces exactly once, with this rank's failure riding
+ * along, so that every rank fails and none hangs.
  */
 static int vec_reduce(const char *func, dci_event_t ev, int kind, const dc_vec_t *x,
                       const dc_vec_t *y, dc_repro_t mode, double *result_p)
 {
-    dc_env_t *env = x->hdr.env;
-    int rc = DC_SUCCESS, grc;
-    double res = 0.0;
-    char saved[DCI_ERRBUF];
+    int rc = dci_vec_state_read(x, "x", func);
 
-    dci_prof_begin(env, ev);
-    if (result_p == NULL)
-        rc = dci_error_set(env, DC_ERR_ARG, func, __FILE__, __LINE__, "result_p is NULL");
-    if (rc == DC_SUCCESS)
-        rc = state_read(x, "x", func);
     if (rc == DC_SUCCESS && y != NULL && y != x)
         rc = check_compat(x, y, func);
     if (rc == DC_SUCCESS && y != NULL && y != x)
-        rc = state_read(y, "y", func);
-    if (mode == DC_REPRO_DEFAULT) {
-        mode = (dc_repro_t)env->opts.repro;
-    } else if ((int)mode < DC_REPRO_OFF || mode > DC_REPRO_EXACT) {
-        if (rc == DC_SUCCESS)
-            rc = dci_error_set(env, DC_ERR_ARG, func, __FILE__, __LINE__,
-                               "mode %d is not DC_REPRO_DEFAULT, _OFF, _BINNED or _EXACT",
-                               (int)mode);
-        mode = (dc_repro_t)env->opts.repro; /* keep the reduction itself uniform */
-    }
-    if (env->opts.debug) {
-        /* Debug mode: the size and mode must match, or ranks would reduce different things. */
-        int64_t vals[3];
-        int crc;
-        vals[0] = x->layout->n;
-        vals[1] = mode;
-        vals[2] = kind;
-        crc = dci_check_same(env, DC_ERR_ARG, vals, 3, "global size, repro mode or operation");
-        if (crc != DC_SUCCESS) {
-            rc = crc;
-            goto out;
-        }
-    }
-    if (rc != DC_SUCCESS)
-        memcpy(saved, env->errbuf, sizeof(saved));
-    grc = dci_global_sum(env, kind, x->data, y != NULL ? y->data : NULL,
-                         rc == DC_SUCCESS ? x->nlocal : 0, mode, rc != DC_SUCCESS, &res);
-    if (rc != DC_SUCCESS)
-        memcpy(env->errbuf, saved, sizeof(saved)); /* this rank's own cause, not the echo */
-    else
-        rc = grc;
-    if (rc == DC_SUCCESS)
-        *result_p = res;
-out:
-    dci_prof_end(env, ev, rc == DC_SUCCESS ? (y != NULL ? 2 : 1) * x->nlocal * sizeof(double) : 0);
-    return rc;
+        rc = dci_vec_state_read(y, "y", func);
+    return dci_sum_collective(x->hdr.env, func, ev, kind, x->data, y != NULL ? y->data : NULL,
+                              x->nlocal, x->layout->n, mode, rc, result_p);
 }
 
 int dc_vec_dot_repro(const dc_vec_t *x, const dc_vec_t *y, dc_repro_t mode, double *result_p)
@@ -478,6 +417,12 @@ int dc_vec_nrm2(const dc_vec_t *x, double *result_p)
     DC_VALIDATE(x, DCI_CLASS_VEC);
     return vec_reduce(__func__, DCI_EV_VEC_NRM2, DCI_RACC_SUMSQ, x, NULL, DC_REPRO_DEFAULT,
                       result_p);
+}
+
+int dc_vec_asum_repro(const dc_vec_t *x, dc_repro_t mode, double *result_p)
+{
+    DC_VALIDATE(x, DCI_CLASS_VEC);
+    return vec_reduce(__func__, DCI_EV_VEC_ASUM, DCI_RACC_ASUM, x, NULL, mode, result_p);
 }
 
 int dc_vec_asum(const dc_vec_t *x, double *result_p)
@@ -523,7 +468,7 @@ static int vec_maxmin(const char *func, const dc_vec_t *x, double sign, double *
         rc = dci_error_set(env, DC_ERR_ARG, func, __FILE__, __LINE__,
                            "value_p and index_p are both NULL");
     if (rc == DC_SUCCESS)
-        rc = state_read(x, "x", func);
+        rc = dci_vec_state_read(x, "x", func);
     if (rc == DC_SUCCESS) {
         /* Local order is global order on one rank (l2g increases with i): first wins. */
         for (i = 0; i < x->nlocal; i++) {
@@ -575,230 +520,4 @@ int dc_vec_min(const dc_vec_t *x, double *value_p, dc_gidx_t *index_p)
 {
     DC_VALIDATE(x, DCI_CLASS_VEC);
     return vec_maxmin(__func__, x, -1.0, value_p, index_p);
-}
-
-/* ---------------------------------------------------------------- scatter / gather */
-
-/*
- * Per-rank counts and displacements of the packed global array: rank r's entries in its local
- * order. For contiguous layouts that is the global array itself; (block-)cyclic layouts need a
- * permutation, done on the root(s) by pack/unpack.
- */
-static void pack_by_rank(const dc_layout_t *l, const int *counts, const int *displs,
-                         const double *global, double *packed)
-{
-    int r, i;
-
-    for (r = 0; r < l->nranks; r++)
-        for (i = 0; i < counts[r]; i++)
-            packed[displs[r] + i] = global[dci_layout_l2g(l, r, (size_t)i)];
-}
-
-static void unpack_by_rank(const dc_layout_t *l, const int *counts, const int *displs,
-                           const double *packed, double *global)
-{
-    int r, i;
-
-    for (r = 0; r < l->nranks; r++)
-        for (i = 0; i < counts[r]; i++)
-            global[dci_layout_l2g(l, r, (size_t)i)] = packed[displs[r] + i];
-}
-
-/*
- * Checks shared by scatter and gather, then one agreement and a check that root is the same
- * everywhere (these are not hot-path calls). Allocates counts/displs and, where a permutation
- * is needed, the packed buffer.
- */
-static int sg_setup(const char *func, const dc_vec_t *x, int root, int allow_all, int am_root,
-                    const double *global, int rc, int **cd_p, double **tmp_p)
-{
-    dc_env_t *env = x->hdr.env;
-    const dc_layout_t *l = x->layout;
-    int64_t v = root;
-
-    if (rc == DC_SUCCESS && !((root >= 0 && root < env->size) || (allow_all && root == -1)))
-        rc = dci_error_set(env, DC_ERR_ARG, func, __FILE__, __LINE__,
-                           "root %d is not a rank of the env (0 .. %d%s)", root, env->size - 1,
-                           allow_all ? ", or -1 for all" : "");
-    if (rc == DC_SUCCESS && l->n > INT_MAX)
-        rc = dci_error_set(env, DC_ERR_SIZE, func, __FILE__, __LINE__,
-                           "global size %lld exceeds INT_MAX: MPI counts and displacements "
-                           "are int",
-                           (long long)l->n);
-    if (rc == DC_SUCCESS && am_root && global == NULL && l->n > 0)
-        rc = dci_error_set(env, DC_ERR_ARG, func, __FILE__, __LINE__,
-                           "global is NULL on rank %d (needed on the root)", env->rank);
-    if (rc == DC_SUCCESS)
-        rc = dci_malloc(env, 2 * (size_t)env->size * sizeof(int), (void **)cd_p);
-    if (rc == DC_SUCCESS && am_root && l->offsets == NULL)
-        rc = dci_malloc(env, (size_t)l->n * sizeof(double), (void **)tmp_p);
-    rc = dci_agree(env, rc);
-    if (rc == DC_SUCCESS)
-        rc = dci_check_same(env, DC_ERR_ARG, &v, 1, "root");
-    if (rc == DC_SUCCESS) /* the size check above guarantees int counts */
-        rc = dci_layout_counts(env, l, *cd_p, *cd_p + env->size);
-    return rc;
-}
-
-int dc_vec_scatter(dc_vec_t *x, int root, const double *global)
-{
-    dc_env_t *env;
-    const dc_layout_t *l;
-    int *cd = NULL, rc, am_root, mrc;
-    double *tmp = NULL;
-
-    DC_VALIDATE(x, DCI_CLASS_VEC);
-    env = x->hdr.env;
-    l = x->layout;
-    dci_prof_begin(env, DCI_EV_VEC_SCATTER);
-    am_root = env->rank == root;
-    rc = state_write(x, "x", __func__);
-    rc = sg_setup(__func__, x, root, 0, am_root, global, rc, &cd, &tmp);
-    if (rc != DC_SUCCESS)
-        goto out;
-    if (am_root && tmp != NULL)
-        pack_by_rank(l, cd, cd + env->size, global, tmp);
-    mrc = MPI_Scatterv(am_root ? (tmp != NULL ? tmp : global) : NULL, cd, cd + env->size,
-                       MPI_DOUBLE, x->data, (int)x->nlocal, MPI_DOUBLE, root, env->comm);
-    if (mrc != MPI_SUCCESS)
-        rc = dci_error_mpi(env, mrc, __func__, __FILE__, __LINE__, "MPI_Scatterv");
-out:
-    dci_free(cd);
-    dci_free(tmp);
-    dci_prof_end(env, DCI_EV_VEC_SCATTER,
-                 rc != DC_SUCCESS ? 0
-                 : am_root        ? (size_t)l->n * sizeof(double)
-                                  : x->nlocal * sizeof(double));
-    return rc;
-}
-
-int dc_vec_gather(const dc_vec_t *x, int root, double *global)
-{
-    dc_env_t *env;
-    const dc_layout_t *l;
-    int *cd = NULL, rc, am_root, mrc;
-    double *tmp = NULL;
-
-    DC_VALIDATE(x, DCI_CLASS_VEC);
-    env = x->hdr.env;
-    l = x->layout;
-    dci_prof_begin(env, DCI_EV_VEC_GATHER);
-    am_root = root == -1 || env->rank == root;
-    rc = state_read(x, "x", __func__);
-    rc = sg_setup(__func__, x, root, 1, am_root, global, rc, &cd, &tmp);
-    if (rc != DC_SUCCESS)
-        goto out;
-    if (root == -1)
-        mrc = MPI_Allgatherv(x->data, (int)x->nlocal, MPI_DOUBLE, tmp != NULL ? tmp : global, cd,
-                             cd + env->size, MPI_DOUBLE, env->comm);
-    else
-        mrc = MPI_Gatherv(x->data, (int)x->nlocal, MPI_DOUBLE,
-                          am_root ? (tmp != NULL ? tmp : global) : NULL, cd, cd + env->size,
-                          MPI_DOUBLE, root, env->comm);
-    if (mrc != MPI_SUCCESS)
-        rc = dci_error_mpi(env, mrc, __func__, __FILE__, __LINE__,
-                           root == -1 ? "MPI_Allgatherv" : "MPI_Gatherv");
-    else if (am_root && tmp != NULL)
-        unpack_by_rank(l, cd, cd + env->size, tmp, global);
-out:
-    dci_free(cd);
-    dci_free(tmp);
-    dci_prof_end(env, DCI_EV_VEC_GATHER,
-                 rc != DC_SUCCESS ? 0
-                 : am_root        ? (size_t)l->n * sizeof(double)
-                                  : x->nlocal * sizeof(double));
-    return rc;
-}
-
-/* ---------------------------------------------------------------- redistribution */
-
-/*
- * y = x across layouts with one MPI_Alltoallv of values only. Each rank sends its x entries in
- * increasing global order, grouped by their owner in y. The receiver walks its y entries in
- * increasing global order and looks up each one's owner in x: that gives both the receive counts
- * (no count exchange needed) and, per source, the same order the source sent in. So no indices
- * travel, and both sides cost O(n log P) owner look-ups.
- */
-int dc_vec_redistribute(const dc_vec_t *x, dc_vec_t *y)
-{
-    dc_env_t *env;
-    const dc_layout_t *lx, *ly;
-    int rc = DC_SUCCESS, congruent = 0, mrc, p, r;
-    int *dest = NULL, *src = NULL, *cnt = NULL;
-    double *sbuf = NULL, *rbuf = NULL;
-    size_t i, li, moved = 0;
-
-    DC_VALIDATE(x, DCI_CLASS_VEC);
-    DC_VALIDATE(y, DCI_CLASS_VEC);
-    env = x->hdr.env;
-    lx = x->layout;
-    ly = y->layout;
-    p = env->size;
-    dci_prof_begin(env, DCI_EV_VEC_REDISTRIBUTE);
-    DC_CHECK_GOTO(state_read(x, "x", __func__), agree);
-    if (x != y)
-        DC_CHECK_GOTO(state_write(y, "y", __func__), agree);
-    DC_REQUIRE_GOTO(env, y->hdr.env == env, DC_ERR_COMM, agree, "x and y live on different envs");
-    DC_REQUIRE_GOTO(env, lx->n == ly->n, DC_ERR_SIZE, agree,
-                    "global sizes differ: x has %lld entries, y has %lld", (long long)lx->n,
-                    (long long)ly->n);
-    congruent = dci_layout_congruent(lx, ly);
-    if (congruent)
-        goto agree;
-    DC_REQUIRE_GOTO(env, x->nlocal <= INT_MAX && y->nlocal <= INT_MAX, DC_ERR_SIZE, agree,
-                    "local sizes %zu / %zu exceed INT_MAX: MPI counts are int", x->nlocal,
-                    y->nlocal);
-    DC_CHECK_GOTO(dci_malloc(env, 4 * (size_t)p * sizeof(int), (void **)&cnt), agree);
-    DC_CHECK_GOTO(dci_malloc(env, x->nlocal * sizeof(int), (void **)&dest), agree);
-    DC_CHECK_GOTO(dci_malloc(env, y->nlocal * sizeof(int), (void **)&src), agree);
-    DC_CHECK_GOTO(dci_malloc(env, x->nlocal * sizeof(double), (void **)&sbuf), agree);
-    DC_CHECK_GOTO(dci_malloc(env, y->nlocal * sizeof(double), (void **)&rbuf), agree);
-agree:
-    rc = dci_agree(env, rc);
-    if (rc != DC_SUCCESS)
-        goto out;
-    if (congruent) {
-        if (x != y)
-            blas_copy(x->nlocal, x->data, y->data);
-        moved = x->nlocal;
-        goto out;
-    }
-    {
-        int *scnt = cnt, *sdsp = cnt + p, *rcnt = cnt + 2 * p, *rdsp = cnt + 3 * p;
-
-        memset(cnt, 0, 4 * (size_t)p * sizeof(int));
-        for (i = 0; i < x->nlocal; i++) {
-            dci_layout_locate(ly, dci_layout_l2g(lx, env->rank, i), &dest[i], &li);
-            scnt[dest[i]]++;
-        }
-        for (i = 0; i < y->nlocal; i++) {
-            dci_layout_locate(lx, dci_layout_l2g(ly, env->rank, i), &src[i], &li);
-            rcnt[src[i]]++;
-        }
-        for (r = 1; r < p; r++) {
-            sdsp[r] = sdsp[r - 1] + scnt[r - 1];
-            rdsp[r] = rdsp[r - 1] + rcnt[r - 1];
-        }
-        /* Pack in increasing local (= global) order; the displacements serve as cursors. */
-        for (i = 0; i < x->nlocal; i++)
-            sbuf[sdsp[dest[i]]++] = x->data[i];
-        for (r = 0; r < p; r++)
-            sdsp[r] -= scnt[r];
-        mrc = MPI_Alltoallv(sbuf, scnt, sdsp, MPI_DOUBLE, rbuf, rcnt, rdsp, MPI_DOUBLE, env->comm);
-        if (mrc != MPI_SUCCESS) {
-            rc = dci_error_mpi(env, mrc, __func__, __FILE__, __LINE__, "MPI_Alltoallv");
-            goto out;
-        }
-        for (i = 0; i < y->nlocal; i++)
-            y->data[i] = rbuf[rdsp[src[i]]++];
-        moved = x->nlocal + y->nlocal;
-    }
-out:
-    dci_free(cnt);
-    dci_free(dest);
-    dci_free(src);
-    dci_free(sbuf);
-    dci_free(rbuf);
-    dci_prof_end(env, DCI_EV_VEC_REDISTRIBUTE, rc == DC_SUCCESS ? moved * sizeof(double) : 0);
-    return rc;
 }

@@ -982,6 +982,83 @@ static void test_repro(void)
     free(ry);
 }
 
+/*
+ * dc_vec_asum_repro, as dot, nrm2 and sum have it: in BINNED and EXACT mode the same bits on
+ * every layout and rank count as the serial dc_asum on one rank (so across runs at 1-4 ranks),
+ * close to the serial reference, on data where the plain asum does change with the layout.
+ */
+static void test_asum_repro(void)
+{
+    dc_env_t *env = env_off(), *self = NULL;
+    dc_env_params_t params;
+    static const dc_repro_t modes[] = {DC_REPRO_BINNED, DC_REPRO_EXACT};
+    int64_t n = 10007, g;
+    double *rx = malloc(sizeof(double) * (size_t)n), plain_serial = NAN;
+    sref_t rasum;
+    int m, k, rc, plain_differs = 0;
+
+    for (g = 0; g < n; g++)
+        rx[g] = repro_value(g, NULL);
+    rasum = ref_sum(rx, n, 1);
+    memset(&params, 0, sizeof(params));
+    params.field_mask = DC_ENV_PARAM_BIND | DC_ENV_PARAM_BLAS_THREADS;
+    params.bind = DC_BIND_NONE;
+    params.blas_threads = 1;
+    rc = dc_env_create(MPI_COMM_SELF, &params, &self);
+    CU_ASSERT_EQUAL(rc, DC_SUCCESS);
+    if (self != NULL)
+        CU_ASSERT_EQUAL(dc_asum(self, rx, (size_t)n, DC_REPRO_OFF, &plain_serial), DC_SUCCESS);
+    for (m = 0; m < 2 && env != NULL && self != NULL; m++) {
+        double serial = NAN;
+        int same = 1;
+        CU_ASSERT_EQUAL(dc_asum(self, rx, (size_t)n, modes[m], &serial), DC_SUCCESS);
+        CU_ASSERT(close_to(serial, rasum.value, rasum.bound));
+        for (k = 0; k < NKINDS; k++) {
+            dc_vec_t *x = make_vec(env, k, n);
+            double a = NAN, plain = NAN, dflt = NAN;
+            if (x == NULL)
+                continue;
+            dc_vec_fill(x, repro_value, NULL);
+            rc = dc_vec_asum_repro(x, modes[m], &a);
+            DCT_ASSERT_ALL(rc == DC_SUCCESS);
+            rc = dc_vec_asum_repro(x, DC_REPRO_OFF, &plain);
+            DCT_ASSERT_ALL(rc == DC_SUCCESS);
+            CU_ASSERT(close_to(plain, rasum.value, rasum.bound));
+            if (!dct_same_bits(plain, plain_serial))
+                plain_differs = 1;
+            /* DC_REPRO_DEFAULT is the env's mode */
+            DCT_ASSERT_ALL(dc_env_set_repro(env, modes[m]) == DC_SUCCESS);
+            rc = dc_vec_asum_repro(x, DC_REPRO_DEFAULT, &dflt);
+            DCT_ASSERT_ALL(rc == DC_SUCCESS);
+            DCT_ASSERT_ALL(dc_env_set_repro(env, DC_REPRO_OFF) == DC_SUCCESS);
+            if (!dct_same_bits(a, serial) || !dct_same_bits(dflt, serial)) {
+                fprintf(stderr, "[rank %d] asum_repro mode %d %s: %a (env mode %a), serial %a\n",
+                        dct_rank, (int)modes[m], kind_name[k], a, dflt, serial);
+                same = 0;
+            }
+            dc_vec_destroy(&x);
+        }
+        DCT_ASSERT_ALL(same);
+    }
+    /* the data prove something: with more than one rank the plain asum moves with the layout */
+    if (env != NULL && self != NULL)
+        DCT_ASSERT_ALL(dct_size == 1 || plain_differs);
+    if (env != NULL) {
+        /* a bad mode fails on every rank, without a hang */
+        dc_vec_t *x = make_vec(env, 0, 5);
+        double a = -1.0;
+        if (x != NULL) {
+            rc = dc_vec_asum_repro(x, (dc_repro_t)7, &a);
+            DCT_ASSERT_ALL(rc == DC_ERR_ARG);
+            CU_ASSERT_EQUAL(a, -1.0);
+        }
+        dc_vec_destroy(&x);
+    }
+    dc_env_destroy(&self);
+    dc_env_destroy(&env);
+    free(rx);
+}
+
 /* ---------------------------------------------------------------- borrow state */
 
 static void test_borrow(void)
@@ -1284,6 +1361,7 @@ void dct_register(void)
     CU_add_test(s, "NaN/Inf", test_nan_inf);
     CU_add_test(s, "max/min", test_maxmin);
     CU_add_test(s, "reproducible mode", test_repro);
+    CU_add_test(s, "reproducible asum (dc_vec_asum_repro)", test_asum_repro);
     CU_add_test(s, "borrow state", test_borrow);
     CU_add_test(s, "bad input", test_errors);
     CU_add_test(s, "profiling", test_prof);
