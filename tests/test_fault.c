@@ -5,8 +5,9 @@
  * learn it; nobody hangs: the runner's timeout would catch it), that nothing leaks, and that
  * the env still works: the same operation, run again, gives the serial reference's result.
  * The sweep of an operation ends at the first N that no rank reaches (the failure never fired).
- * Operations: GEMM with several plans, matrix redistribution and transpose, vector
- * redistribution, and scheduler runs (setup and run, index space and spawning tasks).
+ * Operations: GEMM with several plans (and the first GEMM on a fresh env), matrix
+ * redistribution, transpose, scatter/gather and GEMV, vector redistribution, and scheduler runs
+ * (setup and run, index space and spawning tasks).
  */
 #include "dc_test.h"
 #include "dc_testhook.h"
@@ -172,7 +173,8 @@ static void gemm_setup(fcase_t *c, dc_env_t *env, const char *name, dc_mat_op_t 
 
 /* ---- the first GEMM on a fresh env (its first-use allocations: the communicator cache) */
 
-static const int fresh_dist[3][3] = {{0, 2, 2}, {1, 3, 1}, {0, 0, 0}};
+/* operands in place: few allocations besides the env's first-use ones (env creation is slow) */
+static const int fresh_dist[3][3] = {{0, 0, 0}, {0, 0, 0}, {0, 0, 0}};
 
 static void fresh_reset(fcase_t *c)
 {
@@ -186,7 +188,7 @@ static void fresh_reset(fcase_t *c)
     if (env == NULL)
         return;
     CU_ASSERT(dc_env_set_debug(env, 0) == DC_SUCCESS);
-    gemm_setup(c, env, c->name, DC_MAT_NOTRANS, DC_MAT_NOTRANS, 8, 7, 9, fresh_dist);
+    gemm_setup(c, env, c->name, DC_MAT_NOTRANS, DC_MAT_NOTRANS, 8, 8, 8, fresh_dist);
     c->reset = fresh_reset; /* gemm_setup set its own */
     c->env = env;
 }
@@ -248,6 +250,93 @@ static void redist_setup(fcase_t *c, dc_env_t *env, const char *name, int trans)
             else
                 c->ref[i + j * m] = a[i + j * m];
         }
+    free(a);
+}
+
+static double vfill(dc_gidx_t g, void *ctx);
+
+/* ---- matrix scatter then gather (to every rank): C from the full array ref, back to g */
+
+static int sg_run(fcase_t *c)
+{
+    int rc = dc_mat_scatter(c->C, dct_size - 1, c->ref, (size_t)c->m);
+
+    if (rc == DC_SUCCESS) {
+        memset(c->c0, 0, sizeof(double) * (size_t)(c->m * c->n));
+        rc = dc_mat_gather(c->C, -1, c->c0, (size_t)c->m);
+    }
+    return rc;
+}
+
+static int sg_check(fcase_t *c)
+{
+    return dct_all(close_to(c->c0, c->ref, (size_t)(c->m * c->n), 0.0));
+}
+
+static void sg_setup(fcase_t *c, dc_env_t *env)
+{
+    int64_t i;
+
+    c->name = "dc_mat_scatter + dc_mat_gather";
+    c->run = sg_run;
+    c->check = sg_check;
+    c->reset = redist_reset;
+    c->m = 8;
+    c->n = 9;
+    c->C = make_mat(env, c->m, c->n, 0, 3, 2, 7);
+    c->ref = malloc(sizeof(double) * (size_t)(c->m * c->n));
+    c->c0 = malloc(sizeof(double) * (size_t)(c->m * c->n));
+    for (i = 0; i < c->m * c->n; i++)
+        c->ref[i] = dct_rand(8, (uint64_t)i);
+}
+
+/* ---- GEMV: y (cyclic) = 2 A^T x (x block), checked against the serial product */
+
+static int gemv_run(fcase_t *c)
+{
+    return dc_mat_gemv(DC_MAT_TRANS, 2.0, c->A, c->x, 0.0, c->y);
+}
+
+static int gemv_check(fcase_t *c)
+{
+    double g[64];
+    int ok = dc_vec_gather(c->y, -1, g) == DC_SUCCESS;
+
+    ok = ok && close_to(g, c->ref, (size_t)c->n, 1e-13);
+    return dct_all(ok);
+}
+
+static void gemv_setup(fcase_t *c, dc_env_t *env)
+{
+    dc_layout_t *lx = NULL, *ly = NULL;
+    double *a, x[64];
+    int64_t i, j;
+
+    c->name = "dc_mat_gemv";
+    c->run = gemv_run;
+    c->check = gemv_check;
+    c->reset = redist_reset;
+    c->m = 11; /* A is m x n; y = 2 A^T x has n entries */
+    c->n = 7;
+    c->A = make_mat(env, c->m, c->n, 0, 2, 3, 9);
+    if (dc_layout_create_block(env, c->m, &lx) != DC_SUCCESS ||
+        dc_layout_create_cyclic(env, c->n, &ly) != DC_SUCCESS ||
+        dc_vec_create(lx, &c->x) != DC_SUCCESS || dc_vec_create(ly, &c->y) != DC_SUCCESS ||
+        dc_vec_fill(c->x, vfill, NULL) != DC_SUCCESS)
+        CU_FAIL("gemv setup");
+    dc_layout_destroy(&lx);
+    dc_layout_destroy(&ly);
+    if (c->A == NULL)
+        return;
+    a = full(c->A, c->m, c->n);
+    for (i = 0; i < c->m; i++)
+        x[i] = dct_rand(6, (uint64_t)i);
+    c->ref = calloc((size_t)c->n, sizeof(double));
+    for (j = 0; j < c->n; j++) {
+        for (i = 0; i < c->m; i++)
+            c->ref[j] += a[i + j * c->m] * x[i];
+        c->ref[j] *= 2.0;
+    }
     free(a);
 }
 
@@ -562,6 +651,14 @@ static void test_mat_copies(void)
     if (c.A != NULL && c.C != NULL)
         sweep(&c);
     case_free(&c);
+    sg_setup(&c, env);
+    if (c.C != NULL)
+        sweep(&c);
+    case_free(&c);
+    gemv_setup(&c, env);
+    if (c.A != NULL && c.x != NULL && c.y != NULL)
+        sweep(&c);
+    case_free(&c);
     dc_env_destroy(&env);
 }
 
@@ -606,7 +703,7 @@ void dct_register(void)
     CU_pSuite s = CU_add_suite("fault", NULL, NULL);
 
     CU_add_test(s, "GEMM: every allocation failing on each rank, several plans", test_gemm);
-    CU_add_test(s, "matrix redistribute and transpose", test_mat_copies);
+    CU_add_test(s, "matrix redistribute, transpose, scatter/gather, GEMV", test_mat_copies);
     CU_add_test(s, "vector redistribute", test_vec);
     CU_add_test(s, "scheduler: setup and run", test_sched);
 }

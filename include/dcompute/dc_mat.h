@@ -16,6 +16,13 @@
  * be destroyed at once; they keep their env alive. Operations on two or more matrices need them
  * on the same env (DC_ERR_COMM otherwise), but not on the same grid or distribution.
  *
+ * Errors: every collective here agrees, in every mode (not only with DC_DEBUG), on its outcome
+ * and on the arguments that must match (scalars, ops, root, lda, options, the matrices'
+ * distributions and the vectors' layouts), in one small allreduce: a bad or differing argument
+ * on one rank fails on every rank with the same code, before anything is computed, and the
+ * message names the argument and the rank. The operand that defines the communicator (C for
+ * GEMM, A or a otherwise) must be the same matrix on every rank; see docs/conventions.md.
+ *
  * GEMM chooses the algorithm and the process grid itself from the shapes, the number of ranks and
  * the memory limit (SUMMA with lookahead on a 2-D grid, 1-D splits, or a split of k over layers
  * with a reduction for k >> m, n), redistributing the operands when that is cheaper than using
