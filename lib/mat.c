@@ -114,11 +114,12 @@ static int mat_new(dc_env_t *env, const dc_mat_dist_t *in, int view, double *dat
         return DC_SUCCESS;
     }
     if (a->nloc > 0 && a->lld > SIZE_MAX / sizeof(double) / a->nloc) {
+        rc = DC_ERR(env, DC_ERR_NOMEM,
+                    "local part %zu x %zu is more memory than can be addressed (its byte count "
+                    "overflows)",
+                    a->mloc, a->nloc);
         dci_free(a);
-        return DC_ERR(env, DC_ERR_NOMEM,
-                      "local part %zu x %zu is more memory than can be addressed (its byte "
-                      "count overflows)",
-                      a->mloc, a->nloc);
+        return rc;
     }
     rc = dci_malloc_aligned(env, sizeof(double) * a->lld * a->nloc, (void **)&a->data);
     if (rc != DC_SUCCESS) {
