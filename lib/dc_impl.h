@@ -391,6 +391,9 @@ int dci_sum_collective(dc_env_t *env, const char *fn, dci_event_t ev, int kind, 
 double dci_wtime(void);
 void dci_prof_begin_slow(dc_env_t *env, dci_event_t ev);
 void dci_prof_end_slow(dc_env_t *env, dci_event_t ev, size_t bytes);
+/* Collective: the table of events on rank 0 (lib/prof.c). */
+int dci_prof_table(dc_env_t *env, FILE *f);
+/* Collective: the report (profile and placement) to stderr or DC_PROFILE_FILE (lib/report.c). */
 int dci_prof_print_at_destroy(dc_env_t *env);
 
 static inline void dci_prof_begin(dc_env_t *env, dci_event_t ev)

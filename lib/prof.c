@@ -81,7 +81,8 @@ int dc_prof_get_event(const dc_env_t *env, const char *name, uint64_t *calls_p, 
     return DC_ERR((dc_env_t *)env, DC_ERR_ARG, "no operation named \"%s\"", name);
 }
 
-int dc_prof_view(dc_env_t *env, FILE *f)
+/* The table of events (collective; printed on rank 0); dc_prof_view adds the placement. */
+int dci_prof_table(dc_env_t *env, FILE *f)
 {
     struct {
         double v;
@@ -129,25 +130,6 @@ int dc_prof_view(dc_env_t *env, FILE *f)
                     tmax[i].v, tmax[i].r, avg > 0 ? tmax[i].v / avg : 1.0);
         }
     }
-    rc = dci_topo_view(env, f);
 out:
-    return rc;
-}
-
-int dci_prof_print_at_destroy(dc_env_t *env)
-{
-    FILE *f = stderr;
-    int rc, opened = 0;
-
-    if (env->rank == 0 && env->opts.profile_file[0] != '\0') {
-        f = fopen(env->opts.profile_file, "w");
-        if (f == NULL)
-            f = stderr;
-        else
-            opened = 1;
-    }
-    rc = dc_prof_view(env, f);
-    if (opened)
-        fclose(f);
     return rc;
 }
