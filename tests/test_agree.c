@@ -123,8 +123,8 @@ static void check_gemm(dc_mat_t *A, dc_mat_t *B, dc_mat_t *C, int64_t n, double 
 /* ---------------------------------------------------------------- GEMM */
 
 /*
- * Without debug mode, arguments that differ on the last rank fail on every rank with the same
- * code, before anything is computed (C unchanged), and the message names the rank.
+ * Without debug mode (and with it), arguments that differ on the last rank fail on every rank
+ * with the same code, before anything is computed (C unchanged), and the message names the rank.
  */
 static void test_gemm_args(void)
 {
@@ -142,7 +142,8 @@ static void test_gemm_args(void)
     B = make_mat(env, n, n, 3, 2);
     C = make_mat(env, n, n, 0, 3);
     c0 = full(C, n, n);
-    for (round = 0; round < 12 && dct_size > 1; round++) {
+    /* rounds 0-11 without debug mode, 12-23 the same with it: the same outcome */
+    for (round = 0; round < 24 && dct_size > 1; round++) {
         double alpha = 1.5, beta = 0.5;
         dc_mat_op_t opa = DC_MAT_NOTRANS, opb = DC_MAT_NOTRANS;
         int want = DC_ERR_ARG;
@@ -150,7 +151,9 @@ static void test_gemm_args(void)
 
         memset(&prm, 0, sizeof(prm));
         pp = &prm;
-        switch (round) {
+        if (round % 12 == 0)
+            CU_ASSERT(dc_env_set_debug(env, round / 12) == DC_SUCCESS);
+        switch (round % 12) {
         case 0: what = "alpha", alpha = last ? 2.5 : 1.5; break;
         case 1: what = "beta", beta = last ? 0.0 : 0.5; break;
         case 2: what = "opa", opa = last ? DC_MAT_TRANS : DC_MAT_NOTRANS; break;
@@ -201,7 +204,7 @@ static void test_gemm_args(void)
         }
         {
             double *arr = NULL;
-            if (round == 10 && last)
+            if (round % 12 == 10 && last)
                 CU_ASSERT(dc_mat_get_array(C, &arr, NULL) == DC_SUCCESS);
             rc = dc_mat_gemm_ex(opa, opb, alpha, A, B, beta, C, pp, NULL);
             if (arr != NULL)

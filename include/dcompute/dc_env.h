@@ -55,7 +55,7 @@ typedef struct dc_env_params {
     dc_bind_t bind;                /**< DC_BIND */
     int blas_threads;              /**< DC_BLAS_THREADS: 0 = from the rank's CPU set */
     dc_repro_t repro;              /**< DC_REPRO */
-    int debug;                     /**< DC_DEBUG: check argument consistency across ranks */
+    int debug;                     /**< DC_DEBUG: also check hot-path collectives' arguments */
     int profile;                   /**< DC_PROFILE: print the profile at dc_env_destroy */
     dc_allreduce_algo_t allreduce; /**< DC_ALLREDUCE */
     const char *topology;          /**< DC_TOPOLOGY: hwloc synthetic string or XML file (copied) */
