@@ -27,9 +27,12 @@
  * repetitions) or the maximum count (25) is reached. The CPU time the node spent on other work
  * during a measurement is measured (/proc/stat minus the ranks' own CPU time): above 5 % of the
  * node, the measurement is reported as disturbed and its verdicts say so. Every variant's result
- * is checked at 32 x 32 sampled entries against a serial reference.
+ * is checked at 32 x 32 sampled entries against a serial reference. Once the run has taken
+ * --time-limit seconds (240), the measurement under way stops and later ones are skipped, and
+ * the output says so (a main job on a busy machine still ends).
  * Run: mpirun --bind-to core -np 2 ./bench_gemm [--quick] [--speed] [--compat] [--cases LIST]
  *      [--sizes LIST] [--reps N] [--min-reps N] [--max-reps N] [--budget SECONDS] [--tol X]
+ *      [--time-limit SECONDS]
  * OpenBLAS's kernel is printed; to measure the native one where the machine sets
  * OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, unset both: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE.
  */
@@ -107,6 +110,7 @@ typedef struct {
     int min_reps, max_reps; /* adaptive bounds */
     double tol;             /* adaptive: stop when every ratio's median is known to +-tol */
     double budget;          /* adaptive: no repetition started after this many seconds */
+    double time_limit;      /* seconds for the whole run (0: none): later measurements skipped */
     char cases[256];        /* speed mode: case names, comma-separated */
     int nsizes, sizes[8];   /* compat mode: square sizes */
     unsigned modes;         /* bit i: g_modes[i] was asked for; 0: the default ones */
@@ -123,6 +127,7 @@ typedef struct {
     long ncpu;       /* online CPUs of rank 0's node */
     double load0;    /* load average at start (-1: unknown) */
     double t_start;  /* when the run started */
+    int nskipped;    /* measurements skipped or cut short for the run's time limit */
     int nbinding, nmissed, ndisturbed, failed;
     double worst_other;
     char missed[2048];
@@ -679,6 +684,7 @@ typedef struct {
     double other;                     /* share of the node's CPUs used by other work (-1: ?) */
     double worst_u;                   /* largest relative uncertainty of a ratio's median */
     int settled;                      /* worst_u <= tol */
+    int cut;                          /* stopped by the run's time limit */
 } meas_t;
 
 typedef struct {
@@ -702,8 +708,11 @@ static void ratio_stat(const meas_t *m, int ours, int base, stat_t *st)
         st->hi = q[r] > st->hi ? q[r] : st->hi;
         dev[r] = fabs(q[r] - st->med);
     }
-    /* standard error of a median ~ 1.25 sigma / sqrt(n), sigma ~ 1.4826 MAD */
-    st->u = st->med > 0 ? 1.2533 * 1.4826 * median_of(dev, n) / sqrt((double)n) / st->med : 1.0;
+    /* standard error of a median ~ 1.25 sigma / sqrt(n), sigma ~ 1.4826 MAD; unknown (100 %)
+     * from fewer than FLOOR_REPS repetitions */
+    st->u = st->med > 0 && n >= FLOOR_REPS
+                ? 1.2533 * 1.4826 * median_of(dev, n) / sqrt((double)n) / st->med
+                : 1.0;
 }
 
 /* One call of v: untimed hooks, a barrier, the timed call. Returns this rank's seconds. */
@@ -773,7 +782,11 @@ static void measure(bench_t *b, variant_t **v, int nv, const ratio_spec_t *rs, i
             }
             stop = elapsed + last > o->budget || (m->reps >= minr && worst <= o->tol);
         }
+        if (g_rank == 0 && !stop && r + 1 < maxr && o->time_limit > 0 &&
+            now() - b->t_start > o->time_limit)
+            stop = 2; /* the run's time is spent */
         MPI_Bcast(&stop, 1, MPI_INT, 0, MPI_COMM_WORLD);
+        m->cut = stop == 2;
         if (stop)
             break;
     }
@@ -788,6 +801,22 @@ static void measure(bench_t *b, variant_t **v, int nv, const ratio_spec_t *rs, i
         m->worst_u = st.u > m->worst_u ? st.u : m->worst_u;
     }
     m->settled = m->worst_u <= o->tol;
+    b->nskipped += m->cut;
+}
+
+/* 1 (on every rank) if the run's time limit is spent: 'what' is then skipped, and says so. */
+static int out_of_time(bench_t *b, const char *what)
+{
+    int out = b->o.time_limit > 0 && now() - b->t_start > b->o.time_limit;
+
+    MPI_Bcast(&out, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (out) {
+        b->nskipped++;
+        if (g_rank == 0)
+            printf("\n%s: SKIPPED: the run's time limit (%.0f s, --time-limit) is spent\n", what,
+                   b->o.time_limit);
+    }
+    return out;
 }
 
 /* Checks every variant's last result; prints failures; 1 (on every rank) if any is wrong. */
@@ -817,8 +846,8 @@ static void print_meas_head(const bench_t *b, const char *title, const meas_t *m
 {
     if (g_rank != 0)
         return;
-    printf("\n%s\n  %d repetitions in %.0f s (%s: ratio medians known to +-%.1f %%)", title,
-           m->reps, m->seconds,
+    printf("\n%s\n  %d repetitions in %.0f s (%s%s: ratio medians known to +-%.1f %%)", title,
+           m->reps, m->seconds, m->cut ? "cut short by the run's time limit, " : "",
            b->o.fixed_reps ? "fixed"
            : m->settled    ? "settled"
                            : "NOT settled within the budget",
@@ -847,7 +876,7 @@ static void print_ratio(bench_t *b, const gcase_t *cs, const char *where, const 
             size_t len = strlen(b->missed);
             b->nmissed++;
             snprintf(b->missed + len, sizeof(b->missed) - len, "%s%s %s %.2fx", len ? ", " : "",
-                     rs->what, where, st.med);
+                     where, rs->what, st.med);
         }
         if (disturbed)
             b->ndisturbed++;
@@ -975,7 +1004,7 @@ static int mode_speed(bench_t *b)
         char list[260], item[40];
         snprintf(list, sizeof(list), ",%s,", b->o.cases);
         snprintf(item, sizeof(item), ",%s,", all_cases[i].name);
-        if (strstr(list, item) != NULL)
+        if (strstr(list, item) != NULL && !out_of_time(b, all_cases[i].name))
             failed = speed_case(b, &all_cases[i]);
     }
     return failed;
@@ -1046,7 +1075,7 @@ static int compat_size(bench_t *b, int n)
             ratio_spec_t r = rs[q];
             snprintf(what, sizeof(what), "%s %s", where[q / 3], rs[q].what);
             r.what = what;
-            print_ratio(b, &cs, where[q / 3], m, &r);
+            print_ratio(b, &cs, name, m, &r);
         }
         if (g_rank == 0 && failed)
             printf("  RESULT WRONG or a call failed (see stderr): figures above are void\n");
@@ -1073,8 +1102,12 @@ static int mode_compat(bench_t *b)
                "descriptors): Debian's ScaLAPACK (scal) vs libdcompute_scalapack (compat) vs "
                "OpenBLAS with %d threads in one process (blas)\n",
                b->node_size);
-    for (i = 0; i < b->o.nsizes && !failed; i++)
-        failed = compat_size(b, b->o.sizes[i]);
+    for (i = 0; i < b->o.nsizes && !failed; i++) {
+        char what[32];
+        snprintf(what, sizeof(what), "compat n%d", b->o.sizes[i]);
+        if (!out_of_time(b, what))
+            failed = compat_size(b, b->o.sizes[i]);
+    }
     return failed;
 #else
     (void)b;
@@ -1107,6 +1140,7 @@ static void usage(void)
         return;
     printf("usage: bench_gemm [--quick] [MODES] [--cases LIST] [--sizes LIST] [--reps N]\n"
            "                  [--min-reps N] [--max-reps N] [--budget SECONDS] [--tol X]\n"
+           "                  [--time-limit SECONDS]\n"
            "modes (default: all):\n");
     for (i = 0; i < NMODES; i++)
         printf("  --%-12s %s\n", g_modes[i].name, g_modes[i].help);
@@ -1118,7 +1152,9 @@ static void usage(void)
            "  --budget S     adaptive: no repetition started after S seconds, after at least %d\n"
            "                 (default 30)\n"
            "  --tol X        adaptive: stop when every ratio median is known to +-X (default "
-           "0.015)\n",
+           "0.015)\n"
+           "  --time-limit S measurements are skipped (and cut short) once the run has taken S\n"
+           "                 seconds (default 240; 0: no limit)\n",
            MAX_REPS, FLOOR_REPS);
 }
 
@@ -1132,6 +1168,7 @@ static int parse_args(int argc, char **argv, opts_t *o)
     o->max_reps = 25;
     o->tol = 0.015;
     o->budget = 30.0;
+    o->time_limit = 240.0;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *val;
         int mode = -1;
@@ -1176,6 +1213,8 @@ static int parse_args(int argc, char **argv, opts_t *o)
             o->max_reps = atoi(val);
         } else if (!strcmp(a, "--budget")) {
             o->budget = atof(val);
+        } else if (!strcmp(a, "--time-limit")) {
+            o->time_limit = atof(val);
         } else if (!strcmp(a, "--tol")) {
             o->tol = atof(val);
         } else {
@@ -1183,7 +1222,7 @@ static int parse_args(int argc, char **argv, opts_t *o)
         }
     }
     if (o->min_reps < 1 || o->max_reps > MAX_REPS || o->min_reps > o->max_reps || !(o->tol > 0) ||
-        !(o->budget >= 0))
+        !(o->budget >= 0) || !(o->time_limit >= 0))
         return -1;
     if (o->quick && !o->fixed_reps)
         o->fixed_reps = 3;
@@ -1295,13 +1334,17 @@ static void print_summary(const bench_t *b)
                "measurement (limit %.0f %%); load average at start %.2f\n",
                100.0 * b->worst_other, 100.0 * DISTURBED_OTHER, b->load0);
     printf("total time %.0f s\n", now() - b->t_start);
+    if (b->nskipped)
+        printf("time limit: %d measurement(s) skipped or cut short (--time-limit %.0f)\n",
+               b->nskipped, b->o.time_limit);
     if (b->failed)
         printf("bench_gemm: FAILED (a call failed or a result was wrong; see stderr)\n");
     else if (b->nbinding == 0)
         printf("bench_gemm: no targets checked (%s)\n",
                b->o.quick ? "--quick" : "targets are set for 2 ranks and n >= 2048");
     else
-        printf("bench_gemm: %d of %d targets met%s%s%s\n", b->nbinding - b->nmissed, b->nbinding,
+        printf("bench_gemm: %d of %d targets met%s%s%s%s\n", b->nbinding - b->nmissed, b->nbinding,
+               b->nskipped ? " (some measurements skipped for time)" : "",
                b->ndisturbed ? " -- DISTURBED RUN: other work ran during some measurements, "
                                "verdicts not trustworthy"
                              : "",
