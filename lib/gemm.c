@@ -110,23 +110,27 @@ typedef struct words {
 
 static words_t rank_words(const gemm_args_t *g, const dci_gemm_plan_t *pl, int r)
 {
-    const int pr = pl->pr, pc = pl->pc, pk = pl->pk, myl = r % pk;
+    const int pr = pl->pr, pc = pl->pc, pk = pl->pk;
     words_t w = {0, 0, 0, 0, 0, 0};
-    int rp, cp, ap, aq, bp, bq;
+    int rp, cp, ap, aq, bp, bq, myr, myc, myl, j;
     double mloc, nloc, klay, k0;
 
+    dci_gemm_coords(pl, r, &myr, &myc, &myl);
     if (!pl->a_inplace)
         w.ra = dci_redist_recv_words(&g->a->dist, g->opa == DC_MAT_TRANS, &pl->da, r);
     if (!pl->b_inplace)
         w.rb = dci_redist_recv_words(&g->b->dist, g->opb == DC_MAT_TRANS, &pl->db, r);
     if (!pl->c_inplace)
         w.rc = dci_redist_recv_words(&pl->dfin, 0, &g->c->dist, r);
-    dci_dist_parts(&pl->dcc, r - myl, &rp, &cp);
+    dci_dist_parts(&pl->dcc, r - myl * (pl->cyc ? pc : 1), &rp, &cp);
     mloc = rp < 0 ? 0.0 : (double)dci_map1_count(&pl->dcc.row, rp);
     nloc = cp < 0 ? 0.0 : (double)dci_map1_count(&pl->dcc.col, cp);
     k0 = (double)myl * (double)pl->kl;
     klay = (double)pl->k - k0;
     klay = klay < 0.0 ? 0.0 : klay > (double)pl->kl ? (double)pl->kl : klay;
+    if (pl->cyc) /* the layer's k: the A' coordinates l * pc ... l * pc + pc - 1 */
+        for (j = 0, klay = 0.0; j < pc; j++)
+            klay += (double)dci_map1_count(&pl->da.col, myl * pc + j);
     /* a panel broadcast reaches every rank of the grid row (column) but its owner */
     dci_dist_parts(&pl->da, r, &ap, &aq);
     dci_dist_parts(&pl->db, r, &bp, &bq);
@@ -142,8 +146,62 @@ static words_t rank_words(const gemm_args_t *g, const dci_gemm_plan_t *pl, int r
     return w;
 }
 
+/*
+ * Cyclic layers (the 3-D layout, see dci_gemm_coords): every distribution is plain
+ * block-cyclic, so operands created on it are used in place. Block sizes come from operands
+ * already on the layout's grids, else A's k block is ceil(k / P).
+ */
+static void cyc_maps(const gemm_args_t *g, dci_gemm_plan_t *pl)
+{
+    const dc_mat_dist_t *A = &g->a->pub, *B = &g->b->pub, *C = &g->c->pub;
+    const int pr = pl->pr, pc = pl->pc, pk = pl->pk;
+    const int a_on = g->opa == DC_MAT_NOTRANS && A->nprow == pr && A->npcol == pk * pc &&
+                     A->rsrc == 0 && A->csrc == 0 && A->ioff == 0 && A->joff == 0;
+    const int b_on = g->opb == DC_MAT_NOTRANS && B->nprow == pr * pk && B->npcol == pc &&
+                     B->rsrc == 0 && B->csrc == 0 && B->ioff == 0 && B->joff == 0;
+    const int c_on = C->nprow == pr && C->npcol == pk * pc && C->rsrc == 0 && C->csrc == 0 &&
+                     C->ioff == 0 && C->joff == 0;
+    dc_gidx_t mb = g->m > 0 ? cdiv(g->m, pr) : 1, nbc = g->n > 0 ? cdiv(g->n, pc * pk) : 1;
+    dc_gidx_t nba = g->k > 0 ? cdiv(g->k, g->P) : 1;
+
+    if (c_on)
+        mb = C->mb;
+    else if (a_on)
+        mb = A->mb;
+    /* C's final column blocks: at most one per (layer, grid column), so that each layer's
+     * part of a tile is one contiguous chunk of the reduce-scatter */
+    if (c_on && C->nb * pc * pk >= g->n)
+        nbc = C->nb;
+    else if (b_on && B->nb * pc * pk >= g->n)
+        nbc = B->nb;
+    if (a_on)
+        nba = A->nb;
+    else if (b_on && B->mb % pc == 0)
+        nba = B->mb / pc;
+    pl->cyc = 1;
+    pl->dcc.row = dci_map1_bc(g->m, mb, pr, 0);
+    pl->dcc.col = dci_map1_bc(g->n, nbc, pc, 0);
+    pl->dcc.base = 0;
+    pl->dcc.rmul = pk * pc;
+    pl->dcc.cmul = 1;
+    pl->dcc.rsmul = pl->dcc.csmul = 0;
+    pl->dfin = pl->dcc;
+    pl->dfin.col = dci_map1_bc(g->n, nbc, pk * pc, 0);
+    pl->da = pl->dcc;
+    pl->da.col = dci_map1_bc(g->k, nba, pk * pc, 0);
+    pl->db = pl->dcc;
+    pl->db.row = dci_map1_bc(g->k, nba * pc, pr * pk, 0);
+    pl->db.rmul = pc;
+    pl->a_inplace = g->opa == DC_MAT_NOTRANS && dci_dist_same(&g->a->dist, &pl->da);
+    pl->b_inplace = g->opb == DC_MAT_NOTRANS && dci_dist_same(&g->b->dist, &pl->db);
+    if (pl->a_inplace)
+        pl->da = g->a->dist;
+    if (pl->b_inplace)
+        pl->db = g->b->dist;
+}
+
 /* Build and price the candidate (pr, pc, pk) with panel kb and nbuf buffers. */
-static void build(const gemm_args_t *g, int pr, int pc, int pk, dc_gidx_t kb, int nbuf,
+static void build(const gemm_args_t *g, int pr, int pc, int pk, int cyc, dc_gidx_t kb, int nbuf,
                   size_t *scratch, dc_gidx_t *scratchw, dci_gemm_plan_t *pl)
 {
     const dc_mat_t *A = g->a, *B = g->b, *C = g->c;
@@ -170,6 +228,10 @@ static void build(const gemm_args_t *g, int pr, int pc, int pk, dc_gidx_t kb, in
     pl->nbuf = nbuf;
     pl->kl = g->k > 0 ? cdiv(g->k, pk) : 1;
 
+    if (cyc) {
+        cyc_maps(g, pl);
+        goto price;
+    }
     /* C: in place when it already lives on this grid (tile-aligned in reproducible mode) */
     pl->c_inplace =
         pk == 1 && C->pub.nprow == pr && C->pub.npcol == pc &&
@@ -230,7 +292,7 @@ static void build(const gemm_args_t *g, int pr, int pc, int pk, dc_gidx_t kb, in
     if (pl->b_inplace)
         pl->db = B->dist;
 
-    /* ---- price it */
+price:
     mloc = map_max(&pl->dcc.row);
     nloc = map_max(&pl->dcc.col);
     kl = (double)(g->k > 0 ? pl->kl : 0);
@@ -319,7 +381,7 @@ static int choose(dc_env_t *env, const gemm_args_t *g, dci_gemm_plan_t *out)
     dc_gidx_t kb;
     size_t smallest = SIZE_MAX, *scratch = NULL;
     dc_gidx_t *scratchw = NULL;
-    int pr, pc, pk, have = 0, ib, rc;
+    int pr, pc, pk, have = 0, ib, rc, cyc;
 
     /* the panel counter's scratch: one entry per (grid row, grid column) pair */
     rc = dci_malloc(env, sizeof(size_t) * (size_t)g->P, (void **)&scratch);
@@ -345,23 +407,24 @@ static int choose(dc_env_t *env, const gemm_args_t *g, dci_gemm_plan_t *out)
                     continue;
                 if (g->repro && pk > 1)
                     continue;
-                for (pr = 1; pr <= g->P / pk; pr++) {
-                    if ((g->P / pk) % pr != 0 || (g->fpr > 0 && pr != g->fpr))
-                        continue;
-                    pc = g->P / pk / pr;
-                    if (g->fpc > 0 && pc != g->fpc)
-                        continue;
-                    build(g, pr, pc, pk, kb, nbufs[ib], scratch, scratchw, &cand);
-                    if (g->mem_limit > 0 && cand.pub.mem_bytes > g->mem_limit) {
-                        if (cand.pub.mem_bytes < smallest)
-                            smallest = cand.pub.mem_bytes;
-                        continue;
+                for (pr = 1; pr <= g->P / pk; pr++)
+                    for (cyc = 0; cyc < 1 + (pk > 1); cyc++) {
+                        if ((g->P / pk) % pr != 0 || (g->fpr > 0 && pr != g->fpr))
+                            continue;
+                        pc = g->P / pk / pr;
+                        if (g->fpc > 0 && pc != g->fpc)
+                            continue;
+                        build(g, pr, pc, pk, cyc, kb, nbufs[ib], scratch, scratchw, &cand);
+                        if (g->mem_limit > 0 && cand.pub.mem_bytes > g->mem_limit) {
+                            if (cand.pub.mem_bytes < smallest)
+                                smallest = cand.pub.mem_bytes;
+                            continue;
+                        }
+                        if (better(&cand, out, have)) {
+                            *out = cand;
+                            have = 1;
+                        }
                     }
-                    if (better(&cand, out, have)) {
-                        *out = cand;
-                        have = 1;
-                    }
-                }
             }
             if (g->panel > 0 || g->repro)
                 break; /* a forced panel (or the reproducible k tile) is not shrunk */

@@ -87,7 +87,7 @@ static void tiles_free(tiles_t *tl)
 #define COMM_CACHE 4
 
 typedef struct comm_entry {
-    int pr, pc, pk;
+    int pr, pc, pk, cyc;
     MPI_Comm row, col, fib;
 } comm_entry_t;
 
@@ -150,17 +150,27 @@ static int cache_get(dc_env_t *env, comm_cache_t **cc_p)
     return DC_SUCCESS;
 }
 
+void dci_gemm_coords(const dci_gemm_plan_t *pl, int r, int *row_p, int *col_p, int *layer_p)
+{
+    const int pc = pl->pc, pk = pl->pk;
+
+    *row_p = r / (pc * pk);
+    *col_p = pl->cyc ? r % pc : (r / pk) % pc;
+    *layer_p = pl->cyc ? (r / pc) % pk : r % pk;
+}
+
 /* The plan's communicators (owned by the cache cc). Collective on env->comm. */
-static int plan_comms(dc_env_t *env, comm_cache_t *cc, int pr, int pc, int pk, MPI_Comm *row_p,
+static int plan_comms(dc_env_t *env, comm_cache_t *cc, const dci_gemm_plan_t *pl, MPI_Comm *row_p,
                       MPI_Comm *col_p, MPI_Comm *fib_p)
 {
-    const int me = env->rank, myr = me / (pc * pk), myc = (me / pk) % pc, myl = me % pk;
+    const int pr = pl->pr, pc = pl->pc, pk = pl->pk, cyc = pl->cyc;
     comm_entry_t *x;
-    int i, mrc, rc = DC_SUCCESS;
+    int i, mrc, rc = DC_SUCCESS, myr, myc, myl;
 
+    dci_gemm_coords(pl, env->rank, &myr, &myc, &myl);
     for (i = 0; i < cc->n; i++) {
         x = &cc->e[i];
-        if (x->pr == pr && x->pc == pc && x->pk == pk) {
+        if (x->pr == pr && x->pc == pc && x->pk == pk && x->cyc == cyc) {
             *row_p = x->row;
             *col_p = x->col;
             *fib_p = x->fib;
@@ -186,16 +196,31 @@ static int plan_comms(dc_env_t *env, comm_cache_t *cc, int pr, int pc, int pk, M
     x->pr = pr;
     x->pc = pc;
     x->pk = pk;
+    x->cyc = cyc;
     *row_p = x->row;
     *col_p = x->col;
     *fib_p = x->fib;
     return rc;
 }
 
-/* Coordinate inside the layer's grid row/column of the part of a k map (1 coordinate: 0). */
-static int kcoord(const dci_map1_t *m, int part, int nproc_grid)
+/* Coordinate inside the layer's grid row/column of the part of a k map (1 coordinate: 0).
+ * Cyclic layers: A's k coordinate is layer * pc + grid column, B's grid row * pk + layer. */
+static int kcoord(const dci_gemm_plan_t *pl, const dci_map1_t *m, int part, int is_b)
 {
-    return nproc_grid == 1 ? 0 : part % m->nproc;
+    int nproc_grid = is_b ? pl->pr : pl->pc;
+
+    if (nproc_grid == 1)
+        return 0;
+    if (pl->cyc)
+        return is_b ? part / pl->pk : part % pl->pc;
+    return part % m->nproc;
+}
+
+/* Layer of the piece of k at A' part 'part' (cyclic layers only; else every piece is in the
+ * layer whose slice of k is being cut). */
+static int klayer(const dci_gemm_plan_t *pl, int part)
+{
+    return pl->cyc ? part / pl->pc : -1;
 }
 
 /* End of the elementary piece of k that starts at g: inside one block of A' and of B', at most
@@ -221,8 +246,8 @@ static dc_gidx_t piece_end(const dci_gemm_plan_t *pl, dc_gidx_t g, dc_gidx_t k1)
  * Returns the number of panels; cnt (if not NULL) gets each panel's number of pieces; segs
  * and runs (if not NULL, with every r0 set from cnt) get the panels.
  */
-static size_t panel_pass(const dci_gemm_plan_t *pl, dc_gidx_t k0, dc_gidx_t k1, size_t *open,
-                         dc_gidx_t *openw, size_t *cnt, seg_t *segs, run_t *runs)
+static size_t panel_pass(const dci_gemm_plan_t *pl, int layer, dc_gidx_t k0, dc_gidx_t k1,
+                         size_t *open, dc_gidx_t *openw, size_t *cnt, seg_t *segs, run_t *runs)
 {
     const size_t none = (size_t)-1;
     size_t n = 0, cls, ncls = (size_t)pl->pr * (size_t)pl->pc;
@@ -234,10 +259,12 @@ static size_t panel_pass(const dci_gemm_plan_t *pl, dc_gidx_t k0, dc_gidx_t k1, 
     }
     for (g = k0; g < k1; g = e) {
         dci_loc_t la = dci_map1_locate(&pl->da.col, g), lb = dci_map1_locate(&pl->db.row, g);
-        int ca = kcoord(&pl->da.col, la.part, pl->pc), rb = kcoord(&pl->db.row, lb.part, pl->pr);
+        int ca = kcoord(pl, &pl->da.col, la.part, 0), rb = kcoord(pl, &pl->db.row, lb.part, 1);
         size_t id;
 
         e = piece_end(pl, g, k1);
+        if (pl->cyc && klayer(pl, la.part) != layer)
+            continue; /* another layer's piece */
         cls = pl->repro ? 0 : (size_t)ca * (size_t)pl->pr + (size_t)rb;
         if (pl->repro || open[cls] == none || openw[cls] + (e - g) > pl->kb) {
             open[cls] = n++;
@@ -281,11 +308,11 @@ double dci_gemm_count_panels(const dci_gemm_plan_t *pl, size_t *open, dc_gidx_t 
 {
     dc_gidx_t k1 = pl->k < pl->kl ? pl->k : pl->kl;
 
-    return (double)panel_pass(pl, 0, k1, open, openw, NULL, NULL, NULL);
+    return (double)panel_pass(pl, 0, 0, pl->cyc ? pl->k : k1, open, openw, NULL, NULL, NULL);
 }
 
-static int make_segments(dc_env_t *env, const dci_gemm_plan_t *pl, dc_gidx_t k0, dc_gidx_t k1,
-                         seg_t **segs_p, run_t **runs_p, size_t *nseg_p)
+static int make_segments(dc_env_t *env, const dci_gemm_plan_t *pl, int layer, dc_gidx_t k0,
+                         dc_gidx_t k1, seg_t **segs_p, run_t **runs_p, size_t *nseg_p)
 {
     size_t ncls = (size_t)pl->pr * (size_t)pl->pc, n, i, *open = NULL, *cnt = NULL;
     dc_gidx_t *openw = NULL;
@@ -298,20 +325,20 @@ static int make_segments(dc_env_t *env, const dci_gemm_plan_t *pl, dc_gidx_t k0,
         rc = dci_malloc(env, sizeof(dc_gidx_t) * ncls, (void **)&openw);
     if (rc != DC_SUCCESS)
         goto out;
-    n = panel_pass(pl, k0, k1, open, openw, NULL, NULL, NULL);
+    n = panel_pass(pl, layer, k0, k1, open, openw, NULL, NULL, NULL);
     rc = dci_calloc(env, n + 1, sizeof(seg_t), (void **)&s);
     if (rc == DC_SUCCESS)
         rc = dci_calloc(env, n + 1, sizeof(size_t), (void **)&cnt);
     if (rc != DC_SUCCESS)
         goto out;
     /* a panel has at most as many runs as pieces: place each panel's runs from that count */
-    (void)panel_pass(pl, k0, k1, open, openw, cnt, NULL, NULL);
+    (void)panel_pass(pl, layer, k0, k1, open, openw, cnt, NULL, NULL);
     for (i = 0; i < n; i++)
         s[i + 1].r0 = s[i].r0 + cnt[i];
     rc = dci_malloc(env, sizeof(run_t) * (s[n].r0 + 1), (void **)&r);
     if (rc != DC_SUCCESS)
         goto out;
-    (void)panel_pass(pl, k0, k1, open, openw, NULL, s, r);
+    (void)panel_pass(pl, layer, k0, k1, open, openw, NULL, s, r);
 out:
     dci_free(open);
     dci_free(openw);
@@ -345,7 +372,7 @@ int dci_gemm_run(dc_env_t *env, const dci_gemm_plan_t *pl, double alpha, const d
                  const dc_mat_t *b, double beta, dc_mat_t *c, dci_comm_count_t *cnt)
 {
     const int pr = pl->pr, pc = pl->pc, pk = pl->pk, me = env->rank;
-    const int myr = me / (pc * pk), myc = (me / pk) % pc, myl = me % pk;
+    int myr, myc, myl;
     int rc = DC_SUCCESS, rp, cp, arp, acp, brp, bcp, s, saved_threads = -1, mrc;
     size_t mloc, nloc, aml, akl, bkl, bnl, ldc, nseg = 0, t, i, j, ti, tj;
     double *Ap = NULL, *Bp = NULL, *Cw = NULL, *Cfin = NULL;
@@ -366,8 +393,10 @@ int dci_gemm_run(dc_env_t *env, const dci_gemm_plan_t *pl, double alpha, const d
 
     for (s = 0; s < 2 * MAX_NBUF; s++)
         req[s] = MPI_REQUEST_NULL;
-    /* local extents: C tile of layer myl (layer l's distribution is layer 0's plus l) */
-    dci_dist_parts(&pl->dcc, me - myl, &rp, &cp);
+    dci_gemm_coords(pl, me, &myr, &myc, &myl);
+    /* local extents: C tile of layer myl (layer l's distribution is layer 0's plus l, or plus
+     * l * pc with cyclic layers) */
+    dci_dist_parts(&pl->dcc, me - myl * (pl->cyc ? pc : 1), &rp, &cp);
     mloc = rp < 0 ? 0 : (size_t)dci_map1_count(&pl->dcc.row, rp);
     nloc = cp < 0 ? 0 : (size_t)dci_map1_count(&pl->dcc.col, cp);
     dci_dist_parts(&pl->da, me, &arp, &acp);
@@ -407,10 +436,10 @@ int dci_gemm_run(dc_env_t *env, const dci_gemm_plan_t *pl, double alpha, const d
     } else {
         DC_CHECK_GOTO(dci_mat_alloc(env, sizeof(double) * ldc * nloc, (void **)&Cw), agree);
     }
-    k0 = (dc_gidx_t)myl * pl->kl;
+    k0 = pl->cyc ? 0 : (dc_gidx_t)myl * pl->kl;
     k0 = k0 < pl->k ? k0 : pl->k;
-    k1 = gmin(k0 + pl->kl, pl->k);
-    DC_CHECK_GOTO(make_segments(env, pl, k0, k1, &segs, &runs, &nseg), agree);
+    k1 = pl->cyc ? pl->k : gmin(k0 + pl->kl, pl->k);
+    DC_CHECK_GOTO(make_segments(env, pl, myl, k0, k1, &segs, &runs, &nseg), agree);
     /* panel buffers for what travels (A along grid rows, B along grid columns) and for local
      * panels gathered from several runs */
     for (t = 0; t < nseg; t++) {
@@ -455,7 +484,7 @@ agree:
         dci_blas_set_threads(env->place.blas_threads);
     }
     /* communicators of the layer's grid rows and columns, and of the layers (fibers) */
-    DC_CHECK_GOTO(plan_comms(env, cache, pr, pc, pk, &rowc, &colc, &fibc), out);
+    DC_CHECK_GOTO(plan_comms(env, cache, pl, &rowc, &colc, &fibc), out);
     mrc = MPI_SUCCESS;
     /* operands into the plan's distributions */
     if (!pl->a_inplace)

@@ -159,8 +159,20 @@ typedef struct dci_gemm_plan {
     dc_gidx_t kb;         /* panel cap */
     int nbuf;             /* panel buffers (lookahead nbuf - 1) */
     int a_inplace, b_inplace, c_inplace;
+    int cyc; /* cyclic layers (below) */
     dci_dist_t da, db, dcc, dfin;
 } dci_gemm_plan_t;
+
+/*
+ * Grid row, column and layer of rank r under a plan. Layers by slices (cyc = 0): rank =
+ * r * pc * pk + c * pk + l, layer l computes the l-th slice of k. Cyclic layers (cyc = 1, the
+ * 3-D layout whose operands are all plain block-cyclic matrices): rank = r * pk * pc + l * pc
+ * + c; A' is pr x (pk pc) block-cyclic (k coordinate l * pc + c), B' (pr pk) x pc with k
+ * blocks pc times A's (k coordinate r * pk + l), so that a piece of k belongs to the layer of
+ * its A coordinate divided by pc, which is its B coordinate modulo pk; the final C' is
+ * pr x (pk pc) with pk column blocks in every layer tile.
+ */
+void dci_gemm_coords(const dci_gemm_plan_t *pl, int r, int *row_p, int *col_p, int *layer_p);
 
 /* Number of k panels of layer 0 of a plan, as dci_gemm_run() cuts them (lib/gemm_summa.c);
  * open and openw are scratch arrays of pr * pc entries. */

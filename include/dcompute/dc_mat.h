@@ -207,9 +207,15 @@ DC_API int dc_mat_gemv(dc_mat_op_t op, double alpha, const dc_mat_t *a, const dc
 typedef enum {
     DC_GEMM_AUTO = 0, /**< chosen from the shapes, the rank count and the memory limit */
     DC_GEMM_SUMMA,    /**< SUMMA with lookahead on a pr x pc grid (1-D when pr or pc is 1) */
-    DC_GEMM_SPLITK    /**< k split over layers, SUMMA in each layer, then a reduction of C
-                           (2.5-D / COSMA-style, for k >> m, n); not in reproducible mode; on
-                           one rank it is plain SUMMA */
+    DC_GEMM_SPLITK    /**< k split over layers, SUMMA in each layer, then a reduce-scatter
+                           of C (2.5-D / 3-D, COSMA-style: for k >> m, n, and for square
+                           shapes on operands laid out for it); not in reproducible mode; on
+                           one rank it is plain SUMMA. Operands already on the 3-D layout of a
+                           pr x pc x pk plan are used in place: A on a pr x (pk pc) grid with
+                           k blocks of nba, B on (pr pk) x pc with k blocks of pc nba, C on
+                           pr x (pk pc) with ceil(n / (pc pk)) columns per block (all first
+                           blocks on coordinate 0); each rank then receives only its layer's
+                           panels and its share of the reduction */
 } dc_gemm_algo_t;
 
 /** Bits of dc_gemm_params_t::field_mask: only fields whose bit is set are read. */
