@@ -58,19 +58,23 @@ typedef int64_t vi __attribute__((vector_size(8 * RK_W)));
 #define RK_D 41
 #endif
 /*
- * Fold sets. Narrow: hi through folds 0-1 (lo through 1-3), enough for the terms within about
- * 2^-33 (lo: 2^-20) of the block's largest. Wide: hi through 0-3 (lo through 1-4), for blocks
- * of wider range; a block runs wide after narrow left something over, until narrow would do.
+ * Fold sets. The rounded terms h go through the h folds, anchored at b0 - j*RK_D; in exact mode
+ * the exact rests l (|l| <= 2^-53 |h| < 2^(b0+RK_D-53)) go through folds of their own, anchored
+ * at b0 - 53 - j*RK_D, so no fold is updated twice per term. Narrow: 2 h folds (and 2 l
+ * folds), enough for the terms within about 2^-(2*RK_D-52) of the block's largest. Wide: 4
+ * (and 4), for blocks of wider range; a block runs wide after narrow left something over,
+ * until narrow would do.
  */
-#define RK_NF_ROUND  2
-#define RK_NF_EXACT  4
-#define RK_NFW_ROUND 4
-#define RK_NFW_EXACT 5
-#define RK_NF_MAX    5
-#define RK_B_MAX     970     /* highest anchor: 1.5*2^(b+52) must stay finite */
-#define RK_B_MIN     (-1074) /* lowest anchor: b + 52 >= -1022 keeps the folds normal */
-#define RK_PROD_MIN  (-960)  /* products below 2^-960 lose their exact error term */
-#define RK_SQ_MIN    (-480)  /* SUMSQ: scaled |x| below 2^-480 would square inexactly */
+#define RK_NH       2
+#define RK_NH_WIDE  4
+#define RK_NL_OFF   53 /* the l folds sit 53 bits below the h folds */
+#define RK_NF_MAX   4
+#define RK_B_MAX    970     /* highest anchor: 1.5*2^(b+52) must stay finite */
+#define RK_B_MIN    (-1074) /* lowest anchor: b + 52 >= -1022 keeps the folds normal */
+#define RK_PROD_MIN (-960)  /* products below 2^-960 lose their exact error term */
+/* Products of at least 2^-967 have an exact error term (their lsb is >= 2^-1074). */
+#define RK_PROD_SAFE ((int64_t)(-967 + 1023) << 52)
+#define RK_SQ_MIN    (-480) /* SUMSQ: scaled |x| below 2^-480 would square inexactly */
 
 _Static_assert(((int64_t)2 * DCI_RK_BLOCK / (RK_W * RK_U) << RK_D) <= (int64_t)1 << 50,
                "a fold could leave its binade within a block");
@@ -88,6 +92,14 @@ _Static_assert(((int64_t)2 * DCI_RK_BLOCK / (RK_W * RK_U) << RK_D) <= (int64_t)1
 #endif
 
 #define RK_INLINE static inline __attribute__((always_inline))
+/* The fold arrays must live in registers: their loops have constant bounds and are unrolled. */
+#if defined(__clang__)
+#define RK_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define RK_UNROLL _Pragma("GCC unroll 16")
+#else
+#define RK_UNROLL
+#endif
 
 RK_INLINE vd rk_ld(const double *p)
 {
@@ -212,6 +224,7 @@ typedef struct {
     int64_t mt;     /* max |term| (SUMSQ: max |x|) */
     int64_t wx, wy; /* min over nonzero |x|, |y|, as (bits - 1) ^ sign; INT64_MAX: none */
     int64_t ax, ay; /* max |x|, |y| (generic exact DOT only) */
+    int64_t wp;     /* exact DOT: min |fl(x*y)| including zeros */
 } rk_stat_t;
 
 /* Where pass B deposits. */
@@ -284,6 +297,14 @@ static double rk_anchor(int b)
     return rk_bits2d(((int64_t)(b + 52 + 1023) << 52) | RK_HALF);
 }
 
+/* Anchor of the lowest fold of a set. */
+static int rk_lowest(int b0, int exact, int wide)
+{
+    int nf = wide ? RK_NH_WIDE : RK_NH;
+
+    return b0 - (exact ? RK_NL_OFF : 0) - (nf - 1) * RK_D;
+}
+
 static int rk_plan(const rk_stat_t *st, dci_racc_kind_t kind, int exact, rk_plan_t *pl)
 {
     int64_t mt = st->mt;
@@ -328,10 +349,9 @@ static int rk_plan(const rk_stat_t *st, dci_racc_kind_t kind, int exact, rk_plan
     /* the largest term is below 2^(e+1) = 2^(b0+RK_D) */
     e = rk_exp(mt);
     pl->b0 = e + 1 - RK_D;
-    k = pl->b0 - ((exact ? RK_NF_EXACT : RK_NF_ROUND) - 1) * RK_D;
-    if (pl->b0 > RK_B_MAX || k < RK_B_MIN)
+    if (pl->b0 > RK_B_MAX || rk_lowest(pl->b0, exact, 0) < RK_B_MIN)
         return RK_SLOW;
-    pl->wide_ok = pl->b0 - ((exact ? RK_NFW_EXACT : RK_NFW_ROUND) - 1) * RK_D >= RK_B_MIN;
+    pl->wide_ok = rk_lowest(pl->b0, exact, 1) >= RK_B_MIN;
     return RK_GO;
 }
 
@@ -351,19 +371,31 @@ static int rk_plan(const rk_stat_t *st, dci_racc_kind_t kind, int exact, rk_plan
 #define RK_MINNZ_FLIP(w) (w)
 #endif
 
+/* Signed minimum (of non-negative bit patterns here). */
+#if RK_W == 8
+#define RK_MIN(a, b) ((vi)_mm512_min_epi64((__m512i)(a), (__m512i)(b)))
+#else
+#define RK_MIN(a, b) rk_min((a), (b))
+#endif
+
 typedef struct {
-    vi m, wx, wy, ax, ay;
+    vi m, wx, wy, ax, ay, wp;
 } rk_pa_t;
 
 RK_INLINE void rk_a_init(rk_pa_t *s)
 {
     s->m = s->ax = s->ay = rk_splati(0);
     s->wx = s->wy = rk_splati(RK_MINNZ_INIT);
+    s->wp = rk_splati(INT64_MAX);
 }
 
-/* One step (RK_STEP elements) of pass A. */
+/*
+ * One step (RK_STEP elements) of pass A. An exact DOT only tracks min |fl(x*y)| (one operation):
+ * when that is below RK_PROD_SAFE (zeros included), the block is scanned again with careful set,
+ * for the minima over the nonzero |x| and |y| that rk_plan then checks.
+ */
 RK_INLINE void rk_a_step(rk_pa_t *s, const double *x, const double *y, dci_racc_kind_t kind,
-                         int exact)
+                         int exact, int careful)
 {
     vd xv = rk_ld(x), xv2 = rk_ld(x + RK_W);
 
@@ -377,18 +409,24 @@ RK_INLINE void rk_a_step(rk_pa_t *s, const double *x, const double *y, dci_racc_
         vd yv = rk_ld(y), yv2 = rk_ld(y + RK_W);
         vd p = xv * yv, p2 = xv2 * yv2;
 
-        s->m = rk_max(s->m, rk_max((vi)p & RK_ABS, (vi)p2 & RK_ABS));
-        if (exact) {
+        vi ap = (vi)p & RK_ABS, ap2 = (vi)p2 & RK_ABS;
+
+        s->m = rk_max(s->m, rk_max(ap, ap2));
+        if (exact && !careful)
+            s->wp = RK_MIN(s->wp, RK_MIN(ap, ap2));
+        if (exact && careful) {
             vi a = (vi)xv & RK_ABS, b = (vi)yv & RK_ABS;
             vi a2 = (vi)xv2 & RK_ABS, b2 = (vi)yv2 & RK_ABS;
 
             s->wx = RK_MINNZ(RK_MINNZ(s->wx, a), a2);
             s->wy = RK_MINNZ(RK_MINNZ(s->wy, b), b2);
-#if RK_W == 2
-            s->ax = rk_max(s->ax, rk_max(a, a2));
-            s->ay = rk_max(s->ay, rk_max(b, b2));
-#endif
         }
+#if RK_W == 2
+        if (exact) {
+            s->ax = rk_max(s->ax, rk_max((vi)xv & RK_ABS, (vi)xv2 & RK_ABS));
+            s->ay = rk_max(s->ay, rk_max((vi)yv & RK_ABS, (vi)yv2 & RK_ABS));
+        }
+#endif
     }
 }
 
@@ -401,13 +439,18 @@ RK_INLINE void rk_a_finish(const rk_pa_t *s, rk_stat_t *st)
     st->wy = rk_hmin(wy);
     st->ax = rk_hmax(s->ax);
     st->ay = rk_hmax(s->ay);
+    st->wp = rk_hmin(s->wp);
 }
 
 /* ---------------------------------------------------------------- pass B */
 
-/* Fold registers: a* and b* are two independent sets (even and odd vectors). */
+/*
+ * Fold registers: RK_U independent sets (vector u of a step goes to set u), each with the h
+ * folds and, in exact mode, the l folds. Unused folds keep their anchor and add nothing.
+ */
 typedef struct {
-    vd a0, a1, a2, a3, a4, b0, b1, b2, b3, b4;
+    vd h[RK_U][RK_NF_MAX];
+    vd l[RK_U][RK_NF_MAX];
     vd sc;
     vi orr; /* leftovers below the last fold */
     vi orn; /* wide set: what narrow would have left over */
@@ -415,15 +458,21 @@ typedef struct {
 
 RK_INLINE void rk_b_init(rk_pb_t *f, const rk_plan_t *pl, int exact, int wide)
 {
-    f->a0 = f->b0 = rk_splat(rk_anchor(pl->b0));
-    f->a1 = f->b1 = rk_splat(rk_anchor(pl->b0 - RK_D));
-    f->a2 = f->b2 = f->a3 = f->b3 = f->a4 = f->b4 = f->a1;
-    if (exact || wide) {
-        f->a2 = f->b2 = rk_splat(rk_anchor(pl->b0 - 2 * RK_D));
-        f->a3 = f->b3 = rk_splat(rk_anchor(pl->b0 - 3 * RK_D));
+    int u, j, nf = wide ? RK_NH_WIDE : RK_NH;
+
+    RK_UNROLL
+
+    for (j = 0; j < RK_NF_MAX; j++) {
+        vd ah = rk_splat(rk_anchor(j < nf ? pl->b0 - j * RK_D : pl->b0));
+        vd al = rk_splat(rk_anchor(exact && j < nf ? pl->b0 - RK_NL_OFF - j * RK_D : pl->b0));
+
+        RK_UNROLL
+
+        for (u = 0; u < RK_U; u++) {
+            f->h[u][j] = ah;
+            f->l[u][j] = al;
+        }
     }
-    if (exact && wide)
-        f->a4 = f->b4 = rk_splat(rk_anchor(pl->b0 - 4 * RK_D));
     f->sc = rk_splat(pl->scale);
     f->orr = f->orn = rk_splati(0);
 }
@@ -464,51 +513,49 @@ RK_INLINE void rk_terms(const double *x, const double *y, vd sc, dci_racc_kind_t
 RK_INLINE void rk_b_step(rk_pb_t *f, const double *x, const double *y, dci_racc_kind_t kind,
                          int exact, int wide, int store, double *rh, double *rl)
 {
-    vd h0, h1, l0 = f->sc, l1 = f->sc;
+    vd h[RK_U], l[RK_U];
+    vi o = rk_splati(0);
+    int u, j;
 
-    rk_terms(x, y, f->sc, kind, exact, &h0, &l0);
-    rk_terms(x + RK_W, y + RK_W, f->sc, kind, exact, &h1, &l1);
-    if (!exact) {
-        RK_FOLD(f->a0, h0);
-        RK_FOLD(f->b0, h1);
-        RK_FOLD(f->a1, h0);
-        RK_FOLD(f->b1, h1);
-        if (wide) {
-            f->orn |= (vi)h0 | (vi)h1;
-            RK_FOLD(f->a2, h0);
-            RK_FOLD(f->b2, h1);
-            RK_FOLD(f->a3, h0);
-            RK_FOLD(f->b3, h1);
-        }
-        f->orr |= (vi)h0 | (vi)h1;
-    } else {
-        RK_FOLD(f->a0, h0);
-        RK_FOLD(f->b0, h1);
-        RK_FOLD(f->a1, h0);
-        RK_FOLD(f->b1, h1);
-        RK_FOLD(f->a1, l0);
-        RK_FOLD(f->b1, l1);
-        RK_FOLD(f->a2, l0);
-        RK_FOLD(f->b2, l1);
-        RK_FOLD(f->a3, l0);
-        RK_FOLD(f->b3, l1);
-        if (wide) {
-            f->orn |= (vi)h0 | (vi)h1 | (vi)l0 | (vi)l1;
-            RK_FOLD(f->a2, h0);
-            RK_FOLD(f->b2, h1);
-            RK_FOLD(f->a3, h0);
-            RK_FOLD(f->b3, h1);
-            RK_FOLD(f->a4, l0);
-            RK_FOLD(f->b4, l1);
-        }
-        f->orr |= (vi)h0 | (vi)h1 | (vi)l0 | (vi)l1;
+    RK_UNROLL
+
+    for (u = 0; u < RK_U; u++) {
+        l[u] = f->sc;
+        rk_terms(x + u * RK_W, y + u * RK_W, f->sc, kind, exact, &h[u], &l[u]);
     }
+    RK_UNROLL
+    for (j = 0; j < RK_NH; j++)
+        RK_UNROLL
+    for (u = 0; u < RK_U; u++) {
+        RK_FOLD(f->h[u][j], h[u]);
+        if (exact)
+            RK_FOLD(f->l[u][j], l[u]);
+    }
+    RK_UNROLL
+    for (u = 0; u < RK_U; u++)
+        o |= exact ? (vi)h[u] | (vi)l[u] : (vi)h[u];
+    if (wide) {
+        f->orn |= o;
+        o = rk_splati(0);
+        RK_UNROLL
+        for (j = RK_NH; j < RK_NH_WIDE; j++)
+            RK_UNROLL
+        for (u = 0; u < RK_U; u++) {
+            RK_FOLD(f->h[u][j], h[u]);
+            if (exact)
+                RK_FOLD(f->l[u][j], l[u]);
+        }
+        RK_UNROLL
+        for (u = 0; u < RK_U; u++)
+            o |= exact ? (vi)h[u] | (vi)l[u] : (vi)h[u];
+    }
+    f->orr |= o;
     if (store) {
-        rk_st(rh, h0);
-        rk_st(rh + RK_W, h1);
-        if (exact) {
-            rk_st(rl, l0);
-            rk_st(rl + RK_W, l1);
+        RK_UNROLL
+        for (u = 0; u < RK_U; u++) {
+            rk_st(rh + u * RK_W, h[u]);
+            if (exact)
+                rk_st(rl + u * RK_W, l[u]);
         }
     }
 }
@@ -524,32 +571,42 @@ static int64_t rk_hor(vi v)
 }
 
 /*
- * Integer value of each fold (in units of its ulp): a fold in [2^(b+52), 2^(b+53)) holds 2^51
- * plus its integer in the mantissa field.
+ * Integer value of each fold (in units of its ulp), summed over the sets: a fold in
+ * [2^(b+52), 2^(b+53)) holds 2^51 plus its integer in the mantissa field.
  */
-RK_INLINE void rk_b_finish(const rk_pb_t *f, int64_t *fv)
+RK_INLINE void rk_b_finish(const rk_pb_t *f, int64_t *fh, int64_t *fl)
 {
-    vi v[RK_NF_MAX];
-    int j, k;
+    int j, k, u;
 
-    v[0] = ((vi)f->a0 & RK_MANT) + ((vi)f->b0 & RK_MANT) - 2 * RK_HALF;
-    v[1] = ((vi)f->a1 & RK_MANT) + ((vi)f->b1 & RK_MANT) - 2 * RK_HALF;
-    v[2] = ((vi)f->a2 & RK_MANT) + ((vi)f->b2 & RK_MANT) - 2 * RK_HALF;
-    v[3] = ((vi)f->a3 & RK_MANT) + ((vi)f->b3 & RK_MANT) - 2 * RK_HALF;
-    v[4] = ((vi)f->a4 & RK_MANT) + ((vi)f->b4 & RK_MANT) - 2 * RK_HALF;
+    RK_UNROLL
+
     for (j = 0; j < RK_NF_MAX; j++) {
-        fv[j] = 0;
-        for (k = 0; k < RK_W; k++)
-            fv[j] += v[j][k];
+        vi vh = rk_splati(0), vl = rk_splati(0);
+
+        RK_UNROLL
+
+        for (u = 0; u < RK_U; u++) {
+            vh += ((vi)f->h[u][j] & RK_MANT) - RK_HALF;
+            vl += ((vi)f->l[u][j] & RK_MANT) - RK_HALF;
+        }
+        fh[j] = fl[j] = 0;
+        RK_UNROLL
+        for (k = 0; k < RK_W; k++) {
+            fh[j] += vh[k];
+            fl[j] += vl[k];
+        }
     }
 }
 
 /*
- * Software prefetch distance (elements). Measured on Zen 5 at 2^24 elements: it helps the
- * exact modes (+5 %), whose loop runs at about the memory's pace, and costs the others 10 %,
- * which the hardware prefetchers serve better alone; so only the exact modes prefetch.
+ * Software prefetch distance (elements), 0: none. On Zen 4 at 2^24 elements, 2 processes, the
+ * hardware prefetchers alone were faster: prefetching one block ahead cost the exact dot
+ * 29-43 % and the binned one 10-17 % (an earlier measurement on Zen 5 had found +5 % for the
+ * exact dot). Build with -DRK_PF_DIST=1024 to try it on another machine.
  */
-#define RK_PF_DIST DCI_RK_BLOCK
+#ifndef RK_PF_DIST
+#define RK_PF_DIST 0
+#endif
 
 RK_INLINE void rk_prefetch(const double *p)
 {
@@ -596,13 +653,35 @@ RK_INLINE void rk_ab_loop(rk_pb_t *f, rk_pa_t *sa, const rk_blk_t *cur, const do
     size_t i;
 
     for (i = 0; i < cur->n; i += RK_STEP) {
-        if (exact && i < pfn) {
+        if (RK_PF_DIST > 0 && i < pfn) {
             rk_prefetch(pfx + i);
             if (kind == DCI_RACC_DOT)
                 rk_prefetch(pfy + i);
         }
-        rk_a_step(sa, cur->x + i, cur->y + i, kind, exact);
+        rk_a_step(sa, cur->x + i, cur->y + i, kind, exact, 0);
         rk_b_step(f, cur->x + i, cur->y + i, kind, exact, wide, 0, NULL, NULL);
+    }
+}
+
+/*
+ * Exact DOT: if some product is zero or below RK_PROD_SAFE, scan the block (in L1 now) for the
+ * minima over the nonzero |x| and |y|, which tell rk_plan whether every error term is exact.
+ */
+RK_INLINE void rk_a_careful(rk_stat_t *st, const rk_blk_t *cur, dci_racc_kind_t kind, int exact)
+{
+    rk_pa_t sa;
+    size_t i;
+
+    if (kind != DCI_RACC_DOT || !exact || st->wp >= RK_PROD_SAFE)
+        return;
+    rk_a_init(&sa);
+    for (i = 0; i < cur->n; i += RK_STEP)
+        rk_a_step(&sa, cur->x + i, cur->y + i, kind, exact, 1);
+    {
+        vi wx = RK_MINNZ_FLIP(sa.wx), wy = RK_MINNZ_FLIP(sa.wy);
+
+        st->wx = rk_hmin(wx);
+        st->wy = rk_hmin(wy);
     }
 }
 
@@ -623,7 +702,7 @@ RK_INLINE void rk_b_loop(rk_pb_t *f, const rk_blk_t *cur, dci_racc_kind_t kind, 
 RK_INLINE int rk_settle(dci_racc_t *acc, rk_pb_t *f, const rk_blk_t *cur, const rk_plan_t *pl,
                         dci_racc_kind_t kind, int exact, int *wide, int r, double *rh, double *rl)
 {
-    int64_t fv[RK_NF_MAX];
+    int64_t fh[RK_NF_MAX], fl[RK_NF_MAX];
     size_t i;
     int j, nf;
 
@@ -647,10 +726,13 @@ RK_INLINE int rk_settle(dci_racc_t *acc, rk_pb_t *f, const rk_blk_t *cur, const 
         }
         r = DCI_RK_LEFTOVER;
     }
-    rk_b_finish(f, fv);
-    nf = *wide ? (exact ? RK_NFW_EXACT : RK_NFW_ROUND) : (exact ? RK_NF_EXACT : RK_NF_ROUND);
-    for (j = 0; j < nf; j++)
-        dci_racc_add_int(acc, fv[j], pl->b0 - j * RK_D + DCI_RACC_W * pl->shift);
+    rk_b_finish(f, fh, fl);
+    nf = *wide ? RK_NH_WIDE : RK_NH;
+    for (j = 0; j < nf; j++) {
+        dci_racc_add_int(acc, fh[j], pl->b0 - j * RK_D + DCI_RACC_W * pl->shift);
+        if (exact)
+            dci_racc_add_int(acc, fl[j], pl->b0 - RK_NL_OFF - j * RK_D + DCI_RACC_W * pl->shift);
+    }
     if (*wide && rk_hor(f->orn) == 0)
         *wide = 0;
     return r;
@@ -664,7 +746,7 @@ static int rk_guess(const rk_plan_t *pl, int exact, rk_plan_t *sp)
 {
     *sp = *pl;
     sp->b0 = pl->b0 + 1;
-    sp->wide_ok = sp->b0 - ((exact ? RK_NFW_EXACT : RK_NFW_ROUND) - 1) * RK_D >= RK_B_MIN;
+    sp->wide_ok = rk_lowest(sp->b0, exact, 1) >= RK_B_MIN;
     return sp->b0 <= RK_B_MAX;
 }
 
@@ -718,6 +800,7 @@ RK_INLINE void rk_run(dci_racc_t *acc, const double *x, const double *y, size_t 
             else
                 rk_ab_loop(&f, &sa, &cur, pfx, pfy, pfn, kind, exact, 0);
             rk_a_finish(&sa, &st);
+            rk_a_careful(&st, &cur, kind, exact);
             plan = rk_plan(&st, kind, exact, &pl);
             if (plan == RK_GO && rk_fits(&pl, &sp))
                 r = rk_settle(acc, &f, &cur, &sp, kind, exact, &wide,
@@ -726,8 +809,9 @@ RK_INLINE void rk_run(dci_racc_t *acc, const double *x, const double *y, size_t 
                 paths[DCI_RK_MISS]++;
         } else {
             for (i = 0; i < cur.n; i += RK_STEP)
-                rk_a_step(&sa, cur.x + i, cur.y + i, kind, exact);
+                rk_a_step(&sa, cur.x + i, cur.y + i, kind, exact, 0);
             rk_a_finish(&sa, &st);
+            rk_a_careful(&st, &cur, kind, exact);
             plan = rk_plan(&st, kind, exact, &pl);
         }
         if (r < 0 && plan == RK_GO) {

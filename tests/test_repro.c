@@ -7,6 +7,9 @@
  * ranks, and bad arguments on one rank (the error travels with the reduction: no hang).
  */
 #include "dc_test.h"
+#include "dc_config.h"
+#include "repro.h"
+#include "repro_kernel.h"
 
 #include <float.h>
 #include <math.h>
@@ -1125,6 +1128,213 @@ static void test_nrm2_rounding(void)
     dc_env_destroy(&env);
 }
 
+/* ---------------------------------------------------------------- the kernels themselves */
+
+/*
+ * Every summation kernel this CPU can run (generic, AVX2, AVX-512), called directly, for every
+ * kind and mode, at lengths around every step, block and prefetch boundary, on data that drives
+ * every path (narrow, wide, rerun, leftovers, slow blocks, failed guesses): the accumulated
+ * value must equal the test's own exact sum of the same terms, digit for digit.
+ */
+typedef struct {
+    const char *name;
+    dci_rk_run_fn *fn;
+    int ok; /* the CPU runs it */
+} kern_t;
+
+static int kern_list(kern_t *k)
+{
+    int nk = 0;
+
+    k[nk].name = "generic";
+    k[nk].fn = dci_rk_run_generic;
+    k[nk++].ok = 1;
+#if defined(DC_HAVE_X86_KERNELS) && defined(__GNUC__)
+    __builtin_cpu_init();
+    k[nk].name = "avx2";
+    k[nk].fn = dci_rk_run_avx2;
+    k[nk++].ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    k[nk].name = "avx512";
+    k[nk].fn = dci_rk_run_avx512;
+    k[nk++].ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+                 __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
+#endif
+    return nk;
+}
+
+/* x^2 rounded to 53 bits, ties to even, with an unbounded exponent (the binned square) */
+static void xa_add_square_rounded(xa_t *a, double x)
+{
+    uint64_t m;
+    int e, len;
+    u128 p;
+
+    if (!isfinite(x)) {
+        xa_add(a, x * x);
+        return;
+    }
+    split_d(x, &m, &e);
+    p = (u128)m * m;
+    e *= 2;
+    len = bitlen(p);
+    if (len > 53) {
+        int sh = len - 53;
+        u128 rem = p & (((u128)1 << sh) - 1), half = (u128)1 << (sh - 1);
+        p >>= sh;
+        e += sh;
+        if (rem > half || (rem == half && (p & 1)))
+            p++;
+    }
+    xa_add_m(a, 0, p, e);
+}
+
+/* The library's accumulator as the test's: digits of 2^(DCI_RACC_W i - DCI_RACC_OFFSET). */
+static void xa_from_racc(xa_t *a, const dci_racc_t *acc)
+{
+    dci_racc_t t = *acc;
+    int i;
+
+    dci_racc_normalize(&t);
+    xa_init(a);
+    for (i = 0; i < DCI_RACC_NDIG; i++)
+        if (t.d[i] != 0)
+            xa_add_m(a, t.d[i] < 0, (u128)(t.d[i] < 0 ? -(uint64_t)t.d[i] : (uint64_t)t.d[i]),
+                     DCI_RACC_W * i - DCI_RACC_OFFSET);
+    a->nan = (int)t.nnan;
+    a->pinf = (int)t.npinf;
+    a->ninf = (int)t.nninf;
+}
+
+enum {
+    KD_UNIFORM,
+    KD_WIDE,
+    KD_HUGE_RANGE,
+    KD_SPARSE,
+    KD_TINY,
+    KD_HUGE,
+    KD_BLOCKS,
+    KD_SPECIAL,
+    KD_N
+};
+static const char *const kd_names[KD_N] = {"uniform", "wide", "huge range", "sparse",
+                                           "tiny",    "huge", "blocks",     "special"};
+
+static double kd_value(int t, uint64_t seed, size_t i)
+{
+    double r = dct_rand(seed, i), u = urand(seed + 1, i);
+
+    switch (t) {
+    case KD_UNIFORM: return r;
+    case KD_WIDE: return ldexp(r, (int)(u * 80) - 40);
+    case KD_HUGE_RANGE: return ldexp(r, (int)(u * 1200) - 600);
+    case KD_SPARSE: return u < 0.75 ? 0.0 : ldexp(r, (int)(urand(seed + 2, i) * 100) - 50);
+    case KD_TINY: return ldexp(r, -1000 - (int)(u * 74));
+    case KD_HUGE: return ldexp(r, 980 + (int)(u * 44));
+    case KD_BLOCKS: return ldexp(r, 35 * (int)((i / 1024) % 5) - 70 + (int)(u * 8));
+    default:
+        if (i % 997 == 13)
+            return i % 3 == 0 ? NAN : (i % 3 == 1 ? INFINITY : -INFINITY);
+        return r;
+    }
+}
+
+static void test_kernels(void)
+{
+    static const size_t lens[] = {1,    2,    3,    4,    5,    7,    8,    9,    15,   16,
+                                  17,   31,   32,   33,   63,   64,   65,   1023, 1024, 1025,
+                                  2047, 2048, 2049, 3071, 3072, 3073, 5000, 9000};
+    enum { NLEN = sizeof(lens) / sizeof(lens[0]), NMAXK = 9000 };
+    kern_t ks[3];
+    int nk = kern_list(ks), ki, t, li, kind, ex, bad = 0, ncase = 0, nrun = 0;
+    double *x = malloc(sizeof(double) * NMAXK), *y = malloc(sizeof(double) * NMAXK);
+
+    if (x == NULL || y == NULL) {
+        CU_FAIL("out of memory");
+        free(x);
+        free(y);
+        return;
+    }
+    for (ki = 0; ki < nk; ki++) {
+        size_t paths[DCI_RK_NPATHS + 1] = {0};
+        int p;
+
+        if (!ks[ki].ok) {
+            if (dct_rank == 0)
+                printf("\n  (kernel %s: not supported by this CPU, not tested)", ks[ki].name);
+            continue;
+        }
+        nrun++;
+        for (t = 0; t < KD_N; t++)
+            for (li = 0; li < NLEN; li++) {
+                size_t n = lens[li], i;
+                uint64_t seed = 500000 + (uint64_t)(t * 100 + li) * 10;
+
+                if (ncase++ % dct_size != dct_rank) /* the ranks share the cases */
+                    continue;
+                for (i = 0; i < n; i++) {
+                    x[i] = kd_value(t, seed, i);
+                    y[i] = kd_value(t == KD_TINY ? KD_UNIFORM : t, seed + 5, i);
+                }
+                for (kind = DCI_RACC_SUM; kind <= DCI_RACC_SUMSQ; kind++)
+                    for (ex = 0; ex < 2; ex++) {
+                        dci_racc_t acc;
+                        xa_t got, want;
+                        const double *yy = kind == DCI_RACC_DOT ? y : x;
+                        int exact = ex && (kind == DCI_RACC_DOT || kind == DCI_RACC_SUMSQ);
+
+                        if (ex && !exact)
+                            continue;
+                        dci_racc_init(&acc);
+                        ks[ki].fn(&acc, (dci_racc_kind_t)kind, exact, x, yy, n, paths);
+                        xa_from_racc(&got, &acc);
+                        xa_init(&want);
+                        for (i = 0; i < n; i++) {
+                            volatile double pr = x[i] * yy[i]; /* fl(x*y), never fused */
+                            switch (kind) {
+                            case DCI_RACC_SUM: xa_add(&want, x[i]); break;
+                            case DCI_RACC_ASUM: xa_add(&want, fabs(x[i])); break;
+                            case DCI_RACC_DOT:
+                                if (exact)
+                                    xa_add_prod(&want, x[i], y[i]);
+                                else
+                                    xa_add(&want, pr);
+                                break;
+                            default:
+                                if (exact)
+                                    xa_add_prod(&want, x[i], x[i]);
+                                else
+                                    xa_add_square_rounded(&want, x[i]);
+                            }
+                        }
+                        if (xa_cmp(&got, &want) != 0 || got.nan != want.nan ||
+                            got.pinf != want.pinf || got.ninf != want.ninf) {
+                            if (bad < 10)
+                                fprintf(stderr,
+                                        "[rank %d] kernel %s, kind %d, exact %d, %s data, n %zu: "
+                                        "%a, wanted %a\n",
+                                        dct_rank, ks[ki].name, kind, exact, kd_names[t], n,
+                                        xa_round(&got), xa_round(&want));
+                            bad++;
+                        }
+                    }
+            }
+        /* every path was taken somewhere (over all ranks' cases) */
+        for (p = 0; p <= DCI_RK_NPATHS; p++) {
+            long mine = (long)paths[p], all = 0;
+            MPI_Allreduce(&mine, &all, 1, MPI_LONG, MPI_SUM, dct_comm);
+            if (all == 0)
+                fprintf(stderr, "[rank %d] kernel %s: path %d never taken\n", dct_rank, ks[ki].name,
+                        p);
+            CU_ASSERT(all > 0);
+        }
+    }
+    CU_ASSERT(nrun >= 1);
+    CU_ASSERT_EQUAL(bad, 0);
+    DCT_ASSERT_ALL(bad == 0);
+    free(x);
+    free(y);
+}
+
 void dct_register(void)
 {
     CU_pSuite s = CU_add_suite("repro", suite_init, suite_clean);
@@ -1137,4 +1347,5 @@ void dct_register(void)
     CU_add_test(s, "vectors on block/cyclic/weighted layouts", test_vec_layouts);
     CU_add_test(s, "bad input travels with the reduction", test_bad_input);
     CU_add_test(s, "EXACT nrm2 correctly rounded", test_nrm2_rounding);
+    CU_add_test(s, "every kernel variant against the exact sum", test_kernels);
 }
