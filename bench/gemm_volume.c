@@ -121,6 +121,18 @@ int MPI_Alltoallv(const void *sb, const int sc[], const int sd[], MPI_Datatype s
     return PMPI_Alltoallv(sb, sc, sd, st, rb, rc, rd, rt, comm);
 }
 
+int MPI_Allgatherv(const void *sb, int sc, MPI_Datatype st, void *rb, const int rc[],
+                   const int rd[], MPI_Datatype rt, MPI_Comm comm)
+{
+    int me, q, i;
+    PMPI_Comm_rank(comm, &me);
+    PMPI_Comm_size(comm, &q);
+    for (i = 0; i < q; i++)
+        if (i != me)
+            got(rc[i], rt);
+    return PMPI_Allgatherv(sb, sc, st, rb, rc, rd, rt, comm);
+}
+
 int MPI_Reduce_scatter(const void *sb, void *rb, const int rc[], MPI_Datatype t, MPI_Op op,
                        MPI_Comm comm)
 {

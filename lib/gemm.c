@@ -8,6 +8,7 @@
  */
 #include "mat_impl.h"
 
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -201,7 +202,7 @@ static void cyc_maps(const gemm_args_t *g, dci_gemm_plan_t *pl)
 }
 
 /* Build and price the candidate (pr, pc, pk) with panel kb and nbuf buffers. */
-static void build(const gemm_args_t *g, int pr, int pc, int pk, int cyc, dc_gidx_t kb, int nbuf,
+static void build(const gemm_args_t *g, int pr, int pc, int pk, int var, dc_gidx_t kb, int nbuf,
                   size_t *scratch, dc_gidx_t *scratchw, dci_gemm_plan_t *pl)
 {
     const dc_mat_t *A = g->a, *B = g->b, *C = g->c;
@@ -228,7 +229,7 @@ static void build(const gemm_args_t *g, int pr, int pc, int pk, int cyc, dc_gidx
     pl->nbuf = nbuf;
     pl->kl = g->k > 0 ? cdiv(g->k, pk) : 1;
 
-    if (cyc) {
+    if (var && pk > 1) {
         cyc_maps(g, pl);
         goto price;
     }
@@ -296,7 +297,8 @@ price:
     mloc = map_max(&pl->dcc.row);
     nloc = map_max(&pl->dcc.col);
     kl = (double)(g->k > 0 ? pl->kl : 0);
-    nsteps = kl > 0 ? dci_gemm_count_panels(pl, scratch, scratchw) : 0;
+    pl->gath = var && pk == 1;
+    nsteps = kl > 0 ? (pl->gath ? 1.0 : dci_gemm_count_panels(pl, scratch, scratchw)) : 0;
     t_comp = 2.0 * mloc * nloc * kl /
              (MODEL_FLOPS * eff(mloc) * eff(nloc) * eff(nsteps > 0 ? kl / nsteps : 1.0));
     /* words each rank receives, counted exactly from the distributions (as the run counts
@@ -323,12 +325,16 @@ price:
             (nsteps * ((pc > 1 ? ceil(log2(pc)) : 0.0) + (pr > 1 ? ceil(log2(pr)) : 0.0)) +
              (P - 1 + 2.0 * ceil(log2(P))) * (3 - pl->a_inplace - pl->b_inplace - pl->c_inplace) +
              (pk > 1 ? 2.0 * ceil(log2(pk)) : 0.0));
+    if (pl->gath) /* an all-gather's steps, and a copy of A' into the gathered k order */
+        pl->pub.est_seconds += MODEL_LAT * (pr - 1) + 16.0 * mloc * kl / MODEL_BW;
     /* memory: the operands' copies, C's tile, the panels, and each phase's transient buffers
      * (the engine's send and receive buffers) */
     mem_a = pl->a_inplace ? 0.0 : 8.0 * dist_max(&pl->da);
     mem_b = pl->b_inplace ? 0.0 : 8.0 * dist_max(&pl->db);
     mem_c = (pl->c_inplace && !g->repro) ? 0.0 : 8.0 * mloc * nloc;
     panels = 8.0 * nbuf * (double)pl->kb * ((pc > 1 ? mloc : 0.0) + (pr > 1 ? nloc : 0.0));
+    if (pl->gath)
+        panels = 8.0 * (double)g->k * (mloc + nloc);
     peak = mem_a + mem_b + mem_c + panels;
     if (!pl->a_inplace) {
         ph = mem_a + 8.0 * dist_max(&A->dist) + mem_a;
@@ -353,10 +359,19 @@ price:
     pl->pub.nlayers = pk;
     pl->pub.panel = (int)pl->kb;
     pl->pub.nsteps = (int)nsteps;
+    pl->pub.gather_b = pl->gath;
     pl->pub.repro = g->repro;
     pl->pub.redist_a = !pl->a_inplace;
     pl->pub.redist_b = !pl->b_inplace;
     pl->pub.c_in_place = pl->c_inplace;
+}
+
+/* May a pr x 1 x 1 plan gather all of B' instead of broadcasting panels (gath)? Only P x 1
+ * grids, outside reproducible mode, with B' small enough for one MPI count per rank. */
+static int gath_ok(const gemm_args_t *g, int pr, int pk)
+{
+    return pk == 1 && pr == g->P && pr > 1 && !g->repro &&
+           (double)g->k * (double)g->n < (double)INT_MAX;
 }
 
 /* Is candidate x better than the best so far? (deterministic tie-breaks) */
@@ -381,7 +396,7 @@ static int choose(dc_env_t *env, const gemm_args_t *g, dci_gemm_plan_t *out)
     dc_gidx_t kb;
     size_t smallest = SIZE_MAX, *scratch = NULL;
     dc_gidx_t *scratchw = NULL;
-    int pr, pc, pk, have = 0, ib, rc, cyc;
+    int pr, pc, pk, have = 0, ib, rc, var;
 
     /* the panel counter's scratch: one entry per (grid row, grid column) pair */
     rc = dci_malloc(env, sizeof(size_t) * (size_t)g->P, (void **)&scratch);
@@ -408,13 +423,13 @@ static int choose(dc_env_t *env, const gemm_args_t *g, dci_gemm_plan_t *out)
                 if (g->repro && pk > 1)
                     continue;
                 for (pr = 1; pr <= g->P / pk; pr++)
-                    for (cyc = 0; cyc < 1 + (pk > 1); cyc++) {
+                    for (var = 0; var < 1 + (pk > 1 || gath_ok(g, pr, pk)); var++) {
                         if ((g->P / pk) % pr != 0 || (g->fpr > 0 && pr != g->fpr))
                             continue;
                         pc = g->P / pk / pr;
                         if (g->fpc > 0 && pc != g->fpc)
                             continue;
-                        build(g, pr, pc, pk, cyc, kb, nbufs[ib], scratch, scratchw, &cand);
+                        build(g, pr, pc, pk, var, kb, nbufs[ib], scratch, scratchw, &cand);
                         if (g->mem_limit > 0 && cand.pub.mem_bytes > g->mem_limit) {
                             if (cand.pub.mem_bytes < smallest)
                                 smallest = cand.pub.mem_bytes;

@@ -368,6 +368,56 @@ static void count_bcast(dci_comm_count_t *cnt, int me, int root, int q, size_t w
     }
 }
 
+/*
+ * 1-D over grid rows (pc = 1, one layer) with narrow per-owner panels: instead of a broadcast
+ * and a thin dgemm per owner, one all-gather of B' (each owner's rows transposed, so that the
+ * owners' blocks concatenate into B'^T in owner order), A' packed in the same k order, and
+ * one dgemm over the whole k. The same words as the broadcasts.
+ */
+static int gather_run(dc_env_t *env, const dci_gemm_plan_t *pl, int myr, const double *Ap,
+                      size_t lldA, const double *Bp, size_t lldB, size_t mloc, size_t nloc,
+                      size_t bkl, double *gbt, double *gap, int *gcnt, double alpha, double beta0,
+                      double *Cw, size_t ldc, MPI_Comm colc, dci_comm_count_t *cnt)
+{
+    const int pr = pl->pr;
+    int *gdsp = gcnt + pr, i, mrc;
+    size_t off = 0, li, j, x;
+
+    for (i = 0; i < pr; i++) {
+        size_t ki = (size_t)dci_map1_count(&pl->db.row, i);
+        gcnt[i] = (int)(nloc * ki);
+        gdsp[i] = (int)(nloc * off);
+        /* A' columns of owner i's k indices, in its local order */
+        for (li = 0; li < ki; li++) {
+            dc_gidx_t g = dci_map1_global(&pl->db.row, i, (dc_gidx_t)li);
+            dci_loc_t la = dci_map1_locate(&pl->da.col, g);
+            if (mloc > 0)
+                memcpy(gap + (off + li) * mloc, Ap + (size_t)la.local * lldA,
+                       sizeof(double) * mloc);
+        }
+        if (i == myr) /* my rows of B', transposed into my block of B'^T */
+            for (j = 0; j < nloc; j++)
+                for (x = 0; x < bkl; x++)
+                    gbt[(off + x) * nloc + j] = Bp[x + j * lldB];
+        if (i != myr && gcnt[i] > 0) {
+            cnt->wrecv += gcnt[i];
+            cnt->mrecv += 1;
+        }
+        off += ki;
+    }
+    if (gcnt[myr] > 0) {
+        cnt->wsent += (double)gcnt[myr] * (pr - 1);
+        cnt->msent += pr - 1;
+    }
+    mrc = MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DOUBLE, gbt, gcnt, gdsp, MPI_DOUBLE, colc);
+    if (mrc != MPI_SUCCESS)
+        return dci_error_mpi(env, mrc, __func__, __FILE__, __LINE__, "MPI_Allgatherv");
+    if (mloc > 0 && nloc > 0)
+        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, (int)mloc, (int)nloc, (int)pl->k,
+                    alpha, gap, (int)mloc, gbt, (int)nloc, beta0, Cw, (int)ldc);
+    return DC_SUCCESS;
+}
+
 int dci_gemm_run(dc_env_t *env, const dci_gemm_plan_t *pl, double alpha, const dc_mat_t *a,
                  const dc_mat_t *b, double beta, dc_mat_t *c, dci_comm_count_t *cnt)
 {
@@ -383,6 +433,8 @@ int dci_gemm_run(dc_env_t *env, const dci_gemm_plan_t *pl, double alpha, const d
     MPI_Comm rowc = MPI_COMM_NULL, colc = MPI_COMM_NULL, fibc = MPI_COMM_NULL;
     seg_t *segs = NULL;
     run_t *runs = NULL;
+    double *gbt = NULL, *gap = NULL;
+    int *gcnt = NULL;
     comm_cache_t *cache = NULL;
     tiles_t rt = {0}, ct = {0};
     int *rcounts = NULL, nbuf = pl->nbuf < MAX_NBUF ? pl->nbuf : MAX_NBUF;
@@ -440,6 +492,15 @@ int dci_gemm_run(dc_env_t *env, const dci_gemm_plan_t *pl, double alpha, const d
     k0 = k0 < pl->k ? k0 : pl->k;
     k1 = pl->cyc ? pl->k : gmin(k0 + pl->kl, pl->k);
     DC_CHECK_GOTO(make_segments(env, pl, myl, k0, k1, &segs, &runs, &nseg), agree);
+    if (pl->gath) {
+        /* all of B' (transposed, owners' rows one after another) and A' in that k order */
+        DC_CHECK_GOTO(
+            dci_mat_alloc(env, sizeof(double) * (nloc * (size_t)pl->k + 1), (void **)&gbt), agree);
+        DC_CHECK_GOTO(
+            dci_mat_alloc(env, sizeof(double) * (mloc * (size_t)pl->k + 1), (void **)&gap), agree);
+        DC_CHECK_GOTO(dci_malloc(env, sizeof(int) * 2 * (size_t)pr, (void **)&gcnt), agree);
+        nseg = 0; /* no panels: one all-gather and one dgemm */
+    }
     /* panel buffers for what travels (A along grid rows, B along grid columns) and for local
      * panels gathered from several runs */
     for (t = 0; t < nseg; t++) {
@@ -600,6 +661,14 @@ agree:
         }
     }
 
+    if (pl->gath) {
+        /* C's tile was scaled by beta (or zeroed) above, as for a layer without panels */
+        rc = gather_run(env, pl, myr, Ap, lldA, Bp, lldB, mloc, nloc, bkl, gbt, gap, gcnt, alpha,
+                        1.0, Cw, ldc, colc, cnt);
+        if (rc != DC_SUCCESS)
+            goto out;
+    }
+
     /* ---- layers: sum the partial tiles, each rank keeping its chunk of columns */
     if (pk > 1) {
         for (s = 0; s < pk; s++) /* every other layer's part of my chunk, mine to each other */
@@ -648,6 +717,9 @@ out:
     }
     dci_free(segs);
     dci_free(runs);
+    dci_free(gbt);
+    dci_free(gap);
+    dci_free(gcnt);
     dci_free(rcounts);
     tiles_free(&rt);
     tiles_free(&ct);

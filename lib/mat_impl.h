@@ -159,7 +159,8 @@ typedef struct dci_gemm_plan {
     dc_gidx_t kb;         /* panel cap */
     int nbuf;             /* panel buffers (lookahead nbuf - 1) */
     int a_inplace, b_inplace, c_inplace;
-    int cyc; /* cyclic layers (below) */
+    int cyc;  /* cyclic layers (below) */
+    int gath; /* pc = pk = 1: all-gather B' and one dgemm instead of per-owner panels */
     dci_dist_t da, db, dcc, dfin;
 } dci_gemm_plan_t;
 

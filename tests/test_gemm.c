@@ -189,6 +189,27 @@ int MPI_Ibcast(void *buf, int count, MPI_Datatype type, int root, MPI_Comm comm,
     return PMPI_Ibcast(buf, count, type, root, comm, req);
 }
 
+int MPI_Allgatherv(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf, const int rcnt[],
+                   const int rdsp[], MPI_Datatype rtype, MPI_Comm comm)
+{
+    int me, q, r;
+
+    if (pm_on) {
+        MPI_Comm_rank(comm, &me);
+        MPI_Comm_size(comm, &q);
+        for (r = 0; r < q; r++)
+            if (r != me && rcnt[r] > 0) {
+                pm.words_recv += rcnt[r];
+                pm.msgs_recv += 1;
+            }
+        if (rcnt[me] > 0) {
+            pm.words_sent += (double)rcnt[me] * (q - 1);
+            pm.msgs_sent += q - 1;
+        }
+    }
+    return PMPI_Allgatherv(sbuf, scount, stype, rbuf, rcnt, rdsp, rtype, comm);
+}
+
 int MPI_Reduce_scatter(const void *sbuf, void *rbuf, const int rcnt[], MPI_Datatype type, MPI_Op op,
                        MPI_Comm comm)
 {
@@ -666,7 +687,7 @@ static void test_inplace_block_cyclic(void)
                 problem_t p = {m, n, k, 0, 0, 1.5, op ? 0.0 : -0.5, 31, 32, 33};
                 dc_gemm_params_t prm;
                 dc_gemm_plan_t plan;
-                int64_t want = 0, c, myc = dct_rank % pc, myr = dct_rank / pc;
+                int64_t want = 0, tot, c, myc = dct_rank % pc, myr = dct_rank / pc;
                 int64_t npan[4] = {0, 0, 0, 0}, kown[4] = {0, 0, 0, 0};
                 double wr = 0, ws = 0, mr = 0, ms = 0;
                 int q = pr == 1 ? pc : pr;
@@ -686,7 +707,12 @@ static void test_inplace_block_cyclic(void)
                     npan[c] = (kown[c] + kb - 1) / kb;
                     want += npan[c];
                 }
+                tot = want;
+                if (plan.gather_b) /* P x 1: all of B at once, one message per owner */
+                    for (c = 0, want = 1, tot = 0; c < q; c++)
+                        tot += npan[c] = kown[c] > 0;
                 CU_ASSERT(plan.nsteps == want);
+                CU_ASSERT(!plan.gather_b || (pc == 1 && pr > 1));
                 if (plan.nsteps != want)
                     fprintf(stderr, "[rank %d] %d x %d nb %lld kb %lld: %d panels, want %lld\n",
                             dct_rank, pr, pc, (long long)nb, (long long)kb, plan.nsteps,
@@ -697,14 +723,14 @@ static void test_inplace_block_cyclic(void)
                     double mloc = (double)numroc(m, nb, (int)myr, pr - 1, pr);
                     wr += mloc * (double)(k - kown[myc]);
                     ws += mloc * (double)kown[myc] * (pc - 1);
-                    mr += (double)(want - npan[myc]);
+                    mr += (double)(tot - npan[myc]);
                     ms += (double)npan[myc] * (pc - 1);
                 }
                 if (pr > 1) {
                     double nloc = (double)numroc(n, nb, (int)myc, pc - 1, pc);
                     wr += nloc * (double)(k - kown[myr]);
                     ws += nloc * (double)kown[myr] * (pr - 1);
-                    mr += (double)(want - npan[myr]);
+                    mr += (double)(tot - npan[myr]);
                     ms += (double)npan[myr] * (pr - 1);
                 }
                 DCT_ASSERT_ALL(plan.comm.words_recv == wr && plan.comm.words_sent == ws &&

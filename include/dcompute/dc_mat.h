@@ -276,6 +276,9 @@ typedef struct dc_gemm_plan {
                                     than one rank); outside reproducible mode a panel gathers
                                     several blocks of the same owner, so with a small block
                                     (ScaLAPACK's NB) the local products stay wide */
+    int gather_b;              /**< 1 on a P x 1 grid whose k panels would be narrow: all of
+                                    op(B) is gathered at once (the same words as the panel
+                                    broadcasts) and multiplied by one dgemm; nsteps is then 1 */
     dc_gemm_comm_t comm;       /**< this rank's traffic in the call (dc_mat_gemm_ex() only;
                                     zero from dc_mat_gemm_plan() and when nothing was computed) */
 } dc_gemm_plan_t;
