@@ -261,10 +261,10 @@ static int run_dc(const vcase_t *cs, const char *variant, dc_mat_t *A, dc_mat_t 
     pm_on = 0;
     ok = rc == DC_SUCCESS && plan.comm.words_recv == pm_words && plan.comm.msgs_recv == pm_msgs;
     MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    snprintf(desc, sizeof(desc), "%s %dx%dx%d%s%s%s",
+    snprintf(desc, sizeof(desc), "%s %dx%dx%d%s%s%s%s",
              plan.algo == DC_GEMM_SPLITK ? "splitk" : "summa", plan.nprow, plan.npcol, plan.nlayers,
              plan.redist_a ? " mvA" : "", plan.redist_b ? " mvB" : "",
-             plan.c_in_place ? "" : " mvC");
+             plan.c_in_place ? "" : " mvC", plan.gather_b ? " gathB" : "");
     print_line(cs, variant, plan.comm.words_recv, plan.comm.msgs_recv, plan.comm_bytes / 8.0, desc,
                bnd);
     if (!all && g_rank == 0)
