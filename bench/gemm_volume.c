@@ -17,10 +17,12 @@
  *      tall (65536, 256, 256); --scale S divides every dimension by S (the bound is computed
  *      for the scaled shape).
  */
+#define _GNU_SOURCE /* dladdr */
 #include "gemm_volume.h"
 
 #include <dcompute.h>
 
+#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -283,6 +285,27 @@ static int numroc(int n, int nb, int iproc, int nprocs)
     return num;
 }
 
+typedef void (*pdgemm_fn)(const char *, const char *, const int *, const int *, const int *,
+                          const double *, const double *, const int *, const int *, const int *,
+                          const double *, const int *, const int *, const int *, const double *,
+                          double *, const int *, const int *, const int *);
+
+/* ScaLAPACK's own pdgemm_ (bench_gemm also links libdcompute_scalapack, whose pdgemm_ would
+ * otherwise be the one called): the definition in the library that holds descinit_. */
+static pdgemm_fn scalapack_pdgemm(void)
+{
+    Dl_info di;
+    void *h, *sym;
+    pdgemm_fn fn = NULL;
+
+    if (dladdr((void *)descinit_, &di) == 0 ||
+        (h = dlopen(di.dli_fname, RTLD_LAZY | RTLD_NOLOAD)) == NULL)
+        return NULL;
+    sym = dlsym(h, "pdgemm_");
+    memcpy(&fn, &sym, sizeof(fn));
+    return fn;
+}
+
 /* ScaLAPACK's pdgemm_ on the 2-D block distribution of a pr x pc grid. */
 static void run_scalapack(const vcase_t *cs, int pr, int pc, double bnd)
 {
@@ -291,6 +314,7 @@ static void run_scalapack(const vcase_t *cs, int pr, int pc, double bnd)
     double alpha = 1.0, beta = 0.0, *a, *b, *c;
     size_t x, la, lb, lc;
     char desc[64];
+    pdgemm_fn fn = scalapack_pdgemm();
 
     Cblacs_get(-1, 0, &ctxt);
     Cblacs_gridinit(&ctxt, "Row", pr, pc);
@@ -323,10 +347,11 @@ static void run_scalapack(const vcase_t *cs, int pr, int pc, double bnd)
     MPI_Barrier(MPI_COMM_WORLD);
     pm_words = pm_msgs = 0;
     pm_on = 1;
-    pdgemm_("N", "N", &cs->m, &cs->n, &cs->k, &alpha, a, &one, &one, da, b, &one, &one, db, &beta,
-            c, &one, &one, dcd);
+    if (fn != NULL)
+        fn("N", "N", &cs->m, &cs->n, &cs->k, &alpha, a, &one, &one, da, b, &one, &one, db, &beta, c,
+           &one, &one, dcd);
     pm_on = 0;
-    snprintf(desc, sizeof(desc), "pdgemm %dx%d", pr, pc);
+    snprintf(desc, sizeof(desc), fn != NULL ? "pdgemm %dx%d" : "(no ScaLAPACK pdgemm_)", pr, pc);
     print_line(cs, "ScaLAPACK", pm_words, pm_msgs, -1.0, desc, bnd);
     free(a);
     free(b);
