@@ -109,35 +109,69 @@ DC_API int dc_env_create(MPI_Comm comm, const dc_env_params_t *params, dc_env_t 
  * dc_mat_get_env() lends the env out again. With profiling on,
  * rank 0 prints the profile to stderr (or to DC_PROFILE_FILE). The last env of the process
  * restores the process's original binding and BLAS thread count.
+ * \param[in,out] env_p  the caller's handle
+ * \return DC_SUCCESS, DC_ERR_ARG (not an env handle, destroyed before, or lent by a getter after
+ *         the caller's own handle was destroyed: nothing changed), DC_ERR_MPI (printing the
+ *         profile; the env is released anyway)
  */
 DC_API int dc_env_destroy(dc_env_t **env_p);
 
-/** \brief The env's private communicator (do not free it). Local. */
+/**
+ * \brief The env's private communicator. Local.
+ * \param[out] comm_p  the duplicate of the application's communicator the library works on
+ *                     (owned by the env: do not free it; messages on it may meet the library's)
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed env, comm_p NULL)
+ */
 DC_API int dc_env_get_comm(const dc_env_t *env, MPI_Comm *comm_p);
-/** \brief This rank and the number of ranks in the env. Local. Either output may be NULL, not both.
+/**
+ * \brief This rank and the number of ranks in the env. Local.
+ * \param[out] rank_p  this rank (may be NULL if size_p is not)
+ * \param[out] size_p  the number of ranks (may be NULL if rank_p is not)
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed env, both outputs NULL)
  */
 DC_API int dc_env_get_rank(const dc_env_t *env, int *rank_p, int *size_p);
-/** \brief Placement of this rank. Local. */
+/**
+ * \brief Placement of this rank (where it runs, binding, threads, the node's verdict). Local.
+ * \param[out] placement_p  filled (a copy)
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed env, placement_p NULL)
+ */
 DC_API int dc_env_get_placement(const dc_env_t *env, dc_placement_t *placement_p);
 /**
  * \brief Set the env's default reproducibility mode. Collective, arguments must match on all
  * ranks (a mode that differs on one rank fails on all with DC_ERR_ARG).
+ * \param[in] mode  DC_REPRO_OFF, _BINNED or _EXACT
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid env: at once on that rank; mode not one of the three
+ *         or differing across ranks: on every rank), DC_ERR_MPI
  */
 DC_API int dc_env_set_repro(dc_env_t *env, dc_repro_t mode);
-/** \brief The env's default reproducibility mode. Local. */
+/**
+ * \brief The env's default reproducibility mode. Local.
+ * \param[out] mode_p  DC_REPRO_OFF, _BINNED or _EXACT
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed env, mode_p NULL)
+ */
 DC_API int dc_env_get_repro(const dc_env_t *env, dc_repro_t *mode_p);
-/** \brief Turn debug checks on or off. Collective, arguments must match. */
+/**
+ * \brief Turn debug-mode checks (hot-path collectives' arguments compared across ranks) on or
+ * off. Collective, arguments must match.
+ * \param[in] on  nonzero: on
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid env: at once on that rank; on differing across
+ *         ranks: on every rank), DC_ERR_MPI
+ */
 DC_API int dc_env_set_debug(dc_env_t *env, int on);
 
 /**
  * \brief Print the placement table (one line per rank) and the verdict on rank 0. Collective.
  * \param[in] f  stream to print to on rank 0 (NULL: stdout)
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed env), DC_ERR_MPI
  */
 DC_API int dc_env_view(dc_env_t *env, FILE *f);
 
 /**
  * \brief Print the options table (name, type, default, current value, help). Local.
- * Used by tools/dc_info -c; \p env may be NULL to print defaults only.
+ * Used by tools/dc_info -c.
+ * \param[in] env  the env whose current values to show, or NULL for the defaults only
+ * \param[in] f    stream to print to (NULL: stdout)
+ * \return DC_SUCCESS, DC_ERR_ARG (env neither NULL nor a valid env)
  */
 DC_API int dc_options_view(const dc_env_t *env, FILE *f);
 

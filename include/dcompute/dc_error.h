@@ -39,9 +39,14 @@ enum {
 DC_API const char *dc_strerror(int code);
 
 /**
- * \brief Detailed message of the last error recorded in \p env. Local.
- * \param[in] env  the env (may be NULL: then a static text is returned)
- * \return a string owned by the env, valid until the next failing call on it; "" if none.
+ * \brief Detailed message of the last error recorded in \p env (function, file:line, cause,
+ * and for DC_ERR_MPI MPI's own text). Local.
+ * \param[in] env  the env; NULL (or a handle that is not an env) gives the per-thread buffer of
+ *                 the errors no env could record: NULL or destroyed handles, a failed
+ *                 dc_env_create(). An env whose handle was destroyed while objects keep it
+ *                 alive still gives its own buffer, where those objects' errors go.
+ * \return a string owned by the library, valid until the next failing call on the same env (or
+ *         thread); "" if none. Never NULL.
  */
 DC_API const char *dc_env_last_error(const dc_env_t *env);
 

@@ -107,9 +107,18 @@ DC_API int dc_mat_create_dist(dc_env_t *env, const dc_mat_dist_t *dist, dc_mat_t
  */
 DC_API int dc_mat_create_view(dc_env_t *env, const dc_mat_dist_t *dist, double *data, size_t lld,
                               dc_mat_t **mat_p);
-/** \brief New matrix with the same distribution and values. Collective on the matrix's env. */
+/**
+ * \brief New matrix with the same distribution and values. Collective on the matrix's env.
+ * \param[out] b_p  the new matrix (it owns its array, also for a view), set only on success
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid a, b_p NULL), DC_ERR_STATE (a borrowed read-write),
+ *         DC_ERR_NOMEM (on any rank), DC_ERR_MPI
+ */
 DC_API int dc_mat_dup(const dc_mat_t *a, dc_mat_t **b_p);
-/** \brief Destroy a matrix, set *mat_p = NULL. Local; NULL is a no-op. */
+/**
+ * \brief Destroy a matrix, set *mat_p = NULL. Local; NULL and *mat_p == NULL are no-ops. A view
+ * leaves the wrapped array to its owner.
+ * \return DC_SUCCESS, DC_ERR_ARG (not a matrix handle, or destroyed before: nothing changed)
+ */
 DC_API int dc_mat_destroy(dc_mat_t **mat_p);
 
 /**
@@ -119,11 +128,16 @@ DC_API int dc_mat_destroy(dc_mat_t **mat_p);
  * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed matrix, env_p NULL)
  */
 DC_API int dc_mat_get_env(const dc_mat_t *a, dc_env_t **env_p);
-/** \brief The matrix's distribution. Local. */
+/**
+ * \brief The matrix's distribution. Local.
+ * \param[out] dist_p  filled (a copy)
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid matrix, dist_p NULL)
+ */
 DC_API int dc_mat_get_dist(const dc_mat_t *a, dc_mat_dist_t *dist_p);
 /**
  * \brief Local extent: this rank's rows, columns and leading dimension (max(1, mloc)). Local.
  * Any output may be NULL, not all.
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid matrix, all outputs NULL)
  */
 DC_API int dc_mat_get_local_size(const dc_mat_t *a, size_t *mloc_p, size_t *nloc_p, size_t *lld_p);
 /**
@@ -145,18 +159,39 @@ DC_API int dc_mat_global_to_local(const dc_mat_t *a, dc_gidx_t i, dc_gidx_t j, i
  * operation on the matrix meanwhile, is DC_ERR_STATE.
  * \param[out] array_p local array (borrowed; may be a valid pointer to no entries)
  * \param[out] lld_p   leading dimension; may be NULL
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid matrix, array_p NULL), DC_ERR_STATE (already borrowed)
  */
 DC_API int dc_mat_get_array(dc_mat_t *a, double **array_p, size_t *lld_p);
-/** \brief End a read-write borrow; sets *array_p = NULL. Local. A wrong pointer: DC_ERR_STATE. */
+/**
+ * \brief End a read-write borrow; sets *array_p = NULL. Local.
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid matrix, array_p NULL), DC_ERR_STATE (not borrowed
+ *         read-write, or not the array that was lent)
+ */
 DC_API int dc_mat_restore_array(dc_mat_t *a, double **array_p);
-/** \brief Read-only borrow (several may be outstanding; reading operations stay allowed). */
+/**
+ * \brief Read-only borrow (several may be outstanding; reading operations stay allowed). Local.
+ * \param[out] array_p local array (borrowed until dc_mat_restore_array_read())
+ * \param[out] lld_p   leading dimension; may be NULL
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid matrix, array_p NULL), DC_ERR_STATE (borrowed
+ *         read-write)
+ */
 DC_API int dc_mat_get_array_read(const dc_mat_t *a, const double **array_p, size_t *lld_p);
-/** \brief End a read-only borrow. Local. */
+/**
+ * \brief End a read-only borrow; sets *array_p = NULL. Local.
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid matrix, array_p NULL), DC_ERR_STATE (no read borrow
+ *         outstanding, or not the array that was lent)
+ */
 DC_API int dc_mat_restore_array_read(const dc_mat_t *a, const double **array_p);
 
-/** \brief a(i, j) = value for every entry. Local (no communication). */
+/**
+ * \brief a(i, j) = value for every entry. Local (no communication).
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid matrix), DC_ERR_STATE (a borrowed)
+ */
 DC_API int dc_mat_set_all(dc_mat_t *a, double value);
-/** \brief a(i, j) = fn(i, j, ctx) for every entry this rank owns. Local. */
+/**
+ * \brief a(i, j) = fn(i, j, ctx) for every entry this rank owns. Local.
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid matrix, fn NULL), DC_ERR_STATE (a borrowed)
+ */
 DC_API int dc_mat_fill(dc_mat_t *a, dc_mat_fill_fn fn, void *ctx);
 
 /**
@@ -172,6 +207,7 @@ DC_API int dc_mat_scatter(dc_mat_t *a, int root, const double *global, size_t ld
  * \brief Gather a into a full m x n column-major array on \p root (root = -1: on every rank).
  * Collective; root, lda and a must match (checked in every mode: DC_ERR_ARG on every rank).
  * \param[out] global array with leading dimension lda >= max(1, m), written on root(s) only
+ * \return as dc_mat_scatter()
  */
 DC_API int dc_mat_gather(const dc_mat_t *a, int root, double *global, size_t lda);
 /**
@@ -187,6 +223,7 @@ DC_API int dc_mat_redistribute(const dc_mat_t *a, dc_mat_t *b);
  * \brief b = a^T, where b is n x m on any distribution of the same env. One packed all-to-all.
  * Collective on a's env, as dc_mat_redistribute(). a and b must be different matrices
  * (DC_ERR_ARG).
+ * \return as dc_mat_redistribute()
  */
 DC_API int dc_mat_transpose(const dc_mat_t *a, dc_mat_t *b);
 
@@ -302,6 +339,7 @@ DC_API int dc_mat_gemm(dc_mat_op_t opa, dc_mat_op_t opb, double alpha, const dc_
  * \brief dc_mat_gemm() with options; reports the plan it ran in *plan_p (may be NULL), with
  * this rank's communication in plan_p->comm (dc_gemm_comm_t). Collective. \p params may be
  * NULL.
+ * \return as dc_mat_gemm(); DC_ERR_ARG also for a params field out of range or differing
  */
 DC_API int dc_mat_gemm_ex(dc_mat_op_t opa, dc_mat_op_t opb, double alpha, const dc_mat_t *a,
                           const dc_mat_t *b, double beta, dc_mat_t *c,

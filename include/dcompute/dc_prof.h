@@ -17,18 +17,31 @@
 extern "C" {
 #endif
 
-/** \brief Turn profiling on or off from now on. Local (but the view is collective). */
+/**
+ * \brief Turn profiling on or off from now on. Local (but the view is collective, so every rank
+ * should make the same choice).
+ * \param[in] on  nonzero: on
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed env)
+ */
 DC_API int dc_prof_set_enabled(dc_env_t *env, int on);
-/** \brief Forget all counts and times. Local. */
+/**
+ * \brief Forget all counts and times of this rank. Local.
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed env)
+ */
 DC_API int dc_prof_reset(dc_env_t *env);
 /**
  * \brief Print the profile table and placement map on rank 0. Collective.
  * \param[in] f  stream on rank 0 (NULL: stdout)
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed env), DC_ERR_MPI
  */
 DC_API int dc_prof_view(dc_env_t *env, FILE *f);
 /**
  * \brief This rank's totals for one operation, by its name (e.g. "dc_vec_dot"). Local.
- * Unknown name: DC_ERR_ARG. Any output may be NULL.
+ * \param[in]  name       the operation's name as the profile prints it
+ * \param[out] calls_p    calls counted (outermost only); may be NULL
+ * \param[out] seconds_p  total time; may be NULL
+ * \param[out] bytes_p    bytes touched or moved; may be NULL
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid env, name NULL or unknown)
  */
 DC_API int dc_prof_get_event(const dc_env_t *env, const char *name, uint64_t *calls_p,
                              double *seconds_p, uint64_t *bytes_p);

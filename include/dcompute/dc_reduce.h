@@ -33,70 +33,167 @@ extern "C" {
 /**
  * \brief Register a user-defined operation. Local (call it on every rank in the same order so
  * the ids match). \p fn has MPI's signature and receives MPI datatypes of the dc_dtype_t used.
- * \param[in] commute  1 if the operation is commutative
- * \param[out] op_p    the new id (>= DC_REDUCE_USER)
+ * \param[in]  env      the env the operation belongs to
+ * \param[in]  fn       the operation (MPI_User_function)
+ * \param[in]  commute  1 if the operation is commutative
+ * \param[out] op_p     the new id (>= DC_REDUCE_USER), set only on success
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid env, fn or op_p NULL), DC_ERR_NOMEM (all
+ *         user-operation slots of the env in use), DC_ERR_MPI (MPI_Op_create failed)
  */
 DC_API int dc_reduce_op_create(dc_env_t *env, MPI_User_function *fn, int commute,
                                dc_reduce_op_t *op_p);
-/** \brief Free a user-defined operation; sets *op_p = -1. Local. */
+/**
+ * \brief Free a user-defined operation; sets *op_p = -1 (a second call is then a no-op). Local.
+ * \param[in]     env   the env it was created on
+ * \param[in,out] op_p  the operation
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid env, op_p NULL, not a live user operation of env),
+ *         DC_ERR_MPI (MPI_Op_free failed; the id is released anyway)
+ */
 DC_API int dc_reduce_op_destroy(dc_env_t *env, dc_reduce_op_t *op_p);
-/** \brief The MPI datatype libdcompute uses for \p type (e.g. for a user op). Local. */
+/**
+ * \brief The MPI datatype libdcompute uses for \p type (e.g. inside a user operation). Local.
+ * \param[in]  env         the env (the pair types belong to it)
+ * \param[in]  type        a dc_dtype_t
+ * \param[out] mpi_type_p  the datatype, owned by the library (do not free)
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid env, type not a dc_dtype_t, mpi_type_p NULL)
+ */
 DC_API int dc_dtype_get_mpi(dc_env_t *env, dc_dtype_t type, MPI_Datatype *mpi_type_p);
-/** \brief Size in bytes of one element of \p type. Local. */
+/**
+ * \brief Size in bytes of one element of \p type. Local (needs no env).
+ * \param[in]  type    a dc_dtype_t
+ * \param[out] size_p  the size
+ * \return DC_SUCCESS, DC_ERR_ARG (type not a dc_dtype_t, size_p NULL)
+ */
 DC_API int dc_dtype_get_size(dc_dtype_t type, size_t *size_p);
 
-/** \brief Reduce \p count elements over all ranks; result on all ranks. Collective. */
+/*
+ * The reductions below are hot-path collectives on env (docs/conventions.md): count, type, op
+ * and root must match on every rank, checked only in debug mode (DC_DEBUG=1), where a mismatch
+ * fails on every rank with DC_ERR_SIZE (count) or DC_ERR_ARG. Buffers hold count elements of
+ * type; sendbuf may be DC_IN_PLACE. Common return codes: DC_SUCCESS; DC_ERR_ARG (invalid env,
+ * type not a dc_dtype_t, op not a built-in or live user operation, MINLOC/MAXLOC without a pair
+ * type or a pair type with another op, NULL buffer with count > 0, root out of range, req_p
+ * NULL); DC_ERR_SIZE (count > INT_MAX); DC_ERR_NOMEM (a scratch buffer); DC_ERR_MPI. After an
+ * error on any rank without debug mode, the env may only be destroyed.
+ */
+
+/**
+ * \brief Reduce \p count elements over all ranks; the result on all ranks. Collective.
+ * \param[in]  sendbuf  this rank's contribution (or DC_IN_PLACE: taken from recvbuf)
+ * \param[out] recvbuf  the result
+ * \return DC_SUCCESS or a code listed above
+ */
 DC_API int dc_allreduce(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count,
                         dc_dtype_t type, dc_reduce_op_t op);
-/** \brief Reduce to \p root (recvbuf significant on root only). Collective. */
+/**
+ * \brief Reduce to \p root. Collective; root must match.
+ * \param[out] recvbuf  the result, significant on root only (may be NULL elsewhere)
+ * \return DC_SUCCESS or a code listed above
+ */
 DC_API int dc_reduce(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count,
                      dc_dtype_t type, dc_reduce_op_t op, int root);
-/** \brief Inclusive prefix reduction in rank order. Collective. */
+/**
+ * \brief Inclusive prefix reduction in rank order: rank r gets the reduction over ranks 0..r.
+ * Collective.
+ * \return DC_SUCCESS or a code listed above
+ */
 DC_API int dc_scan(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count, dc_dtype_t type,
                    dc_reduce_op_t op);
 /**
- * \brief Exclusive prefix reduction. Collective. Unlike MPI, rank 0 receives the identity of a
- * built-in operation (0, 1, +/-Inf or the type's extreme, (identity, -1) for the LOC ops);
- * for user operations rank 0's recvbuf is left unchanged.
+ * \brief Exclusive prefix reduction: rank r gets the reduction over ranks 0..r-1. Collective.
+ * Unlike MPI, rank 0 receives the identity of a built-in operation (0, 1, +/-Inf or the type's
+ * extreme, (identity, -1) for the LOC ops); for user operations rank 0's recvbuf is left
+ * unchanged.
+ * \return DC_SUCCESS or a code listed above
  */
 DC_API int dc_exscan(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count,
                      dc_dtype_t type, dc_reduce_op_t op);
 
-/** \brief Non-blocking dc_allreduce; buffers must stay valid until completion. Collective. */
+/**
+ * \brief Non-blocking dc_allreduce. Collective (every rank starts it, in the same order).
+ * The buffers belong to the library until the request completes.
+ * \param[out] req_p  the request, for dc_request_test() / dc_request_wait()
+ * \return DC_SUCCESS (started) or a code listed above (no request then)
+ */
 DC_API int dc_iallreduce(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count,
                          dc_dtype_t type, dc_reduce_op_t op, dc_request_t **req_p);
-/** \brief Non-blocking dc_reduce. Collective. */
+/**
+ * \brief Non-blocking dc_reduce. Collective; root must match.
+ * \param[out] req_p  the request
+ * \return as dc_iallreduce()
+ */
 DC_API int dc_ireduce(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count,
                       dc_dtype_t type, dc_reduce_op_t op, int root, dc_request_t **req_p);
-/** \brief Non-blocking dc_scan. Collective. */
+/**
+ * \brief Non-blocking dc_scan. Collective.
+ * \param[out] req_p  the request
+ * \return as dc_iallreduce()
+ */
 DC_API int dc_iscan(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count,
                     dc_dtype_t type, dc_reduce_op_t op, dc_request_t **req_p);
-/** \brief Non-blocking dc_exscan (rank 0 gets the identity at completion). Collective. */
+/**
+ * \brief Non-blocking dc_exscan (rank 0 gets the identity at completion). Collective.
+ * \param[out] req_p  the request
+ * \return as dc_iallreduce()
+ */
 DC_API int dc_iexscan(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count,
                       dc_dtype_t type, dc_reduce_op_t op, dc_request_t **req_p);
 /**
  * \brief Test a request. Local. On completion frees it and sets *req_p = NULL.
- * \return DC_SUCCESS when complete, DC_INPROGRESS if not yet, or an error
+ * \param[in,out] req_p  the request (*req_p == NULL: already complete, DC_SUCCESS)
+ * \return DC_SUCCESS when complete, DC_INPROGRESS if not yet, DC_ERR_ARG (req_p NULL, not a
+ *         live request), DC_ERR_MPI (the reduction failed; the request is freed)
  */
 DC_API int dc_request_test(dc_request_t **req_p);
-/** \brief Wait for a request, free it, set *req_p = NULL. Local. NULL request: no-op. */
+/**
+ * \brief Wait for a request, free it, set *req_p = NULL. Local. *req_p == NULL: no-op.
+ * \param[in,out] req_p  the request
+ * \return DC_SUCCESS, DC_ERR_ARG (req_p NULL, not a live request), DC_ERR_MPI (the reduction
+ *         failed; the request is freed)
+ */
 DC_API int dc_request_wait(dc_request_t **req_p);
 
+/*
+ * Sums of distributed arrays: each rank passes its own part (n may differ per rank). Hot-path
+ * collectives: one reduction, in which a local failure travels so that every rank fails (the
+ * failing rank with its own code and message, the others with DC_ERR_ARG). Common codes:
+ * DC_SUCCESS; DC_ERR_ARG (invalid env, NULL array with n > 0, result_p NULL, mode not a
+ * dc_repro_t; with DC_DEBUG, the operation or mode differing across ranks); DC_ERR_MPI.
+ */
+
 /**
- * \brief Sum of the local arrays of all ranks, sum over ranks of sum_i x[i]. Collective.
- * \param[in] mode  DC_REPRO_OFF, _BINNED, _EXACT or _DEFAULT (the env's mode). BINNED and EXACT
- *                  give the correctly rounded exact sum: identical bits for any rank count and
- *                  any split of the data.
+ * \brief Sum of the local arrays of all ranks, sum over ranks of sum_i x[i]. Collective; mode
+ * must match.
+ * \param[in]  x         this rank's n values (may be NULL if n = 0)
+ * \param[in]  n         this rank's count
+ * \param[in]  mode      DC_REPRO_OFF, _BINNED, _EXACT or _DEFAULT (the env's mode). BINNED and
+ *                       EXACT give the correctly rounded exact sum: identical bits for any rank
+ *                       count and any split of the data.
+ * \param[out] result_p  the sum, the same on every rank
+ * \return DC_SUCCESS or a code listed above
  */
 DC_API int dc_sum(dc_env_t *env, const double *x, size_t n, dc_repro_t mode, double *result_p);
-/** \brief Global dot product of distributed arrays. Collective. EXACT is correctly rounded. */
+/**
+ * \brief Global dot product of distributed arrays (EXACT is correctly rounded). Collective;
+ * mode must match.
+ * \param[in]  x, y      this rank's n values each
+ * \param[out] result_p  the dot product, the same on every rank
+ * \return DC_SUCCESS or a code listed above
+ */
 DC_API int dc_dot(dc_env_t *env, const double *x, const double *y, size_t n, dc_repro_t mode,
                   double *result_p);
-/** \brief Global sum of |x[i]|. Collective. */
+/**
+ * \brief Global sum of |x[i]| (EXACT is correctly rounded). Collective; mode must match.
+ * \param[out] result_p  the same on every rank
+ * \return DC_SUCCESS or a code listed above
+ */
 DC_API int dc_asum(dc_env_t *env, const double *x, size_t n, dc_repro_t mode, double *result_p);
 /**
- * \brief Global 2-norm, free of overflow and underflow. Collective. EXACT is correctly rounded
- * (the root of the exact sum of squares, rounded once); BINNED rounds each square first.
+ * \brief Global 2-norm, free of overflow and underflow. Collective; mode must match. EXACT is
+ * correctly rounded (the root of the exact sum of squares, rounded once); BINNED rounds each
+ * square first.
+ * \param[out] result_p  the same on every rank
+ * \return DC_SUCCESS or a code listed above
  */
 DC_API int dc_nrm2(dc_env_t *env, const double *x, size_t n, dc_repro_t mode, double *result_p);
 

@@ -263,9 +263,17 @@ DC_API int dc_sched_get_imbalance(const dc_sched_t *sched, double *imbalance_p, 
  */
 DC_API int dc_sched_view(dc_sched_t *sched, FILE *f);
 
-/** \brief Name of a schedule ("static", "cyclic", ...), or NULL if unknown. Local. */
+/**
+ * \brief Name of a schedule ("static", "cyclic", ...). Local.
+ * \return a static string, or NULL for a value that is not a dc_sched_kind_t
+ */
 DC_API const char *dc_sched_kind_name(dc_sched_kind_t kind);
-/** \brief Schedule of a name as printed by dc_sched_kind_name(). Local. */
+/**
+ * \brief Schedule of a name as printed by dc_sched_kind_name(). Local.
+ * \param[in]  name    the name
+ * \param[out] kind_p  the schedule
+ * \return DC_SUCCESS, DC_ERR_ARG (name or kind_p NULL, unknown name)
+ */
 DC_API int dc_sched_kind_from_name(const char *name, dc_sched_kind_t *kind_p);
 
 /**
@@ -300,6 +308,7 @@ DC_API int dc_rng_uint64(dc_rng_t *rng, uint64_t *x, size_t n);
 /**
  * \brief One Philox4x32-10 block: \p out = bijection of \p ctr under \p key (for known-answer
  * tests and for users who manage counters themselves). Local.
+ * \return DC_SUCCESS, DC_ERR_ARG (ctr, key or out NULL)
  */
 DC_API int dc_rng_philox4x32(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
 
