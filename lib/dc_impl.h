@@ -341,6 +341,9 @@ void dci_layout_unref(dc_layout_t *layout);
 
 /* The layout a vector holds (lib/vec.c), without lending it out as dc_vec_get_layout does. */
 dc_layout_t *dci_vec_layout(const dc_vec_t *x);
+/* The borrow checks of a vector for another module's call (lib/vec.c): reading (write = 0) or
+ * writing it is allowed now, else DC_ERR_STATE with a message naming func and name. */
+int dci_vec_check_access(const dc_vec_t *x, int write, const char *name, const char *func);
 
 /* ---------------------------------------------------------------- options (lib/options.c) */
 

@@ -664,6 +664,9 @@ int dc_mat_gemv(dc_mat_op_t op, double alpha, const dc_mat_t *a, const dc_vec_t 
                     "op(A) is %lld x %lld but x has %lld and y %lld entries", (long long)want_y,
                     (long long)want_x, (long long)xn, (long long)yn);
     DC_CHECK_GOTO(dci_mat_state_read(a, "a", __func__), out);
+    /* checked here so that a refusal names this call and the argument, not the borrow below */
+    DC_CHECK_GOTO(dci_vec_check_access(x, 0, "x", __func__), out);
+    DC_CHECK_GOTO(dci_vec_check_access(y, 1, "y", __func__), out);
     DC_CHECK_GOTO(dc_vec_get_array_read(x, &xa), out);
     DC_CHECK_GOTO(dc_vec_get_array(y, &ya), out);
     nin = trans ? a->mloc : a->nloc;

@@ -201,6 +201,11 @@ dc_layout_t *dci_vec_layout(const dc_vec_t *x)
     return x->layout;
 }
 
+int dci_vec_check_access(const dc_vec_t *x, int write, const char *name, const char *func)
+{
+    return write ? dci_vec_state_write(x, name, func) : dci_vec_state_read(x, name, func);
+}
+
 int dc_vec_get_layout(const dc_vec_t *x, dc_layout_t **layout_p)
 {
     DC_VALIDATE(x, DCI_CLASS_VEC);

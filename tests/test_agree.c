@@ -436,6 +436,21 @@ static void test_gemv_args(void)
         rc = dc_mat_gemv(DC_MAT_NOTRANS, 1.0, a, last ? xc : x, 0.0, y);
         expect_all(rc, DC_ERR_ARG);
     }
+    /* y borrowed on the last rank: DC_ERR_STATE everywhere, and the message names the call and
+     * the argument (not the internal dc_vec_get_array and its "x") */
+    {
+        double *ya = NULL;
+        const char *msg;
+
+        if (last && dc_vec_get_array(y, &ya) != DC_SUCCESS)
+            CU_FAIL("dc_vec_get_array");
+        rc = dc_mat_gemv(DC_MAT_NOTRANS, 1.0, a, x, 0.0, y);
+        if (last && dc_vec_restore_array(y, &ya) != DC_SUCCESS)
+            CU_FAIL("dc_vec_restore_array");
+        expect_all(rc, DC_ERR_STATE);
+        msg = dc_env_last_error(env);
+        DCT_ASSERT_ALL(strstr(msg, "dc_mat_gemv") != NULL && strstr(msg, "y is borrowed") != NULL);
+    }
     rc = dc_mat_gemv(DC_MAT_NOTRANS, 1.5, a, xc, 0.0, y);
     DCT_ASSERT_ALL(rc == DC_SUCCESS);
     ga = full(a, m, n);
