@@ -75,8 +75,8 @@ DC_API int dc_layout_create_block_cyclic(dc_env_t *env, dc_gidx_t n, dc_gidx_t b
  *                       whose sum would overflow (e.g. all DBL_MAX) are scaled by a power of
  *                       two first.
  * \param[out] layout_p  the new layout
- * \return DC_SUCCESS or a code listed above; DC_ERR_SIZE also when all weights are zero or one
- *         is not finite
+ * \return DC_SUCCESS or a code listed above; DC_ERR_SIZE also when all weights are zero;
+ *         DC_ERR_ARG when a weight is NaN or infinite (on every rank)
  */
 DC_API int dc_layout_create_weighted(dc_env_t *env, dc_gidx_t n, double weight,
                                      dc_layout_t **layout_p);
