@@ -28,7 +28,7 @@
  * during a measurement is measured (/proc/stat minus the ranks' own CPU time): above 5 % of the
  * node, the measurement is reported as disturbed and its verdicts say so. Every variant's result
  * is checked at 32 x 32 sampled entries against a serial reference. Once the run has taken
- * --time-limit seconds (240), the measurement under way stops and later ones are skipped, and
+ * --time-limit seconds (300), the measurement under way stops and later ones are skipped, and
  * the output says so (a main job on a busy machine still ends).
  * Run: mpirun --bind-to core -np 2 ./bench_gemm [--quick] [--speed] [--compat] [--cases LIST]
  *      [--sizes LIST] [--reps N] [--min-reps N] [--max-reps N] [--budget SECONDS] [--tol X]
@@ -1154,7 +1154,7 @@ static void usage(void)
            "  --tol X        adaptive: stop when every ratio median is known to +-X (default "
            "0.015)\n"
            "  --time-limit S measurements are skipped (and cut short) once the run has taken S\n"
-           "                 seconds (default 240; 0: no limit)\n",
+           "                 seconds (default 300; 0: no limit)\n",
            MAX_REPS, FLOOR_REPS);
 }
 
@@ -1168,7 +1168,7 @@ static int parse_args(int argc, char **argv, opts_t *o)
     o->max_reps = 25;
     o->tol = 0.015;
     o->budget = 30.0;
-    o->time_limit = 240.0;
+    o->time_limit = 300.0;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *val;
         int mode = -1;
