@@ -140,6 +140,10 @@ int dci_layout_counts(dc_env_t *env, const dc_layout_t *l, int *counts, int *dis
 
 /* ---------------------------------------------------------------- errors */
 
+/* Keep the last message of an env that is going away (a failed dc_env_create) for
+ * dc_env_last_error(NULL): unchanged if it names func, else prefixed with "func: " (not
+ * wrapped in a second "func (file:line): code:"). */
+void dci_error_keep(const dc_env_t *env, const char *func);
 /* Record a message in env (may be NULL) and return code. */
 int dci_error_set(dc_env_t *env, int code, const char *func, const char *file, int line,
                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));

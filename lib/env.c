@@ -83,7 +83,7 @@ int dc_env_create(MPI_Comm comm, const dc_env_params_t *params, dc_env_t **env_p
     if (mrc != MPI_SUCCESS) {
         env->comm = MPI_COMM_NULL;
         rc = DC_ERR_MPI_RC(env, mrc, "MPI_Comm_dup");
-        dci_error_set(NULL, rc, __func__, __FILE__, __LINE__, "%s", env->errbuf);
+        dci_error_keep(env, __func__);
         env_free(env);
         return rc;
     }
@@ -121,7 +121,7 @@ out:
     rc = dci_agree(env, rc);
     if (rc != DC_SUCCESS) {
         /* keep the message for the caller: the env goes away */
-        dci_error_set(NULL, rc, __func__, __FILE__, __LINE__, "%s", env->errbuf);
+        dci_error_keep(env, __func__);
         env_free(env);
         return rc;
     }

@@ -42,6 +42,17 @@ static char *errbuf_of(dc_env_t *env)
     return (env != NULL && env->hdr.magic == DCI_CLASS_ENV) ? env->errbuf : dci_noenv_errbuf;
 }
 
+void dci_error_keep(const dc_env_t *env, const char *func)
+{
+    int len = 0;
+
+    if (strstr(env->errbuf, func) == NULL)
+        len = snprintf(dci_noenv_errbuf, DCI_ERRBUF, "%s: ", func);
+    if (len >= 0 && len < DCI_ERRBUF)
+        memccpy(dci_noenv_errbuf + len, env->errbuf, '\0', DCI_ERRBUF - (size_t)len);
+    dci_noenv_errbuf[DCI_ERRBUF - 1] = '\0';
+}
+
 int dci_error_set(dc_env_t *env, int code, const char *func, const char *file, int line,
                   const char *fmt, ...)
 {

@@ -326,6 +326,13 @@ static void test_create_bad_args(void)
     rc = dc_env_create(MPI_COMM_WORLD, NULL, NULL);
     DCT_ASSERT_ALL(rc == DC_ERR_ARG);
     CU_ASSERT(strstr(dc_env_last_error(NULL), "env_p") != NULL);
+    {
+        /* the message is kept as it was, not wrapped in a second "func (file:line): code:" */
+        const char *msg = dc_env_last_error(NULL), *code = dc_strerror(DC_ERR_ARG);
+        const char *first = strstr(msg, code);
+
+        CU_ASSERT(first != NULL && strstr(first + strlen(code), code) == NULL);
+    }
 
     /* env_p NULL on the last rank only: the others must not keep an env */
     if (dct_size > 1) {
