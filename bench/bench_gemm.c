@@ -54,22 +54,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifdef DC_BENCH_SCALAPACK
-void Cblacs_get(int ctxt, int what, int *val);
-void Cblacs_gridinit(int *ctxt, const char *order, int nprow, int npcol);
-void Cblacs_gridinfo(int ctxt, int *nprow, int *npcol, int *myrow, int *mycol);
-void Cblacs_gridexit(int ctxt);
-void descinit_(int *desc, const int *m, const int *n, const int *mb, const int *nb, const int *rsrc,
-               const int *csrc, const int *ctxt, const int *lld, int *info);
-void pdgemm_(const char *transa, const char *transb, const int *m, const int *n, const int *k,
-             const double *alpha, const double *a, const int *ia, const int *ja, const int *desca,
-             const double *b, const int *ib, const int *jb, const int *descb, const double *beta,
-             double *c, const int *ic, const int *jc, const int *descc);
-#endif
-typedef void (*pdgemm_fn)(const char *, const char *, const int *, const int *, const int *,
-                          const double *, const double *, const int *, const int *, const int *,
-                          const double *, const int *, const int *, const int *, const double *,
-                          double *, const int *, const int *, const int *);
 /* OpenBLAS extensions (declared by OpenBLAS's cblas.h too) */
 void openblas_set_num_threads(int n);
 int openblas_get_num_threads(void);
@@ -496,8 +480,7 @@ static int64_t l2g(int l, int nb, int iproc, int nprocs)
     return ((int64_t)(l / nb) * nprocs + iproc) * nb + l % nb;
 }
 
-/* ScaLAPACK's own pdgemm_, from the library that defines descinit_ (ours comes first). */
-static pdgemm_fn scalapack_pdgemm(void)
+pdgemm_fn bench_scalapack_pdgemm(void)
 {
     Dl_info di;
     void *h, *sym;
@@ -912,7 +895,7 @@ static int speed_case(bench_t *b, const gcase_t *cs)
 #ifdef DC_BENCH_SCALAPACK
     variant_t vsc, vcp, vpilot[2];
     slab_t *slab[2] = {NULL, NULL};
-    pdgemm_fn real = scalapack_pdgemm();
+    pdgemm_fn real = bench_scalapack_pdgemm();
     int nbs[2] = {64, 256}, best = 0, p;
     memset(&vsc, 0, sizeof(vsc));
     memset(&vcp, 0, sizeof(vcp));
@@ -1021,7 +1004,7 @@ static int compat_size(bench_t *b, int n)
     ratio_spec_t rs[MAX_RATIOS];
     meas_t *m = calloc(1, sizeof(*m));
     ref_t *ref = calloc(1, sizeof(*ref));
-    pdgemm_fn real = scalapack_pdgemm();
+    pdgemm_fn real = bench_scalapack_pdgemm();
     int grids[2][2] = {{1, g_size}, {g_size, 1}}, nbs[2] = {64, 256};
     int ng = g_size > 1 ? 2 : 1, nconf = 0, nv = 0, nr = 0, g, p, q, bad, failed = 0;
     int binding = n >= 2048;

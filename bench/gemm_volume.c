@@ -285,27 +285,6 @@ static int numroc(int n, int nb, int iproc, int nprocs)
     return num;
 }
 
-typedef void (*pdgemm_fn)(const char *, const char *, const int *, const int *, const int *,
-                          const double *, const double *, const int *, const int *, const int *,
-                          const double *, const int *, const int *, const int *, const double *,
-                          double *, const int *, const int *, const int *);
-
-/* ScaLAPACK's own pdgemm_ (bench_gemm also links libdcompute_scalapack, whose pdgemm_ would
- * otherwise be the one called): the definition in the library that holds descinit_. */
-static pdgemm_fn scalapack_pdgemm(void)
-{
-    Dl_info di;
-    void *h, *sym;
-    pdgemm_fn fn = NULL;
-
-    if (dladdr((void *)descinit_, &di) == 0 ||
-        (h = dlopen(di.dli_fname, RTLD_LAZY | RTLD_NOLOAD)) == NULL)
-        return NULL;
-    sym = dlsym(h, "pdgemm_");
-    memcpy(&fn, &sym, sizeof(fn));
-    return fn;
-}
-
 /* ScaLAPACK's pdgemm_ on the 2-D block distribution of a pr x pc grid. */
 static void run_scalapack(const vcase_t *cs, int pr, int pc, double bnd)
 {
@@ -314,8 +293,13 @@ static void run_scalapack(const vcase_t *cs, int pr, int pc, double bnd)
     double alpha = 1.0, beta = 0.0, *a, *b, *c;
     size_t x, la, lb, lc;
     char desc[64];
-    pdgemm_fn fn = scalapack_pdgemm();
+    pdgemm_fn fn = bench_scalapack_pdgemm();
 
+    if (fn == NULL) {
+        if (g_rank == 0)
+            printf("  scalapack: ScaLAPACK's own pdgemm_ not found, not measured\n");
+        return;
+    }
     Cblacs_get(-1, 0, &ctxt);
     Cblacs_gridinit(&ctxt, "Row", pr, pc);
     Cblacs_gridinfo(ctxt, &nprow, &npcol, &myr, &myc);
