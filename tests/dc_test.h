@@ -33,6 +33,13 @@ dc_env_t *dct_env_create_params(const dc_env_params_t *params);
 /* Deterministic pseudo-random double in [-1, 1) from (seed, i): same on every rank. */
 double dct_rand(uint64_t seed, uint64_t i);
 
+/* Matrix entry (i, j) = dct_rand(*(const uint64_t *)seed_p, i * 1009 + j): a dc_mat fill
+ * callback whose serial reference the tests compute with the same call. */
+double dct_mat_entry(dc_gidx_t i, dc_gidx_t j, void *seed_p);
+
+/* Near-square process grid for P ranks: the largest divisor q <= sqrt(P) gives (P / q) x q. */
+void dct_near_square(int p, int *nprow_p, int *npcol_p);
+
 /* Bitwise equality of doubles (NaN == NaN with the same payload). */
 int dct_same_bits(double a, double b);
 

@@ -50,6 +50,22 @@ double dct_rand(uint64_t seed, uint64_t i)
     return (double)(z >> 11) * 0x1.0p-52 - 1.0;
 }
 
+double dct_mat_entry(dc_gidx_t i, dc_gidx_t j, void *seed_p)
+{
+    return dct_rand(*(const uint64_t *)seed_p, (uint64_t)(i * 1009 + j));
+}
+
+void dct_near_square(int p, int *nprow_p, int *npcol_p)
+{
+    int q = 1, d;
+
+    for (d = 1; d * d <= p; d++)
+        if (p % d == 0)
+            q = d;
+    *npcol_p = q;
+    *nprow_p = p / q;
+}
+
 int dct_same_bits(double a, double b)
 {
     return memcmp(&a, &b, sizeof(a)) == 0;

@@ -30,21 +30,6 @@ static dc_env_t *env_nodebug(void)
     return env;
 }
 
-static double entry(dc_gidx_t i, dc_gidx_t j, void *ctx)
-{
-    return dct_rand(*(const uint64_t *)ctx, (uint64_t)(i * 1009 + j));
-}
-
-static void near_square(int p, int *pr, int *pc)
-{
-    int q = 1, d;
-    for (d = 1; d * d <= p; d++)
-        if (p % d == 0)
-            q = d;
-    *pc = q;
-    *pr = p / q;
-}
-
 /* m x n matrix, 2-D block-cyclic with blocks mb x nb (0: pure block), filled from seed. */
 static dc_mat_t *make_mat(dc_env_t *env, int64_t m, int64_t n, int64_t mb, uint64_t seed)
 {
@@ -55,12 +40,12 @@ static dc_mat_t *make_mat(dc_env_t *env, int64_t m, int64_t n, int64_t mb, uint6
     d.m = m;
     d.n = n;
     d.mb = d.nb = mb;
-    near_square(dct_size, &d.nprow, &d.npcol);
+    dct_near_square(dct_size, &d.nprow, &d.npcol);
     if (dc_mat_create_dist(env, &d, &a) != DC_SUCCESS) {
         CU_FAIL("dc_mat_create_dist");
         return NULL;
     }
-    if (dc_mat_fill(a, entry, &seed) != DC_SUCCESS)
+    if (dc_mat_fill(a, dct_mat_entry, &seed) != DC_SUCCESS)
         CU_FAIL("dc_mat_fill");
     return a;
 }
@@ -699,7 +684,7 @@ static void test_impossible_size(void)
         return;
     memset(&d, 0, sizeof(d));
     d.m = d.n = (int64_t)1 << 40;
-    near_square(dct_size, &d.nprow, &d.npcol);
+    dct_near_square(dct_size, &d.nprow, &d.npcol);
     rc = dc_mat_create_dist(env, &d, &a);
     expect_all(rc, DC_ERR_NOMEM);
     CU_ASSERT_PTR_NULL(a);

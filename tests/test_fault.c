@@ -44,21 +44,6 @@ struct fcase {
     int tasks;
 };
 
-static double entry(dc_gidx_t i, dc_gidx_t j, void *ctx)
-{
-    return dct_rand(*(const uint64_t *)ctx, (uint64_t)(i * 1009 + j));
-}
-
-static void near_square(int p, int *pr, int *pc)
-{
-    int q = 1, d;
-    for (d = 1; d * d <= p; d++)
-        if (p % d == 0)
-            q = d;
-    *pc = q;
-    *pr = p / q;
-}
-
 /* shape: 0 near-square grid, 1 P x 1, 2 1 x P; mb, nb: blocks (0: pure block) */
 static dc_mat_t *make_mat(dc_env_t *env, int64_t m, int64_t n, int shape, int64_t mb, int64_t nb,
                           uint64_t seed)
@@ -72,14 +57,14 @@ static dc_mat_t *make_mat(dc_env_t *env, int64_t m, int64_t n, int shape, int64_
     d.mb = mb;
     d.nb = nb;
     if (shape == 0)
-        near_square(dct_size, &d.nprow, &d.npcol);
+        dct_near_square(dct_size, &d.nprow, &d.npcol);
     d.nprow = shape == 1 ? dct_size : shape == 2 ? 1 : d.nprow;
     d.npcol = shape == 1 ? 1 : shape == 2 ? dct_size : d.npcol;
     if (dc_mat_create_dist(env, &d, &a) != DC_SUCCESS) {
         CU_FAIL("dc_mat_create_dist");
         return NULL;
     }
-    if (dc_mat_fill(a, entry, &seed) != DC_SUCCESS)
+    if (dc_mat_fill(a, dct_mat_entry, &seed) != DC_SUCCESS)
         CU_FAIL("dc_mat_fill");
     return a;
 }

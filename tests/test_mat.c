@@ -51,16 +51,6 @@ static const spec_t specs[] = {
 };
 #define NSPECS ((int)(sizeof(specs) / sizeof(specs[0])))
 
-static void near_square(int p, int *pr, int *pc)
-{
-    int q = 1, d;
-    for (d = 1; d * d <= p; d++)
-        if (p % d == 0)
-            q = d;
-    *pc = q;
-    *pr = p / q;
-}
-
 static dc_mat_dist_t dist_of(const spec_t *s, int64_t m, int64_t n)
 {
     dc_mat_dist_t d;
@@ -69,7 +59,7 @@ static dc_mat_dist_t dist_of(const spec_t *s, int64_t m, int64_t n)
     d.m = m;
     d.n = n;
     if (s->pr == 0)
-        near_square(dct_size, &d.nprow, &d.npcol);
+        dct_near_square(dct_size, &d.nprow, &d.npcol);
     else {
         d.nprow = s->pr < 0 ? dct_size : s->pr;
         d.npcol = s->pc < 0 ? dct_size : s->pc;
