@@ -14,6 +14,8 @@
 #include <dcompute/dc_mat.h>
 #include <dcompute/dc_reduce.h>
 #include <dcompute/dc_sched.h>
+#include <dcompute/dc_mesh.h>
+#include <dcompute/dc_solve.h>
 #include <dcompute/dc_prof.h>
 
 #endif /* DCOMPUTE_H */

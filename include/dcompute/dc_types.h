@@ -25,6 +25,12 @@ typedef struct dc_layout dc_layout_t;
 typedef struct dc_grid dc_grid_t;
 /** Distributed vector of doubles, built on a layout. */
 typedef struct dc_vec dc_vec_t;
+/** Structured grid (1-3-D box over a Cartesian process grid), see dc_mesh.h. */
+typedef struct dc_mesh dc_mesh_t;
+/** Linear operator y = A x on the vectors of one layout, see dc_solve.h. */
+typedef struct dc_op dc_op_t;
+/** Krylov solver (CG, pipelined CG) with its preconditioner, see dc_solve.h. */
+typedef struct dc_solver dc_solver_t;
 /** Request of a non-blocking reduction. */
 typedef struct dc_request dc_request_t;
 

@@ -1,0 +1,207 @@
+/**
+ * \file dc_solve.h
+ * \defgroup dc_solve Linear operators and Krylov solvers (CG, pipelined CG, multigrid)
+ * A dc_op_t is a linear operator y = A x on the dc_vec_t of one layout: a stencil on a mesh
+ * (dc_mesh_op_create_stencil(), dc_mesh_op_create_pointwise() in dc_mesh.h) or any user code
+ * (dc_op_create_shell()). A dc_solver_t solves A x = b for symmetric positive definite A with
+ * conjugate gradients (CG) or pipelined CG (Ghysels & Vanroose: one non-blocking reduction per
+ * iteration, overlapped with the operator and the preconditioner), preconditioned by nothing,
+ * Jacobi, geometric multigrid (a V-cycle on the mesh of a stencil operator), or the caller's
+ * own (DC_PC_SHELL).
+ *
+ * Convergence: the unpreconditioned residual 2-norm, ||r_k|| <= max(rtol ||b||, atol). In
+ * reproducible mode (the env's DC_REPRO, or dc_solver_params_t::repro = BINNED or EXACT) every
+ * reduction is a reproducible sum, and with a mesh operator the iteration count and the solution
+ * are bitwise identical for any rank count.
+ * @{
+ */
+#ifndef DC_SOLVE_H
+#define DC_SOLVE_H
+
+#include <dcompute/dc_types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ operators */
+
+/** Shell operator: y = A x (x and y on the operator's layout). Return 0 or a DC_ERR_* code;
+ * any other non-zero value is reported as DC_ERR_ARG. Called collectively. */
+typedef int (*dc_op_apply_fn)(const dc_vec_t *x, dc_vec_t *y, void *ctx);
+/** Shell operator's diagonal: d = diag(A) (for Jacobi). Same return rule. */
+typedef int (*dc_op_diag_fn)(dc_vec_t *d, void *ctx);
+
+/**
+ * \brief An operator given by the caller's code. Collective on the layout's env.
+ * \param[in]  layout  the layout of x and y (referenced)
+ * \param[in]  apply   y = A x
+ * \param[in]  diag    diag(A), or NULL (then DC_PC_JACOBI is not available: DC_ERR_NOTSUP)
+ * \param[in]  ctx     passed unchanged
+ * \param[out] op_p    the new operator, set only on success
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid layout: at once on that rank; apply or op_p NULL),
+ *         DC_ERR_NOMEM, DC_ERR_MPI
+ */
+DC_API int dc_op_create_shell(dc_layout_t *layout, dc_op_apply_fn apply, dc_op_diag_fn diag,
+                              void *ctx, dc_op_t **op_p);
+/**
+ * \brief y = A x. Collective on the operator's env (x must be the same vector on every rank).
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid handle, x or y not on the operator's layout, x == y,
+ *         the callback failed), DC_ERR_STATE (a vector borrowed), DC_ERR_MPI
+ */
+DC_API int dc_op_apply(dc_op_t *op, const dc_vec_t *x, dc_vec_t *y);
+/**
+ * \brief d = diag(A). Collective.
+ * \return DC_SUCCESS, DC_ERR_ARG, DC_ERR_NOTSUP (a shell without diag), DC_ERR_STATE
+ */
+DC_API int dc_op_get_diagonal(dc_op_t *op, dc_vec_t *d);
+/**
+ * \brief The layout of the operator's vectors (lent). Local.
+ * \return DC_SUCCESS, DC_ERR_ARG
+ */
+DC_API int dc_op_get_layout(const dc_op_t *op, dc_layout_t **layout_p);
+/**
+ * \brief Release the caller's reference and set *op_p = NULL. Local; NULL is a no-op.
+ * \return DC_SUCCESS, DC_ERR_ARG (not an operator, or destroyed before)
+ */
+DC_API int dc_op_destroy(dc_op_t **op_p);
+
+/* ------------------------------------------------------------------ solvers */
+
+/** Krylov method (dc_solver_params_t::type). */
+typedef enum {
+    DC_SOLVER_CG = 0,    /**< preconditioned conjugate gradients (two reductions/iteration) */
+    DC_SOLVER_PIPECG = 1 /**< pipelined CG: one non-blocking reduction per iteration,
+                              overlapped with A and the preconditioner; more vector work */
+} dc_solver_type_t;
+
+/** Preconditioner (dc_solver_params_t::pc). */
+typedef enum {
+    DC_PC_NONE = 0,   /**< none */
+    DC_PC_JACOBI = 1, /**< z = r / diag(A) */
+    DC_PC_MG = 2,     /**< one geometric multigrid V-cycle; the operator must be a
+                           dc_stencil_laplacian() stencil operator with Dirichlet boundaries
+                           (else DC_ERR_NOTSUP) */
+    DC_PC_SHELL = 3   /**< the caller's: dc_solver_params_t::pc_apply */
+} dc_pc_type_t;
+
+/** Multigrid smoother (dc_solver_params_t::mg_smoother). */
+typedef enum {
+    DC_MG_CHEBYSHEV = 0, /**< Chebyshev polynomial in D^-1 A aimed at the upper part of its
+                              spectrum (bound from Gershgorin: no eigenvalue estimate) */
+    DC_MG_JACOBI = 1     /**< weighted Jacobi, weight mg_jacobi_weight */
+} dc_mg_smoother_t;
+
+/** Why a solve stopped (dc_solve_result_t::reason): > 0 converged, < 0 diverged. */
+typedef enum {
+    DC_SOLVE_ITERATING = 0,           /**< not solved yet */
+    DC_SOLVE_CONVERGED_RTOL = 1,      /**< ||r|| <= rtol ||b|| */
+    DC_SOLVE_CONVERGED_ATOL = 2,      /**< ||r|| <= atol */
+    DC_SOLVE_DIVERGED_MAXIT = -1,     /**< max_it iterations without convergence */
+    DC_SOLVE_DIVERGED_BREAKDOWN = -2, /**< p'Ap <= 0 or r'z <= 0: A or the preconditioner is
+                                           not positive definite */
+    DC_SOLVE_DIVERGED_NAN = -3        /**< a NaN or Inf appeared in a residual or coefficient */
+} dc_solve_reason_t;
+
+/** Bits of dc_solver_params_t::field_mask: only fields whose bit is set are read. */
+enum {
+    DC_SOLVER_PARAM_TYPE = 1u << 0,
+    DC_SOLVER_PARAM_PC = 1u << 1,
+    DC_SOLVER_PARAM_RTOL = 1u << 2,
+    DC_SOLVER_PARAM_ATOL = 1u << 3,
+    DC_SOLVER_PARAM_MAX_IT = 1u << 4,
+    DC_SOLVER_PARAM_GUESS = 1u << 5,
+    DC_SOLVER_PARAM_REPRO = 1u << 6,
+    DC_SOLVER_PARAM_PC_SHELL = 1u << 7,
+    DC_SOLVER_PARAM_MG = 1u << 8 /**< all mg_* fields */
+};
+
+/** Preconditioner callback for DC_PC_SHELL: z = M^-1 r (M symmetric positive definite). */
+typedef int (*dc_pc_apply_fn)(const dc_vec_t *r, dc_vec_t *z, void *ctx);
+
+/** Settings of a solver. Defaults: CG, no preconditioner, rtol 1e-8, atol 1e-50, max_it
+ * 10000, zero initial guess, the env's reproducibility mode, MG as documented per field. */
+typedef struct dc_solver_params {
+    uint64_t field_mask;
+    dc_solver_type_t type;
+    dc_pc_type_t pc;
+    double rtol;             /**< relative tolerance, in [0, 1) */
+    double atol;             /**< absolute tolerance, >= 0 */
+    int max_it;              /**< >= 0 */
+    int guess_nonzero;       /**< 1: start from the x passed to dc_solver_solve() */
+    dc_repro_t repro;        /**< DC_REPRO_DEFAULT: the env's */
+    dc_pc_apply_fn pc_apply; /**< DC_PC_SHELL's z = M^-1 r */
+    void *pc_ctx;
+    /* geometric multigrid */
+    int mg_levels;                /**< 0: coarsen until the coarsest grid has <= mg_coarse_size
+                                       points (default); else at most this many levels */
+    int mg_coarse_size;           /**< default 4096 points: solved directly (banded Cholesky) */
+    dc_mg_smoother_t mg_smoother; /**< default DC_MG_CHEBYSHEV */
+    int mg_smooth_steps;     /**< pre- and post-smoothing steps (Chebyshev degree); default 2 */
+    double mg_jacobi_weight; /**< default 2/3 (1-D, 2-D) or 6/7 (3-D); 0: default */
+    int mg_agglomerate;      /**< coarse levels with fewer than this many points per rank move
+                                  to fewer ranks (default 4096; 0: never) */
+} dc_solver_params_t;
+
+/** Outcome of the last dc_solver_solve() (a value type). */
+typedef struct dc_solve_result {
+    dc_solve_reason_t reason;
+    int iterations;
+    double rnorm;       /**< ||b - A x|| as the recurrence gives it at the end */
+    double rnorm0;      /**< ||b - A x0|| */
+    double bnorm;       /**< ||b|| */
+    double setup_time;  /**< seconds in dc_solver_create() (MG hierarchy), this rank */
+    double solve_time;  /**< seconds in the last dc_solver_solve(), this rank */
+    double reduce_wait; /**< seconds this rank waited for reductions in the last solve (for
+                             pipelined CG: what the overlap did not hide) */
+    int mg_levels;      /**< levels of the MG hierarchy (0 without MG) */
+} dc_solve_result_t;
+
+/**
+ * \brief Create a solver for operator \p op and set it up (the MG hierarchy and its coarse
+ * factorisation are built here). Collective on the operator's env; params must match (agreed
+ * like a create).
+ * \param[in]  op      the operator (referenced)
+ * \param[in]  params  settings, or NULL for the defaults
+ * \param[out] solver_p the solver, set only on success
+ * \return DC_SUCCESS; DC_ERR_ARG (invalid op: at once on that rank; a params field out of range
+ *         or differing between ranks; DC_PC_SHELL without pc_apply); DC_ERR_NOTSUP (Jacobi on a
+ *         shell without diag; MG on an operator it cannot coarsen); DC_ERR_NOMEM; DC_ERR_MPI
+ */
+DC_API int dc_solver_create(dc_op_t *op, const dc_solver_params_t *params, dc_solver_t **solver_p);
+/**
+ * \brief Solve A x = b. Collective. A solve that stops without converging is not an error:
+ * it returns DC_SUCCESS and the reason (dc_solver_get_result()) says why.
+ * \param[in]     b  right-hand side, on the operator's layout
+ * \param[in,out] x  solution; read as the initial guess when guess_nonzero
+ * \return DC_SUCCESS; DC_ERR_ARG (invalid handle, b or x not on the operator's layout, b == x,
+ *         a callback failed); DC_ERR_STATE (a vector borrowed); DC_ERR_NOMEM; DC_ERR_MPI
+ */
+DC_API int dc_solver_solve(dc_solver_t *solver, const dc_vec_t *b, dc_vec_t *x);
+/**
+ * \brief Outcome of the last solve. Local.
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid handle, result_p NULL)
+ */
+DC_API int dc_solver_get_result(const dc_solver_t *solver, dc_solve_result_t *result_p);
+/**
+ * \brief Residual norms of the last solve: rnorms[0] = ||r_0||, ..., rnorms[its] (the array
+ * belongs to the solver, valid until the next solve or destroy). Local.
+ * \return DC_SUCCESS, DC_ERR_ARG
+ */
+DC_API int dc_solver_get_history(const dc_solver_t *solver, const double **rnorms_p, int *n_p);
+/**
+ * \brief Static name of a reason ("converged: rtol", "diverged: breakdown", ...). Local.
+ * \return never NULL ("unknown reason" for values not in dc_solve_reason_t)
+ */
+DC_API const char *dc_solve_reason_string(int reason);
+/**
+ * \brief Destroy a solver and set *solver_p = NULL. Local; NULL is a no-op.
+ * \return DC_SUCCESS, DC_ERR_ARG (not a solver, or destroyed before)
+ */
+DC_API int dc_solver_destroy(dc_solver_t **solver_p);
+
+#ifdef __cplusplus
+}
+#endif
+/** @} */
+#endif /* DC_SOLVE_H */

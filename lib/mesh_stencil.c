@@ -1,0 +1,2 @@
+/* placeholder: written for issue 8 */
+#include "dc_impl.h"
