@@ -7,6 +7,7 @@
 #define DC_OP_IMPL_H
 
 #include "dc_impl.h"
+#include <dcompute/dc_solve.h>
 
 typedef enum {
     DCI_OP_SHELL = 0,   /* dc_op_create_shell */
@@ -19,6 +20,9 @@ typedef struct dci_op_ops {
     int (*apply)(dc_op_t *op, const dc_vec_t *x, dc_vec_t *y);
     /* d = diag(A); NULL: not available (DC_ERR_NOTSUP) */
     int (*diag)(dc_op_t *op, dc_vec_t *d);
+    /* optional fast path for CG (NULL: not offered): y = A x and *xy = this rank's plain
+     * (DC_REPRO_OFF) partial sum of x . y computed in the same pass over memory */
+    int (*apply_dot)(dc_op_t *op, const dc_vec_t *x, dc_vec_t *y, double *xy);
     /* frees impl (the operator's last reference) */
     void (*free_impl)(dc_op_t *op);
 } dci_op_ops_t;
@@ -36,5 +40,22 @@ struct dc_op {
  * on failure ops->free_impl is NOT called, the caller frees impl). Local. */
 int dci_op_create(dc_layout_t *layout, dci_op_kind_t kind, const dci_op_ops_t *ops, void *impl,
                   dc_op_t **op_p);
+
+/* ---------------------------------------------------------------- multigrid (lib/mg.c) */
+
+/* The geometric multigrid preconditioner that solve.c uses for DC_PC_MG. */
+typedef struct dci_mg dci_mg_t;
+/* Build the hierarchy for op (a DCI_OP_STENCIL operator whose stencil has laplacian != 0 and
+ * Dirichlet boundaries, else DC_ERR_NOTSUP on every rank); prm has every field resolved to its
+ * value (defaults filled in by solve.c); mode is BINNED/EXACT when the solve must be
+ * reproducible. Collective; agreed (all ranks return the same code). */
+int dci_mg_create(dc_op_t *op, const dc_solver_params_t *prm, dc_repro_t mode, dci_mg_t **mg_p);
+/* z = M^-1 r: one V-cycle from a zero initial guess (symmetric positive definite as a map of
+ * r, so it is a valid CG preconditioner). r and z on op's layout. Collective. */
+int dci_mg_apply(dci_mg_t *mg, const dc_vec_t *r, dc_vec_t *z);
+/* Number of levels (the finest included). */
+int dci_mg_levels(const dci_mg_t *mg);
+/* Free everything (local: no collective calls). NULL is a no-op. */
+void dci_mg_destroy(dci_mg_t *mg);
 
 #endif /* DC_OP_IMPL_H */
