@@ -1,2 +1,1052 @@
-/* placeholder: written for issue 8 */
-#include "dc_impl.h"
+/*
+ * Structured grids (dc_mesh): a 1-3-D index box over a Cartesian process grid, the layouts of
+ * its global and local (ghosted) fields, and the halo exchange. Every rank knows every rank's
+ * box (per-dimension slab offsets), so the exchange pattern is computed at create by box
+ * intersection, without messages: each rank's ghost pieces against every rank's box and its
+ * periodic images. The exchange uses persistent requests on a private communicator, made once.
+ * It only copies values (and local_to_global ADD sums them in a fixed order), so it is exact.
+ */
+#include "mesh_impl.h"
+#include "vec_impl.h"
+
+#include <limits.h>
+#include <string.h>
+
+enum { TAG_FWD = 1, TAG_REV = 2 };
+
+/* ---------------------------------------------------------------- boxes */
+
+void dci_mesh_rank_coords(const dc_mesh_t *m, int r, int coord[3])
+{
+    coord[0] = r % m->info.procs[0];
+    coord[1] = (r / m->info.procs[0]) % m->info.procs[1];
+    coord[2] = r / (m->info.procs[0] * m->info.procs[1]);
+}
+
+void dci_mesh_rank_box(const dc_mesh_t *m, int r, dc_gidx_t start[3], dc_gidx_t count[3])
+{
+    int c[3], d;
+
+    dci_mesh_rank_coords(m, r, c);
+    for (d = 0; d < 3; d++) {
+        start[d] = m->offs[d][c[d]];
+        count[d] = m->offs[d][c[d] + 1] - m->offs[d][c[d]];
+    }
+}
+
+static int box_empty(const dc_gidx_t count[3])
+{
+    return count[0] == 0 || count[1] == 0 || count[2] == 0;
+}
+
+/* Ghosted box of a rank from its owned box. */
+static void ghosted(const dc_mesh_t *m, const dc_gidx_t start[3], const dc_gidx_t count[3],
+                    dc_gidx_t gs[3], dc_gidx_t gc[3])
+{
+    int d;
+
+    for (d = 0; d < 3; d++) {
+        int w = d < m->info.dim ? m->info.width : 0;
+        gs[d] = start[d] - w;
+        gc[d] = count[d] + 2 * w;
+    }
+}
+
+/* ---------------------------------------------------------------- copies */
+
+/* Owned values <-> the owned box of a local array: contiguous x-runs. */
+void dci_mesh_owned_to_local(const dc_mesh_t *m, const double *global, double *local)
+{
+    const dc_mesh_info_t *in = &m->info;
+    size_t run = (size_t)in->count[0] * (size_t)in->dof, j, k;
+    double *base;
+
+    if (in->nlocal == 0)
+        return;
+    base = local + dc_mesh_local_index(in, in->start[0], in->start[1], in->start[2], 0);
+    for (k = 0; k < (size_t)in->count[2]; k++)
+        for (j = 0; j < (size_t)in->count[1]; j++) {
+            memcpy(base + k * m->sz + j * m->sy, global, run * sizeof(double));
+            global += run;
+        }
+}
+
+void dci_mesh_local_to_owned(const dc_mesh_t *m, const double *local, double *global)
+{
+    const dc_mesh_info_t *in = &m->info;
+    size_t run = (size_t)in->count[0] * (size_t)in->dof, j, k;
+    const double *base;
+
+    if (in->nlocal == 0)
+        return;
+    base = local + dc_mesh_local_index(in, in->start[0], in->start[1], in->start[2], 0);
+    for (k = 0; k < (size_t)in->count[2]; k++)
+        for (j = 0; j < (size_t)in->count[1]; j++) {
+            memcpy(global, base + k * m->sz + j * m->sy, run * sizeof(double));
+            global += run;
+        }
+}
+
+/* Regions of a local array -> consecutive buffer values. */
+static double *pack(const dc_mesh_t *m, const dci_mesh_region_t *r, int nr, const double *a,
+                    double *buf)
+{
+    size_t dof = (size_t)m->info.dof, j, k;
+    int i;
+
+    for (i = 0; i < nr; i++) {
+        size_t run = r[i].ex[0] * dof;
+        for (k = 0; k < r[i].ex[2]; k++) {
+            const double *src = a + r[i].off + k * m->sz;
+            if (run == 1) {
+                for (j = 0; j < r[i].ex[1]; j++)
+                    buf[j] = src[j * m->sy];
+                buf += r[i].ex[1];
+            } else {
+                for (j = 0; j < r[i].ex[1]; j++, buf += run)
+                    memcpy(buf, src + j * m->sy, run * sizeof(double));
+            }
+        }
+    }
+    return buf;
+}
+
+static const double *unpack(const dc_mesh_t *m, const dci_mesh_region_t *r, int nr,
+                            const double *buf, double *a)
+{
+    size_t dof = (size_t)m->info.dof, j, k;
+    int i;
+
+    for (i = 0; i < nr; i++) {
+        size_t run = r[i].ex[0] * dof;
+        for (k = 0; k < r[i].ex[2]; k++) {
+            double *dst = a + r[i].off + k * m->sz;
+            if (run == 1) {
+                for (j = 0; j < r[i].ex[1]; j++)
+                    dst[j * m->sy] = buf[j];
+                buf += r[i].ex[1];
+            } else {
+                for (j = 0; j < r[i].ex[1]; j++, buf += run)
+                    memcpy(dst + j * m->sy, buf, run * sizeof(double));
+            }
+        }
+    }
+    return buf;
+}
+
+/* Owned regions (goff, strides of the owned box) += consecutive buffer values, in order. */
+static const double *unpack_add(const dc_mesh_t *m, const dci_mesh_region_t *r, int nr,
+                                const double *buf, double *global)
+{
+    size_t dof = (size_t)m->info.dof, j, k, t;
+    size_t oy = (size_t)m->info.count[0] * dof, oz = oy * (size_t)m->info.count[1];
+    int i;
+
+    for (i = 0; i < nr; i++) {
+        size_t run = r[i].ex[0] * dof;
+        for (k = 0; k < r[i].ex[2]; k++)
+            for (j = 0; j < r[i].ex[1]; j++, buf += run) {
+                double *dst = global + r[i].goff + k * oz + j * oy;
+                for (t = 0; t < run; t++)
+                    dst[t] += buf[t];
+            }
+    }
+    return buf;
+}
+
+/* ---------------------------------------------------------------- the halo pattern */
+
+/*
+ * The ghost pieces of a box: the 3^dim - 1 directions around it (z slowest, each from low to
+ * high), faces only for STAR; none for an empty box or width 0. lo/hi are global indices.
+ */
+static int ghost_pieces(const dc_mesh_t *m, const dc_gidx_t s[3], const dc_gidx_t c[3],
+                        dc_gidx_t lo[26][3], dc_gidx_t hi[26][3])
+{
+    int dim = m->info.dim, w = m->info.width, np = 0, dir[3], d;
+
+    if (w == 0 || box_empty(c))
+        return 0;
+    for (dir[2] = dim > 2 ? -1 : 0; dir[2] <= (dim > 2 ? 1 : 0); dir[2]++)
+        for (dir[1] = dim > 1 ? -1 : 0; dir[1] <= (dim > 1 ? 1 : 0); dir[1]++)
+            for (dir[0] = -1; dir[0] <= 1; dir[0]++) {
+                int nz = (dir[0] != 0) + (dir[1] != 0) + (dir[2] != 0);
+                if (nz == 0 || (m->info.shape == DC_MESH_STAR && nz > 1))
+                    continue;
+                for (d = 0; d < 3; d++) {
+                    lo[np][d] = dir[d] < 0 ? s[d] - w : dir[d] == 0 ? s[d] : s[d] + c[d];
+                    hi[np][d] = dir[d] < 0 ? s[d] : dir[d] == 0 ? s[d] + c[d] : s[d] + c[d] + w;
+                }
+                np++;
+            }
+    return np;
+}
+
+/*
+ * The regions that rank S sends to rank R (R's ghost pieces against S's box and its periodic
+ * images), in the fixed order both sides use. Fills rreg (in R's local array) and sreg (in S's
+ * local array, goff in S's owned box) when not NULL; returns the count, and the values in *nval.
+ */
+static int pair_regions(const dc_mesh_t *m, int R, int S, dci_mesh_region_t *rreg,
+                        dci_mesh_region_t *sreg, size_t *nval)
+{
+    const dc_mesh_info_t *in = &m->info;
+    dc_gidx_t rs[3], rc[3], ss[3], sc[3], rgs[3], rgc[3], sgs[3], sgc[3];
+    dc_gidx_t lo[26][3], hi[26][3];
+    int np, p, sh[3], nr = 0, d;
+
+    *nval = 0;
+    dci_mesh_rank_box(m, R, rs, rc);
+    dci_mesh_rank_box(m, S, ss, sc);
+    if (box_empty(sc))
+        return 0;
+    np = ghost_pieces(m, rs, rc, lo, hi);
+    ghosted(m, rs, rc, rgs, rgc);
+    ghosted(m, ss, sc, sgs, sgc);
+    for (p = 0; p < np; p++)
+        for (sh[2] = in->periodic[2] ? -1 : 0; sh[2] <= (in->periodic[2] ? 1 : 0); sh[2]++)
+            for (sh[1] = in->periodic[1] ? -1 : 0; sh[1] <= (in->periodic[1] ? 1 : 0); sh[1]++)
+                for (sh[0] = in->periodic[0] ? -1 : 0; sh[0] <= (in->periodic[0] ? 1 : 0);
+                     sh[0]++) {
+                    dc_gidx_t a[3], b[3];
+                    size_t ex[3];
+                    for (d = 0; d < 3; d++) {
+                        dc_gidx_t off = sh[d] * in->n[d];
+                        a[d] = lo[p][d] > ss[d] + off ? lo[p][d] : ss[d] + off;
+                        b[d] = hi[p][d] < ss[d] + sc[d] + off ? hi[p][d] : ss[d] + sc[d] + off;
+                        if (a[d] >= b[d])
+                            break;
+                        ex[d] = (size_t)(b[d] - a[d]);
+                    }
+                    if (d < 3)
+                        continue;
+                    if (rreg != NULL) {
+                        size_t o = (size_t)(a[2] - rgs[2]);
+                        o = o * (size_t)rgc[1] + (size_t)(a[1] - rgs[1]);
+                        o = o * (size_t)rgc[0] + (size_t)(a[0] - rgs[0]);
+                        rreg[nr].off = o * (size_t)in->dof;
+                        rreg[nr].goff = 0;
+                        memcpy(rreg[nr].ex, ex, sizeof(ex));
+                    }
+                    if (sreg != NULL) {
+                        dc_gidx_t q[3];
+                        size_t o, g;
+                        for (d = 0; d < 3; d++)
+                            q[d] = a[d] - sh[d] * in->n[d];
+                        o = (size_t)(q[2] - sgs[2]);
+                        o = o * (size_t)sgc[1] + (size_t)(q[1] - sgs[1]);
+                        o = o * (size_t)sgc[0] + (size_t)(q[0] - sgs[0]);
+                        g = (size_t)(q[2] - ss[2]);
+                        g = g * (size_t)sc[1] + (size_t)(q[1] - ss[1]);
+                        g = g * (size_t)sc[0] + (size_t)(q[0] - ss[0]);
+                        sreg[nr].off = o * (size_t)in->dof;
+                        sreg[nr].goff = g * (size_t)in->dof;
+                        memcpy(sreg[nr].ex, ex, sizeof(ex));
+                    }
+                    *nval += ex[0] * ex[1] * ex[2] * (size_t)in->dof;
+                    nr++;
+                }
+    return nr;
+}
+
+static void halo_free(dci_mesh_halo_t *h)
+{
+    int i, finalized = 1;
+
+    MPI_Finalized(&finalized);
+    if (h->req != NULL && !finalized)
+        for (i = 0; i < h->nfwd + h->nrev; i++)
+            if (h->req[i] != MPI_REQUEST_NULL)
+                MPI_Request_free(&h->req[i]);
+    dci_free(h->req);
+    dci_free(h->peer);
+    dci_free(h->soff);
+    dci_free(h->sregion);
+    dci_free(h->rregion);
+    dci_free(h->self_src);
+    dci_free(h->sbuf);
+    dci_free(h->rbuf);
+    memset(h, 0, sizeof(*h));
+}
+
+/*
+ * Build this rank's pattern: two passes over the ranks (count, then fill). Local, except that
+ * it allocates: the caller agrees on the outcome.
+ */
+static int halo_setup(dc_mesh_t *m)
+{
+    dc_env_t *env = m->hdr.env;
+    dci_mesh_halo_t *h = &m->halo;
+    int me = env->rank, p = m->nranks, q, i, ns = 0, nr = 0, nself, rc = DC_SUCCESS;
+    size_t sv = 0, rv = 0, v;
+
+    memset(h, 0, sizeof(*h));
+    /* pass 1: peers and sizes */
+    for (q = 0; q < p; q++) {
+        size_t a, b;
+        if (q == me)
+            continue;
+        nr += pair_regions(m, me, q, NULL, NULL, &a);
+        ns += pair_regions(m, q, me, NULL, NULL, &b);
+        if (a > (size_t)INT_MAX || b > (size_t)INT_MAX)
+            return DC_ERR(env, DC_ERR_SIZE,
+                          "a halo message between ranks %d and %d exceeds INT_MAX values", me, q);
+        if (a + b > 0)
+            h->npeers++;
+        rv += a;
+        sv += b;
+    }
+    nself = pair_regions(m, me, me, NULL, NULL, &v);
+    DC_CHECK(dci_calloc(env, (size_t)h->npeers + 1, sizeof(int), (void **)&h->peer));
+    DC_CHECK(dci_calloc(env, 2 * ((size_t)h->npeers + 1), sizeof(size_t), (void **)&h->soff));
+    h->roff = h->soff + h->npeers + 1;
+    DC_CHECK(dci_calloc(env, 2 * ((size_t)h->npeers + 1), sizeof(int), (void **)&h->sreg));
+    h->rreg = h->sreg + h->npeers + 1;
+    DC_CHECK(dci_calloc(env, (size_t)ns + 1, sizeof(dci_mesh_region_t), (void **)&h->sregion));
+    DC_CHECK(dci_calloc(env, (size_t)nr + 1, sizeof(dci_mesh_region_t), (void **)&h->rregion));
+    DC_CHECK(
+        dci_calloc(env, 2 * (size_t)nself + 1, sizeof(dci_mesh_region_t), (void **)&h->self_src));
+    h->self_dst = h->self_src + nself;
+    DC_CHECK(dci_malloc_aligned(env, (sv + 1) * sizeof(double), (void **)&h->sbuf));
+    DC_CHECK(dci_malloc_aligned(env, (rv + 1) * sizeof(double), (void **)&h->rbuf));
+    DC_CHECK(dci_malloc(env, 4 * ((size_t)h->npeers + 1) * sizeof(MPI_Request), (void **)&h->req));
+    for (i = 0; i < 4 * (h->npeers + 1); i++)
+        h->req[i] = MPI_REQUEST_NULL;
+    /* pass 2: regions, offsets */
+    i = 0;
+    for (q = 0; q < p; q++) {
+        size_t a, b;
+        int kr, ks;
+        if (q == me)
+            continue;
+        kr = pair_regions(m, me, q, h->rregion + h->rreg[i], NULL, &a);
+        ks = pair_regions(m, q, me, NULL, h->sregion + h->sreg[i], &b);
+        if (a + b == 0)
+            continue;
+        h->peer[i] = q;
+        h->rreg[i + 1] = h->rreg[i] + kr;
+        h->sreg[i + 1] = h->sreg[i] + ks;
+        h->roff[i + 1] = h->roff[i] + a;
+        h->soff[i + 1] = h->soff[i] + b;
+        i++;
+    }
+    h->nself = pair_regions(m, me, me, h->self_dst, h->self_src, &v);
+    h->nvalues = sv + rv;
+    /* persistent requests: forward receives, forward sends; reverse receives, reverse sends */
+    for (i = 0; i < h->npeers && rc == DC_SUCCESS; i++) {
+        int rcnt = (int)(h->roff[i + 1] - h->roff[i]), scnt = (int)(h->soff[i + 1] - h->soff[i]);
+        int mrc = MPI_SUCCESS;
+        if (rcnt > 0) {
+            mrc = MPI_Recv_init(h->rbuf + h->roff[i], rcnt, MPI_DOUBLE, h->peer[i], TAG_FWD,
+                                m->comm, &h->req[h->nfrecv++]);
+        }
+        if (mrc != MPI_SUCCESS)
+            rc = DC_ERR_MPI_RC(env, mrc, "MPI_Recv_init");
+        (void)scnt;
+    }
+    h->nfwd = h->nfrecv;
+    for (i = 0; i < h->npeers && rc == DC_SUCCESS; i++) {
+        int scnt = (int)(h->soff[i + 1] - h->soff[i]), mrc = MPI_SUCCESS;
+        if (scnt > 0)
+            mrc = MPI_Send_init(h->sbuf + h->soff[i], scnt, MPI_DOUBLE, h->peer[i], TAG_FWD,
+                                m->comm, &h->req[h->nfwd++]);
+        if (mrc != MPI_SUCCESS)
+            rc = DC_ERR_MPI_RC(env, mrc, "MPI_Send_init");
+    }
+    /* reverse (local_to_global ADD): ghost copies go back to their owners */
+    h->rev = h->req + h->nfwd;
+    for (i = 0; i < h->npeers && rc == DC_SUCCESS; i++) {
+        int scnt = (int)(h->soff[i + 1] - h->soff[i]), mrc = MPI_SUCCESS;
+        if (scnt > 0)
+            mrc = MPI_Recv_init(h->sbuf + h->soff[i], scnt, MPI_DOUBLE, h->peer[i], TAG_REV,
+                                m->comm, &h->rev[h->nrev++]);
+        if (mrc != MPI_SUCCESS)
+            rc = DC_ERR_MPI_RC(env, mrc, "MPI_Recv_init");
+    }
+    h->nrrecv = h->nrev;
+    for (i = 0; i < h->npeers && rc == DC_SUCCESS; i++) {
+        int rcnt = (int)(h->roff[i + 1] - h->roff[i]), mrc = MPI_SUCCESS;
+        if (rcnt > 0)
+            mrc = MPI_Send_init(h->rbuf + h->roff[i], rcnt, MPI_DOUBLE, h->peer[i], TAG_REV,
+                                m->comm, &h->rev[h->nrev++]);
+        if (mrc != MPI_SUCCESS)
+            rc = DC_ERR_MPI_RC(env, mrc, "MPI_Send_init");
+    }
+    return rc;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+static void mesh_free(dc_mesh_t *m)
+{
+    dc_env_t *env;
+    int d, finalized = 1;
+
+    if (m == NULL)
+        return;
+    env = m->hdr.env;
+    if (m->state != DCI_MESH_IDLE)
+        dci_log(env, 1, "dc_mesh_destroy: a halo exchange is still under way; it is cancelled");
+    halo_free(&m->halo);
+    MPI_Finalized(&finalized);
+    if (m->comm != MPI_COMM_NULL && !finalized)
+        MPI_Comm_free(&m->comm);
+    dci_layout_unref(m->layout);
+    dci_layout_unref(m->llayout);
+    for (d = 0; d < 3; d++)
+        dci_free(m->offs[d]);
+    m->hdr.magic = DCI_CLASS_DEAD;
+    dci_free(m);
+    dci_env_unref(env);
+}
+
+static void mesh_free_obj(dci_obj_t *hdr)
+{
+    mesh_free((dc_mesh_t *)hdr);
+}
+
+/* A layout made by this module: keep an internal reference and give up the user's, so that
+ * the handle dc_mesh_get_layout lends cannot be destroyed by the caller. */
+static int own_layout(dc_env_t *env, size_t nlocal, dc_layout_t **l_p)
+{
+    dc_layout_t *l = NULL;
+    int rc = dc_layout_create_explicit(env, nlocal, &l);
+
+    if (rc != DC_SUCCESS)
+        return rc;
+    dci_layout_ref(l);
+    dci_obj_release(&l->hdr, "layout", __func__);
+    dci_obj_lend(&l->hdr); /* usable (dc_vec_create), never destroyable by a caller */
+    *l_p = l;
+    return DC_SUCCESS;
+}
+
+/* The checks of every argument that need no other rank; normalised values for the agreement
+ * (a rejected or unread argument stands as 0). */
+typedef struct {
+    int dim, dof, width, shape, periodic[3], procs[3], has_counts[3];
+    dc_gidx_t n[3];
+    uint64_t mask, counts_fp[3];
+    const dc_gidx_t *counts[3];
+} mesh_args_t;
+
+static int check_args(dc_env_t *env, int dim, const dc_gidx_t *n, int dof, int width,
+                      const dc_mesh_params_t *prm, dc_mesh_t **mesh_p, mesh_args_t *a)
+{
+    int d, c, rc = DC_SUCCESS;
+
+    memset(a, 0, sizeof(*a));
+    a->dim = dim;
+    a->dof = dof;
+    a->width = width;
+    for (d = 0; d < 3; d++)
+        a->n[d] = 1;
+    if (mesh_p == NULL)
+        return DC_ERR(env, DC_ERR_ARG, "mesh_p is NULL");
+    if (dim < 1 || dim > 3)
+        return DC_ERR(env, DC_ERR_ARG, "dim %d is not 1, 2 or 3", dim);
+    if (n == NULL)
+        return DC_ERR(env, DC_ERR_ARG, "n is NULL");
+    for (d = 0; d < dim; d++) {
+        a->n[d] = n[d];
+        if (n[d] < 1)
+            return DC_ERR(env, DC_ERR_ARG, "n[%d] = %lld < 1", d, (long long)n[d]);
+    }
+    if (dof < 1)
+        return DC_ERR(env, DC_ERR_ARG, "dof %d < 1", dof);
+    if (width < 0)
+        return DC_ERR(env, DC_ERR_ARG, "width %d < 0", width);
+    if (prm == NULL)
+        return DC_SUCCESS;
+    a->mask = prm->field_mask;
+    if (prm->field_mask & DC_MESH_PARAM_PERIODIC)
+        for (d = 0; d < 3; d++) {
+            if (prm->periodic[d] != 0 && prm->periodic[d] != 1)
+                return DC_ERR(env, DC_ERR_ARG, "periodic[%d] = %d is not 0 or 1", d,
+                              prm->periodic[d]);
+            if (d >= dim && prm->periodic[d])
+                return DC_ERR(env, DC_ERR_ARG, "periodic[%d] = 1 beyond dim %d", d, dim);
+            a->periodic[d] = prm->periodic[d];
+        }
+    if (prm->field_mask & DC_MESH_PARAM_SHAPE) {
+        if (prm->shape != DC_MESH_STAR && prm->shape != DC_MESH_BOX)
+            return DC_ERR(env, DC_ERR_ARG, "shape %d is not DC_MESH_STAR or DC_MESH_BOX",
+                          (int)prm->shape);
+        a->shape = (int)prm->shape;
+    }
+    if (prm->field_mask & DC_MESH_PARAM_PROCS) {
+        int64_t prod = 1;
+        for (d = 0; d < 3; d++) {
+            if (prm->procs[d] < 0 || (d >= dim && prm->procs[d] > 1))
+                return DC_ERR(env, DC_ERR_ARG, "procs[%d] = %d out of range%s", d, prm->procs[d],
+                              d >= dim ? " (0 or 1 beyond dim)" : "");
+            a->procs[d] = prm->procs[d];
+            if (prm->procs[d] > 0)
+                prod *= prm->procs[d];
+        }
+        if (prod > env->size || env->size % prod != 0)
+            return DC_ERR(env, DC_ERR_ARG,
+                          "the given procs (%d x %d x %d) cannot make a process grid of %d ranks",
+                          prm->procs[0], prm->procs[1], prm->procs[2], env->size);
+        if (a->procs[0] > 0 && a->procs[1] > 0 && a->procs[2] > 0 && prod != env->size)
+            return DC_ERR(env, DC_ERR_ARG, "procs %d x %d x %d = %lld is not the env's size %d",
+                          prm->procs[0], prm->procs[1], prm->procs[2], (long long)prod, env->size);
+    }
+    if (prm->field_mask & DC_MESH_PARAM_COUNTS)
+        for (d = 0; d < dim; d++) {
+            uint64_t h = 0;
+            if (prm->counts[d] == NULL)
+                continue;
+            if (!(prm->field_mask & DC_MESH_PARAM_PROCS) || prm->procs[d] < 1)
+                return DC_ERR(env, DC_ERR_ARG,
+                              "counts[%d] needs DC_MESH_PARAM_PROCS with procs[%d] given", d, d);
+            for (c = 0; c < prm->procs[d]; c++) {
+                if (prm->counts[d][c] < 0)
+                    rc = DC_ERR(env, DC_ERR_ARG, "counts[%d][%d] = %lld < 0", d, c,
+                                (long long)prm->counts[d][c]);
+                h = dci_fp_mix(h, (uint64_t)prm->counts[d][c]);
+            }
+            a->has_counts[d] = 1;
+            a->counts[d] = prm->counts[d];
+            a->counts_fp[d] = h;
+        }
+    return rc;
+}
+
+/* Process grid, slab offsets and the size checks: the same result on every rank (the arguments
+ * are agreed). Allocates m->offs. */
+static int mesh_grid(dc_env_t *env, dc_mesh_t *m, const mesh_args_t *a)
+{
+    dc_mesh_info_t *in = &m->info;
+    int d, c, dims[3] = {0, 0, 0}, mrc;
+    size_t gtotal = 1;
+
+    for (d = 0; d < 3; d++)
+        dims[d] = a->procs[d];
+    if (a->dim < 3 && dims[2] == 0)
+        dims[2] = 1;
+    if (a->dim < 2 && dims[1] == 0)
+        dims[1] = 1;
+    mrc = MPI_Dims_create(env->size, a->dim, dims);
+    if (mrc != MPI_SUCCESS)
+        return DC_ERR_MPI_RC(env, mrc, "MPI_Dims_create");
+    for (d = 0; d < 3; d++) {
+        in->procs[d] = dims[d];
+        in->n[d] = a->n[d];
+        in->periodic[d] = a->periodic[d];
+    }
+    in->dim = a->dim;
+    in->dof = a->dof;
+    in->width = a->width;
+    in->shape = (dc_mesh_shape_t)a->shape;
+    for (d = 0; d < 3; d++) {
+        DC_CHECK(dci_malloc(env, ((size_t)dims[d] + 1) * sizeof(dc_gidx_t), (void **)&m->offs[d]));
+        m->offs[d][0] = 0;
+        if (a->has_counts[d]) {
+            for (c = 0; c < dims[d]; c++) {
+                if (a->counts[d][c] > a->n[d] - m->offs[d][c])
+                    return DC_ERR(env, DC_ERR_SIZE, "counts[%d] sum to more than n[%d] = %lld", d,
+                                  d, (long long)a->n[d]);
+                m->offs[d][c + 1] = m->offs[d][c] + a->counts[d][c];
+            }
+            if (m->offs[d][dims[d]] != a->n[d])
+                return DC_ERR(env, DC_ERR_SIZE, "counts[%d] sum to %lld, not n[%d] = %lld", d,
+                              (long long)m->offs[d][dims[d]], d, (long long)a->n[d]);
+        } else {
+            if (a->n[d] < dims[d])
+                return DC_ERR(env, DC_ERR_SIZE,
+                              "n[%d] = %lld is smaller than the %d ranks of the process grid in "
+                              "that dimension",
+                              d, (long long)a->n[d], dims[d]);
+            for (c = 0; c < dims[d]; c++)
+                m->offs[d][c + 1] =
+                    m->offs[d][c] + a->n[d] / dims[d] + (c < a->n[d] % dims[d] ? 1 : 0);
+        }
+        if (d < a->dim)
+            for (c = 0; c < dims[d]; c++) {
+                dc_gidx_t cnt = m->offs[d][c + 1] - m->offs[d][c];
+                if (cnt > 0 && cnt < a->width)
+                    return DC_ERR(env, DC_ERR_SIZE,
+                                  "width %d is larger than the extent %lld of a box in dimension "
+                                  "%d",
+                                  a->width, (long long)cnt, d);
+            }
+    }
+    /* every rank's local (ghosted) field must be addressable, and the global size an int64 */
+    for (d = 0; d < 3; d++) {
+        dc_gidx_t big = 0;
+        int w = d < a->dim ? a->width : 0;
+        for (c = 0; c < dims[d]; c++) {
+            dc_gidx_t cnt = m->offs[d][c + 1] - m->offs[d][c];
+            big = cnt > big ? cnt : big;
+        }
+        if ((uint64_t)big + 2 * (uint64_t)w > (uint64_t)INT64_MAX / 4 / gtotal)
+            return DC_ERR(env, DC_ERR_SIZE, "a local field of this mesh is too large to address");
+        gtotal *= (size_t)(big + 2 * w);
+    }
+    if (gtotal > (size_t)INT64_MAX / 4 / (size_t)a->dof)
+        return DC_ERR(env, DC_ERR_SIZE, "a local field of this mesh is too large to address");
+    {
+        uint64_t tot = (uint64_t)a->dof;
+        for (d = 0; d < 3; d++) {
+            if ((uint64_t)a->n[d] > (uint64_t)INT64_MAX / 4 / tot)
+                return DC_ERR(env, DC_ERR_SIZE, "the mesh has more than INT64_MAX values");
+            tot *= (uint64_t)a->n[d];
+        }
+    }
+    return DC_SUCCESS;
+}
+
+/* This rank's info from the tables. */
+static void mesh_info(dc_mesh_t *m, int rank)
+{
+    dc_mesh_info_t *in = &m->info;
+
+    dci_mesh_rank_coords(m, rank, in->coord);
+    dci_mesh_rank_box(m, rank, in->start, in->count);
+    ghosted(m, in->start, in->count, in->gstart, in->gcount);
+    in->nlocal =
+        (size_t)in->count[0] * (size_t)in->count[1] * (size_t)in->count[2] * (size_t)in->dof;
+    in->nghosted =
+        (size_t)in->gcount[0] * (size_t)in->gcount[1] * (size_t)in->gcount[2] * (size_t)in->dof;
+    m->sy = (size_t)in->gcount[0] * (size_t)in->dof;
+    m->sz = m->sy * (size_t)in->gcount[1];
+}
+
+int dc_mesh_create(dc_env_t *env, int dim, const dc_gidx_t *n, int dof, int width,
+                   const dc_mesh_params_t *params, dc_mesh_t **mesh_p)
+{
+    dc_mesh_t *m = NULL;
+    mesh_args_t a;
+    dci_arg_t args[24];
+    int rc, na = 0, d, mrc;
+
+    DC_VALIDATE(env, DCI_CLASS_ENV);
+    dci_prof_begin(env, DCI_EV_MESH_CREATE);
+    rc = check_args(env, dim, n, dof, width, params, mesh_p, &a);
+    args[na++] = dci_arg_int("dim", a.dim, DC_ERR_ARG);
+    args[na++] = dci_arg_int("n[0]", a.n[0], DC_ERR_ARG);
+    args[na++] = dci_arg_int("n[1]", a.n[1], DC_ERR_ARG);
+    args[na++] = dci_arg_int("n[2]", a.n[2], DC_ERR_ARG);
+    args[na++] = dci_arg_int("dof", a.dof, DC_ERR_ARG);
+    args[na++] = dci_arg_int("width", a.width, DC_ERR_ARG);
+    args[na++] = dci_arg_int("params->field_mask", (int64_t)a.mask, DC_ERR_ARG);
+    args[na++] = dci_arg_int("params->periodic[0]", a.periodic[0], DC_ERR_ARG);
+    args[na++] = dci_arg_int("params->periodic[1]", a.periodic[1], DC_ERR_ARG);
+    args[na++] = dci_arg_int("params->periodic[2]", a.periodic[2], DC_ERR_ARG);
+    args[na++] = dci_arg_int("params->shape", a.shape, DC_ERR_ARG);
+    args[na++] = dci_arg_int("params->procs[0]", a.procs[0], DC_ERR_ARG);
+    args[na++] = dci_arg_int("params->procs[1]", a.procs[1], DC_ERR_ARG);
+    args[na++] = dci_arg_int("params->procs[2]", a.procs[2], DC_ERR_ARG);
+    args[na++] = dci_arg_int("params->counts[0] (given)", a.has_counts[0], DC_ERR_ARG);
+    args[na++] = dci_arg_int("params->counts[1] (given)", a.has_counts[1], DC_ERR_ARG);
+    args[na++] = dci_arg_int("params->counts[2] (given)", a.has_counts[2], DC_ERR_ARG);
+    args[na++] = dci_arg_int("params->counts[0] (values)", (int64_t)a.counts_fp[0], DC_ERR_ARG);
+    args[na++] = dci_arg_int("params->counts[1] (values)", (int64_t)a.counts_fp[1], DC_ERR_ARG);
+    args[na++] = dci_arg_int("params->counts[2] (values)", (int64_t)a.counts_fp[2], DC_ERR_ARG);
+    rc = dci_agree_args(env, rc, args, na, __func__);
+    if (rc != DC_SUCCESS)
+        goto out;
+
+    /* local phase: tables and size checks (the same outcome everywhere but for memory) */
+    rc = dci_calloc(env, 1, sizeof(*m), (void **)&m);
+    if (rc == DC_SUCCESS) {
+        m->comm = MPI_COMM_NULL;
+        m->nranks = env->size;
+        m->hdr.env = env;
+        rc = mesh_grid(env, m, &a);
+    }
+    if (rc == DC_SUCCESS)
+        mesh_info(m, env->rank);
+    rc = dci_agree(env, rc);
+    if (rc != DC_SUCCESS)
+        goto out;
+    /* collective phase: the layouts (agreed inside), the private communicator, the pattern */
+    rc = own_layout(env, m->info.nlocal, &m->layout);
+    if (rc == DC_SUCCESS)
+        rc = own_layout(env, m->info.nghosted, &m->llayout);
+    if (rc != DC_SUCCESS)
+        goto out;
+    mrc = MPI_Comm_dup(env->comm, &m->comm);
+    if (mrc != MPI_SUCCESS) {
+        m->comm = MPI_COMM_NULL;
+        rc = DC_ERR_MPI_RC(env, mrc, "MPI_Comm_dup");
+    }
+    if (rc == DC_SUCCESS)
+        rc = halo_setup(m);
+    rc = dci_agree(env, rc);
+out:
+    if (rc != DC_SUCCESS) {
+        if (m != NULL) {
+            m->hdr.env = NULL;
+            halo_free(&m->halo);
+            if (m->comm != MPI_COMM_NULL)
+                MPI_Comm_free(&m->comm);
+            dci_layout_unref(m->layout);
+            dci_layout_unref(m->llayout);
+            for (d = 0; d < 3; d++)
+                dci_free(m->offs[d]);
+            dci_free(m);
+        }
+        dci_prof_end(env, DCI_EV_MESH_CREATE, 0);
+        return rc;
+    }
+    dci_obj_init(&m->hdr, DCI_CLASS_MESH, dci_env_ref(env), mesh_free_obj);
+    *mesh_p = m;
+    dci_prof_end(env, DCI_EV_MESH_CREATE, 0);
+    return DC_SUCCESS;
+}
+
+int dc_mesh_destroy(dc_mesh_t **mesh_p)
+{
+    dc_mesh_t *m;
+
+    if (mesh_p == NULL || *mesh_p == NULL)
+        return DC_SUCCESS;
+    DC_VALIDATE_OWNED(*mesh_p, DCI_CLASS_MESH);
+    m = *mesh_p;
+    *mesh_p = NULL;
+    dci_obj_release(&m->hdr, "mesh_p", __func__);
+    return DC_SUCCESS;
+}
+
+/* ---------------------------------------------------------------- queries (local) */
+
+int dc_mesh_get_info(const dc_mesh_t *mesh, dc_mesh_info_t *info_p)
+{
+    DC_VALIDATE(mesh, DCI_CLASS_MESH);
+    DC_REQUIRE(mesh->hdr.env, info_p != NULL, DC_ERR_ARG, "info_p is NULL");
+    *info_p = mesh->info;
+    return DC_SUCCESS;
+}
+
+int dc_mesh_get_env(const dc_mesh_t *mesh, dc_env_t **env_p)
+{
+    DC_VALIDATE(mesh, DCI_CLASS_MESH);
+    DC_REQUIRE(mesh->hdr.env, env_p != NULL, DC_ERR_ARG, "env_p is NULL");
+    dci_obj_lend(&mesh->hdr.env->hdr);
+    *env_p = mesh->hdr.env;
+    return DC_SUCCESS;
+}
+
+int dc_mesh_get_layout(const dc_mesh_t *mesh, dc_layout_t **layout_p)
+{
+    DC_VALIDATE(mesh, DCI_CLASS_MESH);
+    DC_REQUIRE(mesh->hdr.env, layout_p != NULL, DC_ERR_ARG, "layout_p is NULL");
+    dci_obj_lend(&mesh->layout->hdr);
+    *layout_p = mesh->layout;
+    return DC_SUCCESS;
+}
+
+int dc_mesh_get_local_layout(const dc_mesh_t *mesh, dc_layout_t **layout_p)
+{
+    DC_VALIDATE(mesh, DCI_CLASS_MESH);
+    DC_REQUIRE(mesh->hdr.env, layout_p != NULL, DC_ERR_ARG, "layout_p is NULL");
+    dci_obj_lend(&mesh->llayout->hdr);
+    *layout_p = mesh->llayout;
+    return DC_SUCCESS;
+}
+
+int dc_mesh_get_box(const dc_mesh_t *mesh, int rank, dc_gidx_t *start, dc_gidx_t *count)
+{
+    DC_VALIDATE(mesh, DCI_CLASS_MESH);
+    DC_REQUIRE(mesh->hdr.env, rank >= 0 && rank < mesh->nranks, DC_ERR_ARG,
+               "rank %d out of range [0, %d)", rank, mesh->nranks);
+    DC_REQUIRE(mesh->hdr.env, start != NULL && count != NULL, DC_ERR_ARG, "start or count is NULL");
+    dci_mesh_rank_box(mesh, rank, start, count);
+    return DC_SUCCESS;
+}
+
+/* ---------------------------------------------------------------- fields */
+
+int dc_mesh_create_global(dc_mesh_t *mesh, dc_vec_t **vec_p)
+{
+    DC_VALIDATE(mesh, DCI_CLASS_MESH);
+    return dc_vec_create(mesh->layout, vec_p);
+}
+
+int dc_mesh_create_local(dc_mesh_t *mesh, dc_vec_t **vec_p)
+{
+    DC_VALIDATE(mesh, DCI_CLASS_MESH);
+    return dc_vec_create(mesh->llayout, vec_p);
+}
+
+/* A field on one of the mesh's layouts (the same layout, or one congruent with it). */
+static int check_field(const dc_mesh_t *m, const dc_vec_t *v, const dc_layout_t *l,
+                       const char *name, const char *func)
+{
+    if (v->layout != l && !dci_layout_congruent(v->layout, l))
+        return dci_error_set(m->hdr.env, DC_ERR_ARG, func, __FILE__, __LINE__,
+                             "%s is not a %s field of this mesh (its layout differs)", name,
+                             l == m->layout ? "global" : "local");
+    return DC_SUCCESS;
+}
+
+int dc_mesh_fill(dc_mesh_t *mesh, dc_vec_t *global, dc_mesh_point_fn fn, void *ctx)
+{
+    const dc_mesh_info_t *in;
+    dc_gidx_t ijk[3];
+    double *x;
+
+    DC_VALIDATE(mesh, DCI_CLASS_MESH);
+    DC_VALIDATE(global, DCI_CLASS_VEC);
+    in = &mesh->info;
+    DC_REQUIRE(mesh->hdr.env, fn != NULL, DC_ERR_ARG, "fn is NULL");
+    DC_CHECK(check_field(mesh, global, mesh->layout, "global", __func__));
+    DC_CHECK(dci_vec_state_write(global, "global", __func__));
+    x = global->data;
+    if (in->nlocal == 0)
+        return DC_SUCCESS;
+    for (ijk[2] = in->start[2]; ijk[2] < in->start[2] + in->count[2]; ijk[2]++)
+        for (ijk[1] = in->start[1]; ijk[1] < in->start[1] + in->count[1]; ijk[1]++)
+            for (ijk[0] = in->start[0]; ijk[0] < in->start[0] + in->count[0]; ijk[0]++) {
+                fn(ijk, x, ctx);
+                x += in->dof;
+            }
+    return DC_SUCCESS;
+}
+
+/* ---------------------------------------------------------------- halo exchange */
+
+int dci_mesh_halo_begin(dc_mesh_t *m, double *local)
+{
+    dc_env_t *env = m->hdr.env;
+    dci_mesh_halo_t *h = &m->halo;
+    int i, mrc, rc = DC_SUCCESS;
+
+    if (m->state != DCI_MESH_IDLE)
+        return DC_ERR(env, DC_ERR_STATE, "a halo exchange of this mesh is already under way");
+    dci_prof_begin(env, DCI_EV_MESH_HALO);
+    /* receives first, so that early senders find them posted */
+    if (h->nfrecv > 0) {
+        mrc = MPI_Startall(h->nfrecv, h->req);
+        if (mrc != MPI_SUCCESS) {
+            rc = DC_ERR_MPI_RC(env, mrc, "MPI_Startall (halo receives)");
+            goto out;
+        }
+    }
+    for (i = 0; i < h->npeers; i++)
+        pack(m, h->sregion + h->sreg[i], h->sreg[i + 1] - h->sreg[i], local, h->sbuf + h->soff[i]);
+    if (h->nfwd > h->nfrecv) {
+        mrc = MPI_Startall(h->nfwd - h->nfrecv, h->req + h->nfrecv);
+        if (mrc != MPI_SUCCESS) {
+            rc = DC_ERR_MPI_RC(env, mrc, "MPI_Startall (halo sends)");
+            goto out;
+        }
+    }
+    /* periodic wrap onto this rank: plain copies, while the messages travel */
+    for (i = 0; i < h->nself; i++) {
+        size_t run = h->self_src[i].ex[0] * (size_t)m->info.dof, j, k;
+        for (k = 0; k < h->self_src[i].ex[2]; k++)
+            for (j = 0; j < h->self_src[i].ex[1]; j++)
+                memmove(local + h->self_dst[i].off + k * m->sz + j * m->sy,
+                        local + h->self_src[i].off + k * m->sz + j * m->sy, run * sizeof(double));
+    }
+    m->state = DCI_MESH_FWD;
+    m->cur_local = local;
+    m->cur_global = NULL;
+    return DC_SUCCESS;
+out:
+    dci_prof_end(env, DCI_EV_MESH_HALO, 0);
+    return rc;
+}
+
+int dci_mesh_halo_end(dc_mesh_t *m, double *local)
+{
+    dc_env_t *env = m->hdr.env;
+    dci_mesh_halo_t *h = &m->halo;
+    int i, mrc, rc = DC_SUCCESS;
+
+    if (m->state != DCI_MESH_FWD || m->cur_local != local)
+        return DC_ERR(env, DC_ERR_STATE,
+                      m->state != DCI_MESH_FWD ? "no halo exchange of this mesh is under way"
+                                               : "not the fields the halo exchange began with");
+    m->state = DCI_MESH_IDLE;
+    m->cur_local = NULL;
+    m->cur_global = NULL;
+    if (h->nfwd > 0) {
+        mrc = MPI_Waitall(h->nfwd, h->req, MPI_STATUSES_IGNORE);
+        if (mrc != MPI_SUCCESS) {
+            rc = DC_ERR_MPI_RC(env, mrc, "MPI_Waitall (halo)");
+            goto out;
+        }
+    }
+    for (i = 0; i < h->npeers; i++)
+        unpack(m, h->rregion + h->rreg[i], h->rreg[i + 1] - h->rreg[i], h->rbuf + h->roff[i],
+               local);
+out:
+    dci_prof_end(env, DCI_EV_MESH_HALO, rc == DC_SUCCESS ? h->nvalues * sizeof(double) : 0);
+    return rc;
+}
+
+/* Checks of a global/local pair for the public exchange calls. */
+static int check_pair(const dc_mesh_t *m, const dc_vec_t *global, const dc_vec_t *local,
+                      int write_global, const char *func)
+{
+    DC_CHECK(check_field(m, global, m->layout, "global", func));
+    DC_CHECK(check_field(m, local, m->llayout, "local", func));
+    if (write_global) {
+        DC_CHECK(dci_vec_state_read(local, "local", func));
+        DC_CHECK(dci_vec_state_write(global, "global", func));
+    } else {
+        DC_CHECK(dci_vec_state_read(global, "global", func));
+        DC_CHECK(dci_vec_state_write(local, "local", func));
+    }
+    return DC_SUCCESS;
+}
+
+int dc_mesh_global_to_local_begin(dc_mesh_t *mesh, const dc_vec_t *global, dc_vec_t *local)
+{
+    DC_VALIDATE(mesh, DCI_CLASS_MESH);
+    DC_VALIDATE(global, DCI_CLASS_VEC);
+    DC_VALIDATE(local, DCI_CLASS_VEC);
+    DC_CHECK(check_pair(mesh, global, local, 0, __func__));
+    if (mesh->state != DCI_MESH_IDLE)
+        return DC_ERR(mesh->hdr.env, DC_ERR_STATE,
+                      "a halo exchange of this mesh is already under way");
+    dci_mesh_owned_to_local(mesh, global->data, local->data);
+    DC_CHECK(dci_mesh_halo_begin(mesh, local->data));
+    mesh->cur_global = global;
+    return DC_SUCCESS;
+}
+
+int dc_mesh_global_to_local_end(dc_mesh_t *mesh, const dc_vec_t *global, dc_vec_t *local)
+{
+    DC_VALIDATE(mesh, DCI_CLASS_MESH);
+    DC_VALIDATE(global, DCI_CLASS_VEC);
+    DC_VALIDATE(local, DCI_CLASS_VEC);
+    if (mesh->state != DCI_MESH_FWD)
+        return DC_ERR(mesh->hdr.env, DC_ERR_STATE, "no halo exchange of this mesh is under way");
+    if (mesh->cur_global != global || mesh->cur_local != local->data)
+        return DC_ERR(mesh->hdr.env, DC_ERR_STATE,
+                      "not the fields dc_mesh_global_to_local_begin was given");
+    return dci_mesh_halo_end(mesh, local->data);
+}
+
+int dc_mesh_global_to_local(dc_mesh_t *mesh, const dc_vec_t *global, dc_vec_t *local)
+{
+    DC_CHECK(dc_mesh_global_to_local_begin(mesh, global, local));
+    return dc_mesh_global_to_local_end(mesh, global, local);
+}
+
+/*
+ * Reverse exchange: every ghost copy goes back to its owner, which adds them to its owned values
+ * in a fixed order: its own value first, then the copies by increasing source rank (itself, for
+ * periodic wrap-around, at its own rank), each source's in message order. The result does not
+ * depend on timing.
+ */
+static int reverse_add(dc_mesh_t *m, const double *local, double *global)
+{
+    dc_env_t *env = m->hdr.env;
+    dci_mesh_halo_t *h = &m->halo;
+    int i, mrc, self_done = 0, rc = DC_SUCCESS, me = env->rank;
+
+    if (h->nrrecv > 0) {
+        mrc = MPI_Startall(h->nrrecv, h->rev);
+        if (mrc != MPI_SUCCESS)
+            return DC_ERR_MPI_RC(env, mrc, "MPI_Startall (reverse halo receives)");
+    }
+    for (i = 0; i < h->npeers; i++)
+        pack(m, h->rregion + h->rreg[i], h->rreg[i + 1] - h->rreg[i], local, h->rbuf + h->roff[i]);
+    if (h->nrev > h->nrrecv) {
+        mrc = MPI_Startall(h->nrev - h->nrrecv, h->rev + h->nrrecv);
+        if (mrc != MPI_SUCCESS)
+            rc = DC_ERR_MPI_RC(env, mrc, "MPI_Startall (reverse halo sends)");
+    }
+    dci_mesh_local_to_owned(m, local, global);
+    if (h->nrev > 0) {
+        mrc = MPI_Waitall(h->nrev, h->rev, MPI_STATUSES_IGNORE);
+        if (mrc != MPI_SUCCESS && rc == DC_SUCCESS)
+            rc = DC_ERR_MPI_RC(env, mrc, "MPI_Waitall (reverse halo)");
+    }
+    if (rc != DC_SUCCESS)
+        return rc;
+    for (i = 0; i <= h->npeers; i++) {
+        if (!self_done && (i == h->npeers || h->peer[i] > me)) {
+            int s;
+            for (s = 0; s < h->nself; s++) {
+                dci_mesh_region_t r = h->self_dst[s];
+                size_t dof = (size_t)m->info.dof, j, k, t, run = r.ex[0] * dof;
+                size_t oy = (size_t)m->info.count[0] * dof, oz = oy * (size_t)m->info.count[1];
+                for (k = 0; k < r.ex[2]; k++)
+                    for (j = 0; j < r.ex[1]; j++) {
+                        const double *src = local + r.off + k * m->sz + j * m->sy;
+                        double *dst = global + h->self_src[s].goff + k * oz + j * oy;
+                        for (t = 0; t < run; t++)
+                            dst[t] += src[t];
+                    }
+            }
+            self_done = 1;
+        }
+        if (i < h->npeers)
+            unpack_add(m, h->sregion + h->sreg[i], h->sreg[i + 1] - h->sreg[i],
+                       h->sbuf + h->soff[i], global);
+    }
+    return DC_SUCCESS;
+}
+
+int dc_mesh_local_to_global(dc_mesh_t *mesh, const dc_vec_t *local, dc_vec_t *global,
+                            dc_mesh_insert_t mode)
+{
+    dc_env_t *env;
+    int rc = DC_SUCCESS;
+
+    DC_VALIDATE(mesh, DCI_CLASS_MESH);
+    DC_VALIDATE(local, DCI_CLASS_VEC);
+    DC_VALIDATE(global, DCI_CLASS_VEC);
+    env = mesh->hdr.env;
+    DC_REQUIRE(env, mode == DC_MESH_INSERT || mode == DC_MESH_ADD, DC_ERR_ARG,
+               "mode %d is not DC_MESH_INSERT or DC_MESH_ADD", (int)mode);
+    DC_CHECK(check_pair(mesh, global, local, 1, __func__));
+    DC_REQUIRE(env, mesh->state == DCI_MESH_IDLE, DC_ERR_STATE,
+               "a halo exchange of this mesh is under way");
+    dci_prof_begin(env, DCI_EV_MESH_L2G);
+    if (mode == DC_MESH_INSERT) {
+        dci_mesh_local_to_owned(mesh, local->data, global->data);
+    } else {
+        mesh->state = DCI_MESH_REV;
+        rc = reverse_add(mesh, local->data, global->data);
+        mesh->state = DCI_MESH_IDLE;
+    }
+    dci_prof_end(env, DCI_EV_MESH_L2G,
+                 rc != DC_SUCCESS      ? 0
+                 : mode == DC_MESH_ADD ? (mesh->info.nlocal + mesh->halo.nvalues) * sizeof(double)
+                                       : mesh->info.nlocal * sizeof(double));
+    return rc;
+}
+
+/* ---------------------------------------------------------------- natural ordering */
+
+int dc_mesh_gather_natural(dc_mesh_t *mesh, const dc_vec_t *global, int root, double *natural)
+{
+    (void)global;
+    (void)root;
+    (void)natural;
+    DC_VALIDATE(mesh, DCI_CLASS_MESH);
+    return DC_ERR(mesh->hdr.env, DC_ERR_NOTSUP, "not implemented yet");
+}
+
+int dc_mesh_scatter_natural(dc_mesh_t *mesh, int root, const double *natural, dc_vec_t *global)
+{
+    (void)global;
+    (void)root;
+    (void)natural;
+    DC_VALIDATE(mesh, DCI_CLASS_MESH);
+    return DC_ERR(mesh->hdr.env, DC_ERR_NOTSUP, "not implemented yet");
+}
+
+int dc_mesh_global_to_natural(dc_mesh_t *mesh, const dc_vec_t *global, dc_vec_t *natural)
+{
+    (void)global;
+    (void)natural;
+    DC_VALIDATE(mesh, DCI_CLASS_MESH);
+    return DC_ERR(mesh->hdr.env, DC_ERR_NOTSUP, "not implemented yet");
+}
+
+int dc_mesh_natural_to_global(dc_mesh_t *mesh, const dc_vec_t *natural, dc_vec_t *global)
+{
+    (void)global;
+    (void)natural;
+    DC_VALIDATE(mesh, DCI_CLASS_MESH);
+    return DC_ERR(mesh->hdr.env, DC_ERR_NOTSUP, "not implemented yet");
+}

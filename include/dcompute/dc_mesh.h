@@ -23,7 +23,11 @@
  * local field from the owners. With a STAR stencil shape only the face neighbours' layers are
  * exchanged (edge and corner ghosts are left as they were); BOX exchanges faces, edges and
  * corners. Periodic dimensions wrap. The communication pattern is set up once, at
- * dc_mesh_create().
+ * dc_mesh_create(). A rank with an empty box has no ghosts to fill: the exchange leaves its
+ * local field as it was. A field "of this mesh" is a dc_vec_t on the mesh's layout or on a
+ * layout congruent with it (dc_layout_congruent()). The exchange is a hot-path collective, not
+ * agreed: a misuse detected on one rank only (e.g. a wrong field there) returns on that rank,
+ * after which the env may only be destroyed.
  *
  * All ranks of the env must pass the same arguments to the collectives below (they are
  * checked and agreed like any create: a different value on one rank fails on every rank with the
