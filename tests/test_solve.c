@@ -1,6 +1,1060 @@
-/* placeholder: written for issue 8 */
+/*
+ * Tests of operators and Krylov solvers (dc_solve.h) with shell operators written here: a
+ * symmetric tridiagonal matrix (random diagonally dominant, or the 1-D Laplacian) whose apply
+ * exchanges its neighbour values with MPI itself (Sendrecv on a block layout, or an allgather on
+ * a layout where rank 0 owns nothing), and diagonal operators. Every solution is compared with a
+ * serial direct (Thomas) solve computed here, iteration counts with a serial PCG written here
+ * or with the exact-arithmetic bound (k distinct eigenvalues: at most k iterations), and in
+ * reproducible mode the bits of a solve on all ranks with those of a solve on one rank
+ * (MPI_COMM_SELF) in the same job.
+ */
 #include "dc_test.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- the test operators */
+
+enum { EX_SENDRECV = 0, EX_ALLGATHER = 1 };
+
+/* Symmetric tridiagonal: A(i,i) = d[i], A(i,i+1) = A(i+1,i) = e[i]. Global arrays on every
+ * rank; the apply reads the neighbours of its block through MPI on comm. */
+typedef struct tri {
+    MPI_Comm comm;
+    int rank, size, exchange;
+    int64_t n;
+    double *d, *e;
+    int nan_after;  /* >= 0: the apply puts a NaN into y from this call on */
+    int fail_rank;  /* >= 0: this rank's apply fails (after its exchange) from call fail_after */
+    int fail_after; /* call count at which the failure starts */
+    int calls;
+    double *full; /* allgather scratch (n) */
+} tri_t;
+
+static void tri_init(tri_t *t, MPI_Comm comm, int64_t n, int laplace, uint64_t seed, int ex)
+{
+    int64_t i;
+
+    memset(t, 0, sizeof(*t));
+    t->comm = comm;
+    MPI_Comm_rank(comm, &t->rank);
+    MPI_Comm_size(comm, &t->size);
+    t->exchange = ex;
+    t->n = n;
+    t->d = malloc((size_t)n * sizeof(double));
+    t->e = malloc((size_t)(n > 1 ? n : 1) * sizeof(double));
+    t->full = malloc((size_t)n * sizeof(double));
+    for (i = 0; i < n; i++) {
+        t->d[i] = laplace ? 2.0 : 4.0 + dct_rand(seed, (uint64_t)i);
+        t->e[i] = i + 1 < n ? (laplace ? -1.0 : 1.5 * dct_rand(seed + 1, (uint64_t)i)) : 0.0;
+    }
+    t->nan_after = -1;
+    t->fail_rank = -1;
+}
+
+static void tri_free(tri_t *t)
+{
+    free(t->d);
+    free(t->e);
+    free(t->full);
+}
+
+/* Row i of A x given x[i-1], x[i], x[i+1] (same operations in the same order everywhere). */
+static double tri_row(const tri_t *t, int64_t i, double xm, double x0, double xp)
+{
+    double v = t->d[i] * x0;
+    if (i > 0)
+        v += t->e[i - 1] * xm;
+    if (i + 1 < t->n)
+        v += t->e[i] * xp;
+    return v;
+}
+
+static int tri_apply(const dc_vec_t *x, dc_vec_t *y, void *ctx)
+{
+    tri_t *t = ctx;
+    dc_layout_t *l = NULL;
+    dc_gidx_t lo = 0, hi = 0;
+    const double *xa = NULL;
+    double *ya = NULL, xl = 0.0, xr = 0.0;
+    size_t nl = 0, i;
+    int rc = 0;
+
+    t->calls++;
+    dc_vec_get_layout(x, &l);
+    dc_layout_get_range(l, t->rank, &lo, &hi);
+    dc_vec_get_local_size(x, &nl);
+    if (dc_vec_get_array_read(x, &xa) != DC_SUCCESS || dc_vec_get_array(y, &ya) != DC_SUCCESS)
+        return DC_ERR_STATE; /* not reached by the tests: the solver's vectors are free */
+    if (t->exchange == EX_SENDRECV) {
+        int left = t->rank > 0 ? t->rank - 1 : MPI_PROC_NULL;
+        int right = t->rank + 1 < t->size ? t->rank + 1 : MPI_PROC_NULL;
+        MPI_Sendrecv(&xa[0], 1, MPI_DOUBLE, left, 11, &xr, 1, MPI_DOUBLE, right, 11, t->comm,
+                     MPI_STATUS_IGNORE);
+        MPI_Sendrecv(&xa[nl - 1], 1, MPI_DOUBLE, right, 12, &xl, 1, MPI_DOUBLE, left, 12, t->comm,
+                     MPI_STATUS_IGNORE);
+        for (i = 0; i < nl; i++) {
+            int64_t g = lo + (int64_t)i;
+            double xm = i > 0 ? xa[i - 1] : xl, xp = i + 1 < nl ? xa[i + 1] : xr;
+            ya[i] = tri_row(t, g, xm, xa[i], xp);
+        }
+    } else {
+        int *cnt = malloc((size_t)t->size * sizeof(int)),
+            *dis = malloc((size_t)t->size * sizeof(int));
+        int r;
+        for (r = 0; r < t->size; r++) {
+            dc_gidx_t a, b;
+            dc_layout_get_range(l, r, &a, &b);
+            cnt[r] = (int)(b - a);
+            dis[r] = (int)a;
+        }
+        MPI_Allgatherv(xa, (int)nl, MPI_DOUBLE, t->full, cnt, dis, MPI_DOUBLE, t->comm);
+        for (i = 0; i < nl; i++) {
+            int64_t g = lo + (int64_t)i;
+            ya[i] = tri_row(t, g, g > 0 ? t->full[g - 1] : 0.0, t->full[g],
+                            g + 1 < t->n ? t->full[g + 1] : 0.0);
+        }
+        free(cnt);
+        free(dis);
+    }
+    if (t->nan_after >= 0 && t->calls > t->nan_after && nl > 0)
+        ya[0] = NAN;
+    if (t->fail_rank == t->rank && t->calls > t->fail_after)
+        rc = -77; /* not a library code: reported as DC_ERR_ARG */
+    dc_vec_restore_array_read(x, &xa);
+    dc_vec_restore_array(y, &ya);
+    return rc;
+}
+
+static int tri_diag(dc_vec_t *dv, void *ctx)
+{
+    tri_t *t = ctx;
+    dc_layout_t *l = NULL;
+    dc_gidx_t lo = 0, hi = 0, g;
+    double *a = NULL;
+
+    dc_vec_get_layout(dv, &l);
+    dc_layout_get_range(l, t->rank, &lo, &hi);
+    if (dc_vec_get_array(dv, &a) != DC_SUCCESS)
+        return DC_ERR_STATE;
+    for (g = lo; g < hi; g++)
+        a[g - lo] = t->d[g];
+    dc_vec_restore_array(dv, &a);
+    return DC_SUCCESS;
+}
+
+/* Shell preconditioner: z_i = r_i / w_i with w_i = 1 + (i mod 3) (SPD, not Jacobi); with
+ * negate, z = -r (indefinite); fail_rank's call fails. */
+typedef struct pcx {
+    int rank, negate, fail_rank;
+} pcx_t;
+
+static double pc_weight(int64_t g)
+{
+    return 1.0 + (double)(g % 3);
+}
+
+static int pc_shell(const dc_vec_t *r, dc_vec_t *z, void *ctx)
+{
+    pcx_t *c = ctx;
+    dc_layout_t *l = NULL;
+    dc_gidx_t lo = 0, hi = 0, g;
+    const double *ra = NULL;
+    double *za = NULL;
+
+    dc_vec_get_layout(r, &l);
+    dc_layout_get_range(l, c->rank, &lo, &hi);
+    dc_vec_get_array_read(r, &ra);
+    dc_vec_get_array(z, &za);
+    for (g = lo; g < hi; g++)
+        za[g - lo] = c->negate ? -ra[g - lo] : ra[g - lo] / pc_weight(g);
+    dc_vec_restore_array_read(r, &ra);
+    dc_vec_restore_array(z, &za);
+    return c->fail_rank == c->rank ? DC_ERR_NOTSUP : DC_SUCCESS;
+}
+
+/* Diagonal operator y = dv .* x (dv global, on every rank); a negative entry makes it
+ * indefinite. */
+typedef struct dgo {
+    int rank;
+    const double *dv;
+} dgo_t;
+
+static int dg_apply(const dc_vec_t *x, dc_vec_t *y, void *ctx)
+{
+    dgo_t *o = ctx;
+    dc_layout_t *l = NULL;
+    dc_gidx_t lo = 0, hi = 0, g;
+    const double *xa = NULL;
+    double *ya = NULL;
+
+    dc_vec_get_layout(x, &l);
+    dc_layout_get_range(l, o->rank, &lo, &hi);
+    dc_vec_get_array_read(x, &xa);
+    dc_vec_get_array(y, &ya);
+    for (g = lo; g < hi; g++)
+        ya[g - lo] = o->dv[g] * xa[g - lo];
+    dc_vec_restore_array_read(x, &xa);
+    dc_vec_restore_array(y, &ya);
+    return DC_SUCCESS;
+}
+
+static int dg_diag(dc_vec_t *d, void *ctx)
+{
+    dgo_t *o = ctx;
+    dc_layout_t *l = NULL;
+    dc_gidx_t lo = 0, hi = 0, g;
+    double *a = NULL;
+
+    dc_vec_get_layout(d, &l);
+    dc_layout_get_range(l, o->rank, &lo, &hi);
+    dc_vec_get_array(d, &a);
+    for (g = lo; g < hi; g++)
+        a[g - lo] = o->dv[g];
+    dc_vec_restore_array(d, &a);
+    return DC_SUCCESS;
+}
+
+/* ---------------------------------------------------------------- serial references */
+
+/* Thomas algorithm: x = A^-1 b for the tridiagonal (d, e). */
+static void thomas(const tri_t *t, const double *b, double *x)
+{
+    int64_t n = t->n, i;
+    double *c = malloc((size_t)n * sizeof(double)), *y = malloc((size_t)n * sizeof(double));
+
+    c[0] = n > 1 ? t->e[0] / t->d[0] : 0.0;
+    y[0] = b[0] / t->d[0];
+    for (i = 1; i < n; i++) {
+        double den = t->d[i] - t->e[i - 1] * c[i - 1];
+        c[i] = i + 1 < n ? t->e[i] / den : 0.0;
+        y[i] = (b[i] - t->e[i - 1] * y[i - 1]) / den;
+    }
+    x[n - 1] = y[n - 1];
+    for (i = n - 2; i >= 0; i--)
+        x[i] = y[i] - c[i] * x[i + 1];
+    free(c);
+    free(y);
+}
+
+static void tri_mult(const tri_t *t, const double *x, double *y)
+{
+    int64_t i;
+
+    for (i = 0; i < t->n; i++)
+        y[i] = tri_row(t, i, i > 0 ? x[i - 1] : 0.0, x[i], i + 1 < t->n ? x[i + 1] : 0.0);
+}
+
+static double sdot(const double *x, const double *y, int64_t n)
+{
+    double s = 0.0;
+    int64_t i;
+
+    for (i = 0; i < n; i++)
+        s += x[i] * y[i];
+    return s;
+}
+
+/* Serial PCG with z = minv .* r from x = 0, stopping as the library does: its count. */
+static int serial_pcg(const tri_t *t, const double *minv, const double *b, double rtol, int max_it)
+{
+    int64_t n = t->n, i;
+    double *x = calloc((size_t)n, sizeof(double)), *r = malloc((size_t)n * sizeof(double));
+    double *z = malloc((size_t)n * sizeof(double)), *p = malloc((size_t)n * sizeof(double));
+    double *q = malloc((size_t)n * sizeof(double)), rz, tol;
+    int k = 0;
+
+    tol = rtol * sqrt(sdot(b, b, n));
+    for (i = 0; i < n; i++) {
+        r[i] = b[i];
+        z[i] = minv[i] * r[i];
+        p[i] = z[i];
+    }
+    rz = sdot(r, z, n);
+    while (sqrt(sdot(r, r, n)) > tol && k < max_it) {
+        double a, rz2;
+        tri_mult(t, p, q);
+        a = rz / sdot(p, q, n);
+        for (i = 0; i < n; i++) {
+            x[i] += a * p[i];
+            r[i] -= a * q[i];
+            z[i] = minv[i] * r[i];
+        }
+        rz2 = sdot(r, z, n);
+        for (i = 0; i < n; i++)
+            p[i] = z[i] + rz2 / rz * p[i];
+        rz = rz2;
+        k++;
+    }
+    free(x);
+    free(r);
+    free(z);
+    free(p);
+    free(q);
+    return k;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static dc_env_t *env_on(MPI_Comm comm, dc_repro_t mode)
+{
+    dc_env_t *env = NULL;
+
+    if (dc_env_create(comm, NULL, &env) != DC_SUCCESS) {
+        CU_FAIL("dc_env_create");
+        return NULL;
+    }
+    if (dc_env_set_repro(env, mode) != DC_SUCCESS)
+        CU_FAIL("dc_env_set_repro");
+    return env;
+}
+
+/* Layout for n: block, or (explicit) rank 0 owns nothing when P > 1. */
+static dc_layout_t *make_layout(dc_env_t *env, int64_t n, int empty0)
+{
+    dc_layout_t *l = NULL;
+    int rank, size, rc;
+
+    dc_env_get_rank(env, &rank, &size);
+    if (empty0 && size > 1) {
+        int q = size - 1;
+        int64_t mine = rank == 0 ? 0 : n / q + (rank - 1 < n % q ? 1 : 0);
+        rc = dc_layout_create_explicit(env, (size_t)mine, &l);
+    } else {
+        rc = dc_layout_create_block(env, n, &l);
+    }
+    if (rc != DC_SUCCESS)
+        CU_FAIL("layout");
+    return l;
+}
+
+static dc_vec_t *vec_from(dc_layout_t *l, const double *global)
+{
+    dc_vec_t *v = NULL;
+
+    if (dc_vec_create(l, &v) != DC_SUCCESS) {
+        CU_FAIL("dc_vec_create");
+        return NULL;
+    }
+    if (global != NULL && dc_vec_scatter(v, 0, global) != DC_SUCCESS)
+        CU_FAIL("dc_vec_scatter");
+    return v;
+}
+
+static double *rand_vec(int64_t n, uint64_t seed)
+{
+    double *v = malloc((size_t)(n > 0 ? n : 1) * sizeof(double));
+    int64_t i;
+
+    for (i = 0; i < n; i++)
+        v[i] = dct_rand(seed, (uint64_t)i);
+    return v;
+}
+
+static double max_diff(const double *a, const double *b, int64_t n, double *scale_p)
+{
+    double m = 0.0, s = 0.0;
+    int64_t i;
+
+    for (i = 0; i < n; i++) {
+        double d = fabs(a[i] - b[i]);
+        if (!(d <= m))
+            m = d;
+        if (fabs(b[i]) > s)
+            s = fabs(b[i]);
+    }
+    *scale_p = s;
+    return m;
+}
+
+static dc_solver_params_t prm_make(dc_solver_type_t type, dc_pc_type_t pc, double rtol,
+                                   dc_repro_t repro)
+{
+    dc_solver_params_t p;
+
+    memset(&p, 0, sizeof(p));
+    p.field_mask = DC_SOLVER_PARAM_TYPE | DC_SOLVER_PARAM_PC | DC_SOLVER_PARAM_RTOL |
+                   DC_SOLVER_PARAM_REPRO | DC_SOLVER_PARAM_ATOL;
+    p.type = type;
+    p.pc = pc;
+    p.rtol = rtol;
+    p.atol = 0.0;
+    p.repro = repro;
+    return p;
+}
+
+static const char *const type_name[] = {"CG", "PIPECG"};
+static const char *const pc_name[] = {"none", "Jacobi", "MG", "shell"};
+
+/* ---------------------------------------------------------------- operators */
+
+static void test_op_apply(void)
+{
+    dc_env_t *env = env_on(MPI_COMM_WORLD, DC_REPRO_OFF);
+    tri_t t;
+    int64_t n = 37, i;
+    int ex, ok = 1, rc;
+
+    for (ex = 0; ex < 2; ex++) {
+        dc_layout_t *l = make_layout(env, n, ex == EX_ALLGATHER), *l2 = NULL;
+        double *xg = rand_vec(n, 5), *yref = malloc((size_t)n * sizeof(double));
+        double *yg = malloc((size_t)n * sizeof(double)), *dg = malloc((size_t)n * sizeof(double));
+        dc_vec_t *x = vec_from(l, xg), *y = vec_from(l, NULL), *d = vec_from(l, NULL);
+        dc_op_t *op = NULL;
+
+        tri_init(&t, MPI_COMM_WORLD, n, 0, 21, ex);
+        rc = dc_op_create_shell(l, tri_apply, tri_diag, &t, &op);
+        DCT_ASSERT_ALL(rc == DC_SUCCESS);
+        /* the operator keeps its layout */
+        dc_layout_destroy(&l);
+        DCT_ASSERT_ALL(dc_op_get_layout(op, &l2) == DC_SUCCESS && l2 != NULL);
+        rc = dc_op_apply(op, x, y);
+        DCT_ASSERT_ALL(rc == DC_SUCCESS);
+        tri_mult(&t, xg, yref);
+        dc_vec_gather(y, -1, yg);
+        for (i = 0; i < n; i++)
+            ok &= yg[i] == yref[i]; /* same operations in the same order */
+        DCT_ASSERT_ALL(ok);
+        rc = dc_op_get_diagonal(op, d);
+        DCT_ASSERT_ALL(rc == DC_SUCCESS);
+        dc_vec_gather(d, -1, dg);
+        for (i = 0; i < n; i++)
+            ok &= dg[i] == t.d[i];
+        DCT_ASSERT_ALL(ok);
+        /* bad input: x == y, y borrowed, x on another layout, NULL */
+        DCT_ASSERT_ALL(dc_op_apply(op, x, x) == DC_ERR_ARG);
+        {
+            double *a = NULL;
+            dc_vec_get_array(y, &a);
+            DCT_ASSERT_ALL(dc_op_apply(op, x, y) == DC_ERR_STATE);
+            dc_vec_restore_array(y, &a);
+        }
+        {
+            dc_layout_t *lo = NULL;
+            dc_vec_t *w = NULL;
+            dc_layout_create_block(env, n + 1, &lo);
+            dc_vec_create(lo, &w);
+            DCT_ASSERT_ALL(dc_op_apply(op, w, y) == DC_ERR_ARG);
+            DCT_ASSERT_ALL(dc_op_get_diagonal(op, w) == DC_ERR_ARG);
+            dc_vec_destroy(&w);
+            dc_layout_destroy(&lo);
+        }
+        DCT_ASSERT_ALL(dc_op_apply(NULL, x, y) == DC_ERR_ARG);
+        DCT_ASSERT_ALL(dc_op_apply(op, NULL, y) == DC_ERR_ARG);
+        DCT_ASSERT_ALL(dc_op_get_layout(op, NULL) == DC_ERR_ARG);
+        {
+            dc_op_t *copy = op;
+            DCT_ASSERT_ALL(dc_op_destroy(&op) == DC_SUCCESS && op == NULL);
+            DCT_ASSERT_ALL(dc_op_destroy(&copy) == DC_ERR_ARG);
+            DCT_ASSERT_ALL(dc_op_apply(copy, x, y) == DC_ERR_ARG);
+        }
+        DCT_ASSERT_ALL(dc_op_destroy(NULL) == DC_SUCCESS);
+        dc_vec_destroy(&x);
+        dc_vec_destroy(&y);
+        dc_vec_destroy(&d);
+        tri_free(&t);
+        free(xg);
+        free(yref);
+        free(yg);
+        free(dg);
+    }
+    /* a shell without diag, and NULL arguments */
+    {
+        dc_layout_t *l = make_layout(env, n, 0);
+        dc_vec_t *d = vec_from(l, NULL);
+        dc_op_t *op = NULL;
+        tri_init(&t, MPI_COMM_WORLD, n, 0, 21, EX_SENDRECV);
+        DCT_ASSERT_ALL(dc_op_create_shell(l, NULL, NULL, &t, &op) == DC_ERR_ARG && op == NULL);
+        DCT_ASSERT_ALL(dc_op_create_shell(l, tri_apply, NULL, &t, NULL) == DC_ERR_ARG);
+        DCT_ASSERT_ALL(dc_op_create_shell(NULL, tri_apply, NULL, &t, &op) == DC_ERR_ARG);
+        DCT_ASSERT_ALL(dc_op_create_shell(l, tri_apply, NULL, &t, &op) == DC_SUCCESS);
+        DCT_ASSERT_ALL(dc_op_get_diagonal(op, d) == DC_ERR_NOTSUP);
+        dc_op_destroy(&op);
+        /* diag given on some ranks only: the same error everywhere */
+        if (dct_size > 1) {
+            rc = dc_op_create_shell(l, tri_apply, dct_rank == 1 ? tri_diag : NULL, &t, &op);
+            DCT_ASSERT_ALL(rc == DC_ERR_ARG && op == NULL);
+        }
+        dc_vec_destroy(&d);
+        dc_layout_destroy(&l);
+        tri_free(&t);
+    }
+    dc_env_destroy(&env);
+}
+
+/* ---------------------------------------------------------------- solutions */
+
+/*
+ * CG and PIPECG x none/Jacobi/shell x plain/binned on the random tridiagonal and the 1-D
+ * Laplacian, both exchanges: x against the direct solve, the iteration count against the
+ * serial PCG (within one: the last step may land on either side of the tolerance), the
+ * reason, the history and the true residual.
+ */
+static void test_solve_tridiag(void)
+{
+    dc_env_t *env = env_on(MPI_COMM_WORLD, DC_REPRO_OFF);
+    const int pcs[3] = {DC_PC_NONE, DC_PC_JACOBI, DC_PC_SHELL};
+    int64_t n, i;
+    int op_kind, type, ip, rp, ex;
+
+    for (op_kind = 0; op_kind < 2; op_kind++) {
+        n = op_kind == 0 ? 103 : 48;
+        for (ex = 0; ex < 2; ex++) {
+            tri_t t;
+            double *bg = rand_vec(n, 77 + (uint64_t)op_kind), *xref = malloc((size_t)n * 8);
+            double *xg = malloc((size_t)n * 8), *ax = malloc((size_t)n * 8);
+            double *minv = malloc((size_t)n * 8);
+            dc_layout_t *l = make_layout(env, n, ex == EX_ALLGATHER);
+            dc_vec_t *b = vec_from(l, bg), *x = vec_from(l, NULL);
+            dc_op_t *op = NULL;
+
+            tri_init(&t, MPI_COMM_WORLD, n, op_kind == 1, 31, ex);
+            thomas(&t, bg, xref);
+            DCT_ASSERT_ALL(dc_op_create_shell(l, tri_apply, tri_diag, &t, &op) == DC_SUCCESS);
+            for (type = 0; type < 2; type++)
+                for (ip = 0; ip < 3; ip++)
+                    for (rp = 0; rp < 2; rp++) {
+                        dc_solver_params_t p =
+                            prm_make((dc_solver_type_t)type, (dc_pc_type_t)pcs[ip], 1e-10,
+                                     rp ? DC_REPRO_BINNED : DC_REPRO_OFF);
+                        pcx_t pc = {dct_rank, 0, -1};
+                        dc_solver_t *s = NULL;
+                        dc_solve_result_t res;
+                        const double *h = NULL;
+                        int nh = 0, its_ref, ok, rc;
+                        double scale, err, bn, rn;
+
+                        memset(&res, 0, sizeof(res));
+                        p.field_mask |= DC_SOLVER_PARAM_PC_SHELL;
+                        p.pc_apply = pc_shell;
+                        p.pc_ctx = &pc;
+                        rc = dc_solver_create(op, &p, &s);
+                        DCT_ASSERT_ALL(rc == DC_SUCCESS);
+                        rc = dc_solver_solve(s, b, x);
+                        DCT_ASSERT_ALL(rc == DC_SUCCESS);
+                        dc_solver_get_result(s, &res);
+                        dc_solver_get_history(s, &h, &nh);
+                        dc_vec_gather(x, -1, xg);
+                        err = max_diff(xg, xref, n, &scale);
+                        for (i = 0; i < n; i++)
+                            minv[i] = pcs[ip] == DC_PC_NONE     ? 1.0
+                                      : pcs[ip] == DC_PC_JACOBI ? 1.0 / t.d[i]
+                                                                : 1.0 / pc_weight(i);
+                        its_ref = serial_pcg(&t, minv, bg, 1e-10, 10000);
+                        tri_mult(&t, xg, ax);
+                        for (i = 0; i < n; i++)
+                            ax[i] = bg[i] - ax[i];
+                        bn = sqrt(sdot(bg, bg, n));
+                        rn = sqrt(sdot(ax, ax, n));
+                        ok = res.reason == DC_SOLVE_CONVERGED_RTOL && err <= 1e-8 * scale &&
+                             abs(res.iterations - its_ref) <= 1 && nh == res.iterations + 1 &&
+                             h != NULL && h[0] == res.rnorm0 && h[nh - 1] == res.rnorm &&
+                             res.rnorm <= 1e-10 * res.bnorm && fabs(res.bnorm - bn) <= 1e-13 * bn &&
+                             rn <= 1e-8 * bn && res.solve_time >= 0.0 && res.reduce_wait >= 0.0 &&
+                             res.reduce_wait <= res.solve_time && res.mg_levels == 0;
+                        if (!ok)
+                            fprintf(stderr,
+                                    "[rank %d] %s/%s/%s op %d ex %d: reason %d its %d (serial "
+                                    "%d) err %g (scale %g) nh %d rnorm %g bnorm %g true %g\n",
+                                    dct_rank, type_name[type], pc_name[pcs[ip]],
+                                    rp ? "binned" : "off", op_kind, ex, res.reason, res.iterations,
+                                    its_ref, err, scale, nh, res.rnorm, res.bnorm, rn);
+                        DCT_ASSERT_ALL(ok);
+                        /* the 1-D Laplacian has n distinct eigenvalues: at most n steps */
+                        if (op_kind == 1 && pcs[ip] == DC_PC_NONE)
+                            DCT_ASSERT_ALL(res.iterations <= n);
+                        dc_solver_destroy(&s);
+                        DCT_ASSERT_ALL(s == NULL);
+                    }
+            dc_op_destroy(&op);
+            dc_vec_destroy(&b);
+            dc_vec_destroy(&x);
+            dc_layout_destroy(&l);
+            tri_free(&t);
+            free(bg);
+            free(xref);
+            free(xg);
+            free(ax);
+            free(minv);
+        }
+    }
+    dc_env_destroy(&env);
+}
+
+/* k distinct eigenvalues: CG and PIPECG converge in at most k iterations; Jacobi makes the
+ * operator the identity: one iteration. */
+static void test_distinct_eigenvalues(void)
+{
+    dc_env_t *env = env_on(MPI_COMM_WORLD, DC_REPRO_OFF);
+    int64_t n = 50, i;
+    double *dv = malloc((size_t)n * 8), *bg = rand_vec(n, 3), *xg = malloc((size_t)n * 8);
+    dgo_t o = {dct_rank, dv};
+    dc_layout_t *l = make_layout(env, n, 1);
+    dc_vec_t *b = vec_from(l, bg), *x = vec_from(l, NULL);
+    dc_op_t *op = NULL;
+    int type, jac;
+
+    for (i = 0; i < n; i++)
+        dv[i] = i % 3 == 0 ? 1.0 : i % 3 == 1 ? 2.5 : 4.0;
+    DCT_ASSERT_ALL(dc_op_create_shell(l, dg_apply, dg_diag, &o, &op) == DC_SUCCESS);
+    for (type = 0; type < 2; type++)
+        for (jac = 0; jac < 2; jac++) {
+            dc_solver_params_t p = prm_make((dc_solver_type_t)type, jac ? DC_PC_JACOBI : DC_PC_NONE,
+                                            1e-10, DC_REPRO_OFF);
+            dc_solver_t *s = NULL;
+            dc_solve_result_t res;
+            double scale, err;
+            int ok;
+
+            memset(&res, 0, sizeof(res));
+            dc_solver_create(op, &p, &s);
+            DCT_ASSERT_ALL(dc_solver_solve(s, b, x) == DC_SUCCESS);
+            dc_solver_get_result(s, &res);
+            dc_vec_gather(x, -1, xg);
+            {
+                double *xr = malloc((size_t)n * 8);
+                for (i = 0; i < n; i++)
+                    xr[i] = bg[i] / dv[i];
+                err = max_diff(xg, xr, n, &scale);
+                free(xr);
+            }
+            ok = res.reason == DC_SOLVE_CONVERGED_RTOL &&
+                 (jac ? res.iterations == 1 : res.iterations <= 3) && err <= 1e-9 * scale;
+            if (!ok)
+                fprintf(stderr, "[rank %d] %s jac %d: reason %d its %d err %g\n", dct_rank,
+                        type_name[type], jac, res.reason, res.iterations, err);
+            DCT_ASSERT_ALL(ok);
+            dc_solver_destroy(&s);
+        }
+    dc_op_destroy(&op);
+    dc_vec_destroy(&b);
+    dc_vec_destroy(&x);
+    dc_layout_destroy(&l);
+    free(dv);
+    free(bg);
+    free(xg);
+    dc_env_destroy(&env);
+}
+
+/* ---------------------------------------------------------------- reasons */
+
+static void test_reasons(void)
+{
+    dc_env_t *env = env_on(MPI_COMM_WORLD, DC_REPRO_OFF);
+    int64_t n = 64, i;
+    tri_t t;
+    double *bg = rand_vec(n, 9), *xg = malloc((size_t)n * 8), *dv = malloc((size_t)n * 8);
+    dgo_t o = {dct_rank, dv};
+    dc_layout_t *l = make_layout(env, n, 0);
+    dc_vec_t *b = vec_from(l, bg), *x = vec_from(l, NULL);
+    dc_op_t *op = NULL, *neg = NULL;
+    int type;
+
+    tri_init(&t, MPI_COMM_WORLD, n, 1, 0, EX_SENDRECV);
+    for (i = 0; i < n; i++)
+        dv[i] = -1.0 - (double)(i % 4); /* negative definite */
+    dc_op_create_shell(l, tri_apply, tri_diag, &t, &op);
+    dc_op_create_shell(l, dg_apply, dg_diag, &o, &neg);
+    for (type = 0; type < 2; type++) {
+        dc_solver_params_t p = prm_make((dc_solver_type_t)type, DC_PC_NONE, 1e-10, DC_REPRO_OFF);
+        dc_solver_t *s = NULL;
+        dc_solve_result_t res;
+        const double *h = NULL;
+        int nh = 0, ok;
+        pcx_t pc = {dct_rank, 1, -1};
+
+        /* max_it */
+        p.field_mask |= DC_SOLVER_PARAM_MAX_IT;
+        p.max_it = 3;
+        dc_solver_create(op, &p, &s);
+        DCT_ASSERT_ALL(dc_solver_solve(s, b, x) == DC_SUCCESS);
+        dc_solver_get_result(s, &res);
+        dc_solver_get_history(s, &h, &nh);
+        ok = res.reason == DC_SOLVE_DIVERGED_MAXIT && res.iterations == 3 && nh == 4 &&
+             h[3] > 1e-10 * res.bnorm;
+        DCT_ASSERT_ALL(ok);
+        dc_solver_destroy(&s);
+        /* max_it = 0: no step */
+        p.max_it = 0;
+        dc_solver_create(op, &p, &s);
+        DCT_ASSERT_ALL(dc_solver_solve(s, b, x) == DC_SUCCESS);
+        dc_solver_get_result(s, &res);
+        DCT_ASSERT_ALL(res.reason == DC_SOLVE_DIVERGED_MAXIT && res.iterations == 0 &&
+                       res.rnorm == res.bnorm);
+        dc_solver_destroy(&s);
+        p.max_it = 10000;
+        /* atol: stops at the first ||r|| <= 1e-3 */
+        p.rtol = 0.0;
+        p.atol = 1e-3;
+        dc_solver_create(op, &p, &s);
+        DCT_ASSERT_ALL(dc_solver_solve(s, b, x) == DC_SUCCESS);
+        dc_solver_get_result(s, &res);
+        dc_solver_get_history(s, &h, &nh);
+        ok = res.reason == DC_SOLVE_CONVERGED_ATOL && res.rnorm <= 1e-3 && nh >= 2 &&
+             h[nh - 2] > 1e-3;
+        DCT_ASSERT_ALL(ok);
+        dc_solver_destroy(&s);
+        p.rtol = 1e-10;
+        p.atol = 0.0;
+        /* breakdown: a negative definite operator, and an indefinite preconditioner */
+        dc_solver_create(neg, &p, &s);
+        DCT_ASSERT_ALL(dc_solver_solve(s, b, x) == DC_SUCCESS);
+        dc_solver_get_result(s, &res);
+        DCT_ASSERT_ALL(res.reason == DC_SOLVE_DIVERGED_BREAKDOWN && res.iterations == 0);
+        dc_solver_destroy(&s);
+        p.field_mask |= DC_SOLVER_PARAM_PC_SHELL;
+        p.pc = DC_PC_SHELL;
+        p.pc_apply = pc_shell;
+        p.pc_ctx = &pc;
+        dc_solver_create(op, &p, &s);
+        DCT_ASSERT_ALL(dc_solver_solve(s, b, x) == DC_SUCCESS);
+        dc_solver_get_result(s, &res);
+        DCT_ASSERT_ALL(res.reason == DC_SOLVE_DIVERGED_BREAKDOWN && res.iterations == 0);
+        dc_solver_destroy(&s);
+        p.pc = DC_PC_NONE;
+        /* NaN: the operator returns a NaN from its third call on */
+        t.calls = 0;
+        t.nan_after = 2;
+        dc_solver_create(op, &p, &s);
+        DCT_ASSERT_ALL(dc_solver_solve(s, b, x) == DC_SUCCESS);
+        dc_solver_get_result(s, &res);
+        if (res.reason != DC_SOLVE_DIVERGED_NAN)
+            fprintf(stderr, "[rank %d] %s NaN: reason %d its %d\n", dct_rank, type_name[type],
+                    res.reason, res.iterations);
+        DCT_ASSERT_ALL(res.reason == DC_SOLVE_DIVERGED_NAN && res.iterations <= 3);
+        dc_solver_destroy(&s);
+        t.nan_after = -1;
+    }
+    DCT_ASSERT_ALL(strcmp(dc_solve_reason_string(DC_SOLVE_CONVERGED_RTOL), "converged: rtol") == 0);
+    DCT_ASSERT_ALL(strcmp(dc_solve_reason_string(DC_SOLVE_DIVERGED_NAN), "diverged: NaN or Inf") ==
+                   0);
+    DCT_ASSERT_ALL(strcmp(dc_solve_reason_string(-99), "unknown reason") == 0);
+    DCT_ASSERT_ALL(strstr(dc_solve_reason_string(DC_SOLVE_DIVERGED_BREAKDOWN), "breakdown") !=
+                   NULL);
+    DCT_ASSERT_ALL(strstr(dc_solve_reason_string(DC_SOLVE_DIVERGED_MAXIT), "max_it") != NULL);
+    DCT_ASSERT_ALL(strstr(dc_solve_reason_string(DC_SOLVE_CONVERGED_ATOL), "atol") != NULL);
+    dc_op_destroy(&op);
+    dc_op_destroy(&neg);
+    dc_vec_destroy(&b);
+    dc_vec_destroy(&x);
+    dc_layout_destroy(&l);
+    tri_free(&t);
+    free(bg);
+    free(xg);
+    free(dv);
+    dc_env_destroy(&env);
+}
+
+/* b = 0 gives x = 0 at iteration 0, whatever x held; a nonzero guess is used: from the exact
+ * solution nothing is left to do, from a partial solve the rest converges to the same x. */
+static void test_zero_rhs_and_guess(void)
+{
+    dc_env_t *env = env_on(MPI_COMM_WORLD, DC_REPRO_OFF);
+    int64_t n = 57, i;
+    tri_t t;
+    double *bg = rand_vec(n, 4), *xref = malloc((size_t)n * 8), *xg = malloc((size_t)n * 8);
+    double *junk = rand_vec(n, 5);
+    dc_layout_t *l = make_layout(env, n, 1);
+    dc_vec_t *b = vec_from(l, bg), *x = vec_from(l, NULL), *zero = vec_from(l, NULL);
+    dc_op_t *op = NULL;
+    int type;
+
+    tri_init(&t, MPI_COMM_WORLD, n, 0, 8, EX_ALLGATHER);
+    thomas(&t, bg, xref);
+    dc_op_create_shell(l, tri_apply, tri_diag, &t, &op);
+    for (type = 0; type < 2; type++) {
+        dc_solver_params_t p = prm_make((dc_solver_type_t)type, DC_PC_JACOBI, 1e-10, DC_REPRO_OFF);
+        dc_solver_t *s = NULL;
+        dc_solve_result_t res;
+        const double *h = NULL;
+        int nh = 0, ok = 1, its1;
+        double scale, err;
+
+        p.field_mask |= DC_SOLVER_PARAM_GUESS;
+        p.guess_nonzero = 1;
+        dc_solver_create(op, &p, &s);
+        dc_vec_scatter(x, 0, junk);
+        DCT_ASSERT_ALL(dc_solver_solve(s, zero, x) == DC_SUCCESS);
+        dc_solver_get_result(s, &res);
+        dc_solver_get_history(s, &h, &nh);
+        dc_vec_gather(x, -1, xg);
+        for (i = 0; i < n; i++)
+            ok &= xg[i] == 0.0;
+        ok &= res.reason > 0 && res.iterations == 0 && res.bnorm == 0.0 && nh == 1 && h[0] == 0.0;
+        DCT_ASSERT_ALL(ok);
+        /* from the exact solution */
+        dc_vec_scatter(x, 0, xref);
+        DCT_ASSERT_ALL(dc_solver_solve(s, b, x) == DC_SUCCESS);
+        dc_solver_get_result(s, &res);
+        DCT_ASSERT_ALL(res.reason == DC_SOLVE_CONVERGED_RTOL && res.iterations == 0 &&
+                       res.rnorm0 <= 1e-10 * res.bnorm);
+        dc_solver_destroy(&s);
+        /* 4 steps from 0, then the rest from there */
+        p.field_mask |= DC_SOLVER_PARAM_MAX_IT;
+        p.max_it = 4;
+        p.guess_nonzero = 0;
+        dc_vec_scatter(x, 0, junk);
+        dc_solver_create(op, &p, &s);
+        dc_solver_solve(s, b, x);
+        dc_solver_get_result(s, &res);
+        its1 = res.iterations;
+        DCT_ASSERT_ALL(res.reason == DC_SOLVE_DIVERGED_MAXIT && its1 == 4);
+        dc_solver_destroy(&s);
+        p.max_it = 1000;
+        p.guess_nonzero = 1;
+        dc_solver_create(op, &p, &s);
+        dc_solver_solve(s, b, x);
+        dc_solver_get_result(s, &res);
+        dc_vec_gather(x, -1, xg);
+        err = max_diff(xg, xref, n, &scale);
+        DCT_ASSERT_ALL(res.reason == DC_SOLVE_CONVERGED_RTOL && res.iterations > 0 &&
+                       err <= 1e-8 * scale && res.rnorm0 < res.bnorm);
+        dc_solver_destroy(&s);
+    }
+    dc_op_destroy(&op);
+    dc_vec_destroy(&b);
+    dc_vec_destroy(&x);
+    dc_vec_destroy(&zero);
+    dc_layout_destroy(&l);
+    tri_free(&t);
+    free(bg);
+    free(xref);
+    free(xg);
+    free(junk);
+    dc_env_destroy(&env);
+}
+
+/* ---------------------------------------------------------------- reproducibility */
+
+/* Solve on comm (every rank of it) and return the gathered x on rank 0 of comm, the iteration
+ * count and the last norm. */
+static void repro_solve(MPI_Comm comm, dc_repro_t env_mode, dc_repro_t prm_mode, int type, int pc,
+                        int64_t n, double *xg, int *its_p, double *rnorm_p)
+{
+    dc_env_t *env = env_on(comm, env_mode);
+    tri_t t;
+    double *bg = rand_vec(n, 123);
+    dc_layout_t *l = make_layout(env, n, 0);
+    dc_vec_t *b = vec_from(l, bg), *x = vec_from(l, NULL);
+    dc_op_t *op = NULL;
+    dc_solver_t *s = NULL;
+    dc_solver_params_t p = prm_make((dc_solver_type_t)type, (dc_pc_type_t)pc, 1e-12, prm_mode);
+    dc_solve_result_t res;
+
+    memset(&res, 0, sizeof(res));
+    tri_init(&t, comm, n, 0, 99, EX_SENDRECV);
+    if (dc_op_create_shell(l, tri_apply, tri_diag, &t, &op) != DC_SUCCESS ||
+        dc_solver_create(op, &p, &s) != DC_SUCCESS || dc_solver_solve(s, b, x) != DC_SUCCESS)
+        CU_FAIL("repro solve");
+    dc_solver_get_result(s, &res);
+    if (res.reason != DC_SOLVE_CONVERGED_RTOL)
+        CU_FAIL("repro solve did not converge");
+    dc_vec_gather(x, 0, xg);
+    *its_p = res.iterations;
+    *rnorm_p = res.rnorm;
+    dc_solver_destroy(&s);
+    dc_op_destroy(&op);
+    dc_vec_destroy(&b);
+    dc_vec_destroy(&x);
+    dc_layout_destroy(&l);
+    tri_free(&t);
+    free(bg);
+    dc_env_destroy(&env);
+}
+
+static void test_repro_bits(void)
+{
+    int64_t n = 211, i;
+    double *xa = malloc((size_t)n * 8), *x1 = malloc((size_t)n * 8);
+    int cfg, type, pc;
+
+    for (cfg = 0; cfg < 2; cfg++) /* params.repro = BINNED on an OFF env; the env's EXACT */
+        for (type = 0; type < 2; type++)
+            for (pc = 0; pc < 2; pc++) {
+                dc_repro_t em = cfg == 0 ? DC_REPRO_OFF : DC_REPRO_EXACT;
+                dc_repro_t pm = cfg == 0 ? DC_REPRO_BINNED : DC_REPRO_DEFAULT;
+                int pct = pc ? DC_PC_JACOBI : DC_PC_NONE, itsa = -1, its1 = -2, ok = 1;
+                double ra = 0.0, r1 = 1.0;
+
+                repro_solve(MPI_COMM_WORLD, em, pm, type, pct, n, xa, &itsa, &ra);
+                if (dct_rank == 0) {
+                    repro_solve(MPI_COMM_SELF, em, pm, type, pct, n, x1, &its1, &r1);
+                    ok = itsa == its1 && dct_same_bits(ra, r1);
+                    for (i = 0; i < n; i++)
+                        ok &= dct_same_bits(xa[i], x1[i]);
+                    if (!ok)
+                        fprintf(stderr, "repro cfg %d %s pc %d: its %d vs %d, rnorm %a vs %a\n",
+                                cfg, type_name[type], pc, itsa, its1, ra, r1);
+                }
+                DCT_ASSERT_ALL(ok);
+            }
+    free(xa);
+    free(x1);
+}
+
+/* ---------------------------------------------------------------- bad input */
+
+static void test_bad_input(void)
+{
+    dc_env_t *env = env_on(MPI_COMM_WORLD, DC_REPRO_OFF);
+    int64_t n = 40;
+    tri_t t;
+    double *bg = rand_vec(n, 6), *zd = calloc((size_t)n, 8);
+    dgo_t o = {dct_rank, zd};
+    dc_layout_t *l = make_layout(env, n, 0), *l2 = NULL;
+    dc_vec_t *b = vec_from(l, bg), *x = vec_from(l, NULL), *w = NULL;
+    dc_op_t *op = NULL, *nodiag = NULL, *zdiag = NULL;
+    dc_solver_t *s = NULL;
+    dc_solver_params_t p;
+    int k, rc, type;
+
+    tri_init(&t, MPI_COMM_WORLD, n, 0, 2, EX_SENDRECV);
+    dc_op_create_shell(l, tri_apply, tri_diag, &t, &op);
+    dc_op_create_shell(l, tri_apply, NULL, &t, &nodiag);
+    dc_op_create_shell(l, dg_apply, dg_diag, &o, &zdiag);
+    dc_layout_create_block(env, n + 1, &l2);
+    dc_vec_create(l2, &w);
+
+    /* a field out of range, on every rank */
+    for (k = 0; k < 12; k++) {
+        p = prm_make(DC_SOLVER_CG, DC_PC_NONE, 1e-8, DC_REPRO_DEFAULT);
+        switch (k) {
+        case 0: p.rtol = 1.0; break;
+        case 1: p.rtol = NAN; break;
+        case 2: p.atol = -1.0; break;
+        case 3: p.type = (dc_solver_type_t)7; break;
+        case 4: p.pc = (dc_pc_type_t)9; break;
+        case 5:
+            p.field_mask |= DC_SOLVER_PARAM_MAX_IT;
+            p.max_it = -1;
+            break;
+        case 6:
+            p.field_mask |= DC_SOLVER_PARAM_GUESS;
+            p.guess_nonzero = 2;
+            break;
+        case 7: p.repro = (dc_repro_t)5; break;
+        case 8: p.pc = DC_PC_SHELL; break; /* no pc_apply */
+        case 9:
+            p.field_mask |= DC_SOLVER_PARAM_MG;
+            p.mg_smooth_steps = 0;
+            break;
+        case 10: p.field_mask |= 1u << 20; break;
+        case 11: p.atol = INFINITY; break;
+        }
+        s = NULL;
+        rc = dc_solver_create(op, &p, &s);
+        if (rc != DC_ERR_ARG)
+            fprintf(stderr, "[rank %d] bad params case %d: %d\n", dct_rank, k, rc);
+        DCT_ASSERT_ALL(rc == DC_ERR_ARG && s == NULL);
+    }
+    /* a field that differs on one rank */
+    if (dct_size > 1) {
+        p = prm_make(DC_SOLVER_CG, DC_PC_NONE, dct_rank == dct_size - 1 ? 1e-6 : 1e-8,
+                     DC_REPRO_DEFAULT);
+        rc = dc_solver_create(op, &p, &s);
+        DCT_ASSERT_ALL(rc == DC_ERR_ARG && s == NULL);
+        DCT_ASSERT_ALL(strstr(dc_env_last_error(env), "rtol") != NULL);
+        p = prm_make(dct_rank == 0 ? DC_SOLVER_PIPECG : DC_SOLVER_CG, DC_PC_NONE, 1e-8,
+                     DC_REPRO_DEFAULT);
+        DCT_ASSERT_ALL(dc_solver_create(op, &p, &s) == DC_ERR_ARG && s == NULL);
+    }
+    /* NULL handles */
+    DCT_ASSERT_ALL(dc_solver_create(NULL, NULL, &s) == DC_ERR_ARG);
+    DCT_ASSERT_ALL(dc_solver_create(op, NULL, NULL) == DC_ERR_ARG);
+    /* Jacobi without a diagonal; a zero diagonal; MG on a shell */
+    p = prm_make(DC_SOLVER_CG, DC_PC_JACOBI, 1e-8, DC_REPRO_DEFAULT);
+    DCT_ASSERT_ALL(dc_solver_create(nodiag, &p, &s) == DC_ERR_NOTSUP && s == NULL);
+    DCT_ASSERT_ALL(dc_solver_create(zdiag, &p, &s) == DC_ERR_ARG && s == NULL);
+    p.pc = DC_PC_MG;
+    DCT_ASSERT_ALL(dc_solver_create(op, &p, &s) == DC_ERR_NOTSUP && s == NULL);
+    /* solve: vectors not on the layout, b == x, borrowed on one rank, NULL */
+    for (type = 0; type < 2; type++) {
+        p = prm_make((dc_solver_type_t)type, DC_PC_NONE, 1e-8, DC_REPRO_DEFAULT);
+        DCT_ASSERT_ALL(dc_solver_create(op, &p, &s) == DC_SUCCESS);
+        DCT_ASSERT_ALL(dc_solver_solve(s, w, x) == DC_ERR_ARG);
+        DCT_ASSERT_ALL(dc_solver_solve(s, b, w) == DC_ERR_ARG);
+        DCT_ASSERT_ALL(dc_solver_solve(s, b, b) == DC_ERR_ARG);
+        {
+            double *a = NULL;
+            if (dct_rank == 0)
+                dc_vec_get_array(x, &a);
+            rc = dc_solver_solve(s, b, x);
+            DCT_ASSERT_ALL(rc == DC_ERR_STATE);
+            if (dct_rank == 0)
+                dc_vec_restore_array(x, &a);
+        }
+        DCT_ASSERT_ALL(dc_solver_solve(NULL, b, x) == DC_ERR_ARG);
+        DCT_ASSERT_ALL(dc_solver_solve(s, NULL, x) == DC_ERR_ARG);
+        DCT_ASSERT_ALL(dc_solver_get_result(s, NULL) == DC_ERR_ARG);
+        DCT_ASSERT_ALL(dc_solver_get_history(s, NULL, &k) == DC_ERR_ARG);
+        /* the operator fails on the last rank from its third call: every rank fails */
+        t.calls = 0;
+        t.fail_rank = dct_size - 1;
+        t.fail_after = 2;
+        rc = dc_solver_solve(s, b, x);
+        DCT_ASSERT_ALL(rc == DC_ERR_ARG);
+        t.fail_rank = -1;
+        /* the solver still works afterwards */
+        DCT_ASSERT_ALL(dc_solver_solve(s, b, x) == DC_SUCCESS);
+        {
+            dc_solver_t *copy = s;
+            dc_solver_destroy(&s);
+            DCT_ASSERT_ALL(dc_solver_destroy(&copy) == DC_ERR_ARG);
+            DCT_ASSERT_ALL(dc_solver_solve(copy, b, x) == DC_ERR_ARG);
+        }
+        /* a shell preconditioner failing on rank 0 */
+        {
+            pcx_t pc = {dct_rank, 0, 0};
+            p.pc = DC_PC_SHELL;
+            p.field_mask |= DC_SOLVER_PARAM_PC_SHELL;
+            p.pc_apply = pc_shell;
+            p.pc_ctx = &pc;
+            DCT_ASSERT_ALL(dc_solver_create(op, &p, &s) == DC_SUCCESS);
+            rc = dc_solver_solve(s, b, x);
+            DCT_ASSERT_ALL(rc == DC_ERR_NOTSUP);
+            dc_solver_destroy(&s);
+        }
+    }
+    DCT_ASSERT_ALL(dc_solver_destroy(NULL) == DC_SUCCESS);
+    /* the solver keeps its operator: destroy the operator first */
+    {
+        dc_op_t *op2 = NULL;
+        dc_solve_result_t res;
+        dc_op_create_shell(l, tri_apply, tri_diag, &t, &op2);
+        p = prm_make(DC_SOLVER_CG, DC_PC_JACOBI, 1e-8, DC_REPRO_DEFAULT);
+        dc_solver_create(op2, &p, &s);
+        dc_op_destroy(&op2);
+        DCT_ASSERT_ALL(dc_solver_solve(s, b, x) == DC_SUCCESS);
+        dc_solver_get_result(s, &res);
+        DCT_ASSERT_ALL(res.reason == DC_SOLVE_CONVERGED_RTOL);
+        dc_solver_destroy(&s);
+    }
+    dc_op_destroy(&op);
+    dc_op_destroy(&nodiag);
+    dc_op_destroy(&zdiag);
+    dc_vec_destroy(&b);
+    dc_vec_destroy(&x);
+    dc_vec_destroy(&w);
+    dc_layout_destroy(&l);
+    dc_layout_destroy(&l2);
+    tri_free(&t);
+    free(bg);
+    free(zd);
+    dc_env_destroy(&env);
+}
 
 void dct_register(void)
 {
+    CU_pSuite s = CU_add_suite("solve", NULL, NULL);
+
+    CU_add_test(s, "shell operator: apply, diagonal, layout, errors", test_op_apply);
+    CU_add_test(s, "CG/PIPECG x none/Jacobi/shell vs direct solve and serial PCG",
+                test_solve_tridiag);
+    CU_add_test(s, "k distinct eigenvalues: at most k iterations", test_distinct_eigenvalues);
+    CU_add_test(s, "reasons: max_it, atol, breakdown, NaN", test_reasons);
+    CU_add_test(s, "b = 0 and a nonzero initial guess", test_zero_rhs_and_guess);
+    CU_add_test(s, "reproducible mode: same bits on all ranks and on one", test_repro_bits);
+    CU_add_test(s, "bad input: same code on every rank", test_bad_input);
 }
