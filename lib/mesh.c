@@ -1017,36 +1017,290 @@ int dc_mesh_local_to_global(dc_mesh_t *mesh, const dc_vec_t *local, dc_vec_t *gl
 
 /* ---------------------------------------------------------------- natural ordering */
 
+/* Natural index of the first value of point (i, j, k). */
+static dc_gidx_t natural_index(const dc_mesh_info_t *in, dc_gidx_t i, dc_gidx_t j, dc_gidx_t k)
+{
+    return ((k * in->n[1] + j) * in->n[0] + i) * in->dof;
+}
+
+/* The slab of dimension d that holds index x (the last one starting at or before it, so that
+ * empty slabs are skipped). */
+static int slab_of(const dc_mesh_t *m, int d, dc_gidx_t x)
+{
+    int lo = 0, hi = m->info.procs[d] - 1;
+
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        if (m->offs[d][mid] <= x)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
+/* The rank that owns natural index g. */
+static int natural_owner(const dc_mesh_t *m, dc_gidx_t g)
+{
+    const dc_mesh_info_t *in = &m->info;
+    dc_gidx_t p = g / in->dof, x = p % in->n[0], y = (p / in->n[0]) % in->n[1],
+              z = p / (in->n[0] * in->n[1]);
+
+    return slab_of(m, 0, x) + in->procs[0] * (slab_of(m, 1, y) + in->procs[1] * slab_of(m, 2, z));
+}
+
+/* Rank r's values in distributed order (packed) to their places in a natural array
+ * (to_natural), or back: one memcpy per x-run. */
+static void box_runs(const dc_mesh_t *m, int r, double *natural, double *packed, int to_natural)
+{
+    const dc_mesh_info_t *in = &m->info;
+    dc_gidx_t s[3], c[3], j, k;
+    size_t run;
+
+    dci_mesh_rank_box(m, r, s, c);
+    if (box_empty(c))
+        return;
+    run = (size_t)c[0] * (size_t)in->dof;
+    for (k = s[2]; k < s[2] + c[2]; k++)
+        for (j = s[1]; j < s[1] + c[1]; j++) {
+            double *nat = natural + natural_index(in, s[0], j, k);
+            if (to_natural)
+                memcpy(nat, packed, run * sizeof(double));
+            else
+                memcpy(packed, nat, run * sizeof(double));
+            packed += run;
+        }
+}
+
+/* Checks and agreement shared by gather/scatter; allocates counts/displs and, on the root(s),
+ * the packed array. */
+static int natural_setup(const char *func, dc_mesh_t *m, const dc_vec_t *v, int write, int root,
+                         int allow_all, const void *natural, int **cd_p, double **tmp_p)
+{
+    dc_env_t *env = m->hdr.env;
+    dc_gidx_t total = m->layout->n;
+    int am_root = root == env->rank || (allow_all && root == -1), rc, r;
+    int64_t rv = root;
+
+    rc = check_field(m, v, m->layout, "global", func);
+    if (rc == DC_SUCCESS)
+        rc = write ? dci_vec_state_write(v, "global", func) : dci_vec_state_read(v, "global", func);
+    if (rc == DC_SUCCESS && !((root >= 0 && root < env->size) || (allow_all && root == -1)))
+        rc = dci_error_set(env, DC_ERR_ARG, func, __FILE__, __LINE__,
+                           "root %d is not a rank of the env (0 .. %d%s)", root, env->size - 1,
+                           allow_all ? ", or -1 for all" : "");
+    if (rc == DC_SUCCESS && m->state != DCI_MESH_IDLE)
+        rc = dci_error_set(env, DC_ERR_STATE, func, __FILE__, __LINE__,
+                           "a halo exchange of this mesh is under way");
+    if (rc == DC_SUCCESS && total > INT_MAX)
+        rc = dci_error_set(env, DC_ERR_SIZE, func, __FILE__, __LINE__,
+                           "the mesh has %lld values, more than INT_MAX: MPI counts are int",
+                           (long long)total);
+    if (rc == DC_SUCCESS && am_root && natural == NULL)
+        rc = dci_error_set(env, DC_ERR_ARG, func, __FILE__, __LINE__,
+                           "natural is NULL on rank %d (needed on the root)", env->rank);
+    if (rc == DC_SUCCESS)
+        rc = dci_malloc(env, 2 * (size_t)env->size * sizeof(int), (void **)cd_p);
+    if (rc == DC_SUCCESS && am_root)
+        rc = dci_malloc(env, ((size_t)total + 1) * sizeof(double), (void **)tmp_p);
+    rc = dci_agree(env, rc);
+    if (rc == DC_SUCCESS)
+        rc = dci_check_same(env, DC_ERR_ARG, &rv, 1, "root");
+    if (rc == DC_SUCCESS)
+        for (r = 0; r < env->size; r++) {
+            (*cd_p)[r] = (int)(m->layout->offsets[r + 1] - m->layout->offsets[r]);
+            (*cd_p)[env->size + r] = (int)m->layout->offsets[r];
+        }
+    return rc;
+}
+
 int dc_mesh_gather_natural(dc_mesh_t *mesh, const dc_vec_t *global, int root, double *natural)
 {
-    (void)global;
-    (void)root;
-    (void)natural;
+    dc_env_t *env;
+    int *cd = NULL, rc, mrc, am_root, r;
+    double *tmp = NULL;
+
     DC_VALIDATE(mesh, DCI_CLASS_MESH);
-    return DC_ERR(mesh->hdr.env, DC_ERR_NOTSUP, "not implemented yet");
+    DC_VALIDATE(global, DCI_CLASS_VEC);
+    env = mesh->hdr.env;
+    dci_prof_begin(env, DCI_EV_MESH_NATURAL);
+    am_root = root == -1 || root == env->rank;
+    rc = natural_setup(__func__, mesh, global, 0, root, 1, natural, &cd, &tmp);
+    if (rc != DC_SUCCESS)
+        goto out;
+    if (root == -1)
+        mrc = MPI_Allgatherv(global->data, (int)global->nlocal, MPI_DOUBLE, tmp, cd, cd + env->size,
+                             MPI_DOUBLE, env->comm);
+    else
+        mrc = MPI_Gatherv(global->data, (int)global->nlocal, MPI_DOUBLE, tmp, cd, cd + env->size,
+                          MPI_DOUBLE, root, env->comm);
+    if (mrc != MPI_SUCCESS) {
+        rc = DC_ERR_MPI_RC(env, mrc, root == -1 ? "MPI_Allgatherv" : "MPI_Gatherv");
+        goto out;
+    }
+    if (am_root)
+        for (r = 0; r < env->size; r++)
+            box_runs(mesh, r, natural, tmp + cd[env->size + r], 1);
+out:
+    dci_free(cd);
+    dci_free(tmp);
+    dci_prof_end(env, DCI_EV_MESH_NATURAL,
+                 rc != DC_SUCCESS ? 0
+                 : am_root        ? (size_t)mesh->layout->n * sizeof(double)
+                                  : global->nlocal * sizeof(double));
+    return rc;
 }
 
 int dc_mesh_scatter_natural(dc_mesh_t *mesh, int root, const double *natural, dc_vec_t *global)
 {
-    (void)global;
-    (void)root;
-    (void)natural;
+    dc_env_t *env;
+    int *cd = NULL, rc, mrc, am_root, r;
+    double *tmp = NULL;
+
     DC_VALIDATE(mesh, DCI_CLASS_MESH);
-    return DC_ERR(mesh->hdr.env, DC_ERR_NOTSUP, "not implemented yet");
+    DC_VALIDATE(global, DCI_CLASS_VEC);
+    env = mesh->hdr.env;
+    dci_prof_begin(env, DCI_EV_MESH_NATURAL);
+    am_root = root == env->rank;
+    rc = natural_setup(__func__, mesh, global, 1, root, 0, natural, &cd, &tmp);
+    if (rc != DC_SUCCESS)
+        goto out;
+    if (am_root)
+        for (r = 0; r < env->size; r++)
+            box_runs(mesh, r, (double *)natural, tmp + cd[env->size + r], 0);
+    mrc = MPI_Scatterv(tmp, cd, cd + env->size, MPI_DOUBLE, global->data, (int)global->nlocal,
+                       MPI_DOUBLE, root, env->comm);
+    if (mrc != MPI_SUCCESS)
+        rc = DC_ERR_MPI_RC(env, mrc, "MPI_Scatterv");
+out:
+    dci_free(cd);
+    dci_free(tmp);
+    dci_prof_end(env, DCI_EV_MESH_NATURAL,
+                 rc != DC_SUCCESS ? 0
+                 : am_root        ? (size_t)mesh->layout->n * sizeof(double)
+                                  : global->nlocal * sizeof(double));
+    return rc;
+}
+
+/*
+ * global <-> a vector in natural order on any layout, with one MPI_Alltoallv of values only (as
+ * dc_vec_redistribute). Inside one rank's box the distributed order and the natural order agree
+ * (both lexicographic with dof fastest, then x, y, z), so each side can walk its own entries in
+ * increasing order and find, per peer, the order the peer sends in: the mesh side walks its box,
+ * the natural side its layout's global indices, each looking up the other side's owner.
+ */
+static int natural_move(const char *func, dc_mesh_t *m, const dc_vec_t *global, dc_vec_t *nat,
+                        int to_natural)
+{
+    dc_env_t *env = m->hdr.env;
+    const dc_mesh_info_t *in = &m->info;
+    const dc_layout_t *ln;
+    int rc = DC_SUCCESS, mrc, p = env->size, r, me = env->rank;
+    int *cnt = NULL, *mpeer = NULL, *npeer = NULL;
+    double *mbuf = NULL, *nbuf = NULL;
+    size_t i, li, nn;
+
+    ln = nat->layout;
+    nn = nat->nlocal;
+    dci_prof_begin(env, DCI_EV_MESH_NATURAL);
+    DC_CHECK_GOTO(check_field(m, global, m->layout, "global", func), agree);
+    DC_CHECK_GOTO(to_natural ? dci_vec_state_read(global, "global", func)
+                             : dci_vec_state_write(global, "global", func),
+                  agree);
+    DC_CHECK_GOTO(to_natural ? dci_vec_state_write(nat, "natural", func)
+                             : dci_vec_state_read(nat, "natural", func),
+                  agree);
+    DC_REQUIRE_GOTO(env, nat->hdr.env == env, DC_ERR_COMM, agree,
+                    "%s: natural lives on another env than the mesh", func);
+    DC_REQUIRE_GOTO(env, ln->n == m->layout->n, DC_ERR_SIZE, agree,
+                    "%s: global sizes differ: the mesh has %lld values, natural %lld", func,
+                    (long long)m->layout->n, (long long)ln->n);
+    DC_REQUIRE_GOTO(env, in->nlocal <= INT_MAX && nn <= INT_MAX, DC_ERR_SIZE, agree,
+                    "%s: local sizes %zu / %zu exceed INT_MAX: MPI counts are int", func,
+                    in->nlocal, nn);
+    DC_REQUIRE_GOTO(env, m->state == DCI_MESH_IDLE, DC_ERR_STATE, agree,
+                    "%s: a halo exchange of this mesh is under way", func);
+    DC_CHECK_GOTO(dci_malloc(env, 4 * (size_t)p * sizeof(int), (void **)&cnt), agree);
+    DC_CHECK_GOTO(dci_malloc(env, (in->nlocal + 1) * sizeof(int), (void **)&mpeer), agree);
+    DC_CHECK_GOTO(dci_malloc(env, (nn + 1) * sizeof(int), (void **)&npeer), agree);
+    DC_CHECK_GOTO(dci_malloc(env, (in->nlocal + 1) * sizeof(double), (void **)&mbuf), agree);
+    DC_CHECK_GOTO(dci_malloc(env, (nn + 1) * sizeof(double), (void **)&nbuf), agree);
+agree:
+    rc = dci_agree(env, rc);
+    if (rc != DC_SUCCESS)
+        goto out;
+    {
+        int *mcnt = cnt, *mdsp = cnt + p, *ncnt = cnt + 2 * p, *ndsp = cnt + 3 * p;
+        dc_gidx_t x, y, z;
+        int c;
+
+        memset(cnt, 0, 4 * (size_t)p * sizeof(int));
+        /* mesh side: owner in the natural layout of each owned value, in distributed order */
+        i = 0;
+        if (in->nlocal > 0)
+            for (z = in->start[2]; z < in->start[2] + in->count[2]; z++)
+                for (y = in->start[1]; y < in->start[1] + in->count[1]; y++)
+                    for (x = in->start[0]; x < in->start[0] + in->count[0]; x++)
+                        for (c = 0; c < in->dof; c++, i++) {
+                            dci_layout_locate(ln, natural_index(in, x, y, z) + c, &mpeer[i], &li);
+                            mcnt[mpeer[i]]++;
+                        }
+        /* natural side: the mesh rank that owns each natural entry of this rank */
+        for (i = 0; i < nn; i++) {
+            npeer[i] = natural_owner(m, dci_layout_l2g(ln, me, i));
+            ncnt[npeer[i]]++;
+        }
+        for (r = 1; r < p; r++) {
+            mdsp[r] = mdsp[r - 1] + mcnt[r - 1];
+            ndsp[r] = ndsp[r - 1] + ncnt[r - 1];
+        }
+        if (to_natural) {
+            for (i = 0; i < in->nlocal; i++)
+                mbuf[mdsp[mpeer[i]]++] = global->data[i];
+            for (r = 0; r < p; r++)
+                mdsp[r] -= mcnt[r];
+            mrc = MPI_Alltoallv(mbuf, mcnt, mdsp, MPI_DOUBLE, nbuf, ncnt, ndsp, MPI_DOUBLE,
+                                env->comm);
+            if (mrc == MPI_SUCCESS)
+                for (i = 0; i < nn; i++)
+                    nat->data[i] = nbuf[ndsp[npeer[i]]++];
+        } else {
+            for (i = 0; i < nn; i++)
+                nbuf[ndsp[npeer[i]]++] = nat->data[i];
+            for (r = 0; r < p; r++)
+                ndsp[r] -= ncnt[r];
+            mrc = MPI_Alltoallv(nbuf, ncnt, ndsp, MPI_DOUBLE, mbuf, mcnt, mdsp, MPI_DOUBLE,
+                                env->comm);
+            if (mrc == MPI_SUCCESS)
+                for (i = 0; i < in->nlocal; i++)
+                    global->data[i] = mbuf[mdsp[mpeer[i]]++];
+        }
+        if (mrc != MPI_SUCCESS)
+            rc = dci_error_mpi(env, mrc, func, __FILE__, __LINE__, "MPI_Alltoallv");
+    }
+out:
+    dci_free(cnt);
+    dci_free(mpeer);
+    dci_free(npeer);
+    dci_free(mbuf);
+    dci_free(nbuf);
+    dci_prof_end(env, DCI_EV_MESH_NATURAL,
+                 rc == DC_SUCCESS ? (in->nlocal + nn) * sizeof(double) : 0);
+    return rc;
 }
 
 int dc_mesh_global_to_natural(dc_mesh_t *mesh, const dc_vec_t *global, dc_vec_t *natural)
 {
-    (void)global;
-    (void)natural;
     DC_VALIDATE(mesh, DCI_CLASS_MESH);
-    return DC_ERR(mesh->hdr.env, DC_ERR_NOTSUP, "not implemented yet");
+    DC_VALIDATE(global, DCI_CLASS_VEC);
+    DC_VALIDATE(natural, DCI_CLASS_VEC);
+    return natural_move(__func__, mesh, global, natural, 1);
 }
 
 int dc_mesh_natural_to_global(dc_mesh_t *mesh, const dc_vec_t *natural, dc_vec_t *global)
 {
-    (void)global;
-    (void)natural;
     DC_VALIDATE(mesh, DCI_CLASS_MESH);
-    return DC_ERR(mesh->hdr.env, DC_ERR_NOTSUP, "not implemented yet");
+    DC_VALIDATE(natural, DCI_CLASS_VEC);
+    DC_VALIDATE(global, DCI_CLASS_VEC);
+    return natural_move(__func__, mesh, global, (dc_vec_t *)natural, 0);
 }
