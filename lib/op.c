@@ -5,6 +5,7 @@
  * released here). dc_op_apply checks the vectors once, so the kinds' apply functions (and the
  * solvers, which call them directly) see only valid, distinct, unborrowed vectors.
  */
+#include "mesh_impl.h"
 #include "op_impl.h"
 #include "vec_impl.h"
 
@@ -15,7 +16,7 @@ static void op_free(dc_op_t *op)
     if (op->ops != NULL && op->ops->free_impl != NULL)
         op->ops->free_impl(op);
     if (op->mesh != NULL)
-        dci_obj_unref((dci_obj_t *)op->mesh); /* every object starts with its dci_obj_t */
+        dci_obj_unref(&op->mesh->hdr);
     if (op->layout != NULL)
         dci_layout_unref(op->layout);
     op->hdr.magic = DCI_CLASS_DEAD;

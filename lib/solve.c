@@ -8,6 +8,7 @@
  * reduction, so the iteration count and the solution do not depend on the rank count. A local
  * failure (a callback's error) travels as a flag in the next reduction: all ranks stop together.
  */
+#include "mesh_impl.h"
 #include "op_impl.h"
 #include "repro.h"
 #include "vec_impl.h"
@@ -394,6 +395,9 @@ agree:
     if (p.pc == DC_PC_JACOBI)
         DC_CHECK_GOTO(dci_agree(env, jacobi_setup(s)), out);
     if (p.pc == DC_PC_MG) {
+        /* the weighted-Jacobi default depends on the mesh's dimension */
+        if (s->prm.mg_jacobi_weight == 0.0 && op->mesh != NULL)
+            s->prm.mg_jacobi_weight = op->mesh->info.dim == 3 ? 6.0 / 7.0 : 2.0 / 3.0;
         DC_CHECK_GOTO(dci_mg_create(op, &s->prm, s->mode, &s->mg), out);
         s->res.mg_levels = dci_mg_levels(s->mg);
     }
@@ -548,25 +552,23 @@ static void resid_dots(red_t *rd, size_t n, const double *restrict b, const doub
 
 /* ---------------------------------------------------------------- CG */
 
-/* The fused update of CG: x += a p, r -= a q, and then, by preconditioner:
- * none: dot 0 = r'r; Jacobi: z = dinv r, dot 0 = r'r, dot 1 = r'z; other: dot 0 = r'r. */
-static void cg_update(red_t *rd, size_t n, double a, double *restrict x, const double *restrict p,
-                      double *restrict r, const double *restrict q, double *restrict z,
-                      const double *restrict dinv)
+/* The first pass of CG's update: r -= a q and then, by preconditioner: none: dot 0 = r'r;
+ * Jacobi: z = dinv r, dot 0 = r'r, dot 1 = r'z; other: dot 0 = r'r (r'z after M). */
+static void cg_update_r(red_t *rd, size_t n, double a, double *restrict r, const double *restrict q,
+                        double *restrict z, const double *restrict dinv)
 {
     size_t c, i;
 
     for (c = 0; c < n; c += CHUNK) {
         size_t m = n - c < CHUNK ? n - c : CHUNK;
-        double *xc = x + c, *rc = r + c;
-        const double *pc = p + c, *qc = q + c;
+        double *rc = r + c;
+        const double *qc = q + c;
         double s0 = 0.0, s1 = 0.0;
         if (dinv != NULL) {
             double *zc = z + c;
             const double *dc = dinv + c;
             for (i = 0; i < m; i++) {
                 double rv = rc[i] - a * qc[i], zv = dc[i] * rv;
-                xc[i] += a * pc[i];
                 rc[i] = rv;
                 zc[i] = zv;
                 s0 += rv * rv;
@@ -582,7 +584,6 @@ static void cg_update(red_t *rd, size_t n, double a, double *restrict x, const d
         } else {
             for (i = 0; i < m; i++) {
                 double rv = rc[i] - a * qc[i];
-                xc[i] += a * pc[i];
                 rc[i] = rv;
                 s0 += rv * rv;
             }
@@ -594,19 +595,35 @@ static void cg_update(red_t *rd, size_t n, double a, double *restrict x, const d
     }
 }
 
-/* p = z + beta p */
-static void aypx(size_t n, double beta, const double *restrict z, double *restrict p)
+/* The second pass, once beta is known: x += a p with the old p, then p = z + beta p (p is
+ * read once for both). */
+static void cg_update_xp(size_t n, double a, double beta, double *restrict x,
+                         const double *restrict z, double *restrict p)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        double pv = p[i];
+        x[i] += a * pv;
+        p[i] = z[i] + beta * pv;
+    }
+}
+
+/* x += a p (the last step's x update when the iteration stops) */
+static void axpy(size_t n, double a, const double *restrict p, double *restrict x)
 {
     size_t i;
 
     for (i = 0; i < n; i++)
-        p[i] = z[i] + beta * p[i];
+        x[i] += a * p[i];
 }
 
 /*
  * Preconditioned CG. Two reductions per iteration: p'Ap (fused with the operator when it offers
  * apply_dot and the mode is plain), then r'r and r'z together, their local parts computed in
- * the pass that updates x and r. Returns a library code; the reason goes to s->res.
+ * the pass that updates r (and z for Jacobi). The x update waits for the next pass over p
+ * (x += a p; p = z + beta p), so that p is read once for both: per iteration the operator plus
+ * two passes over memory. Returns a library code; the reason goes to s->res.
  */
 static int cg_solve(dc_solver_t *s, const dc_vec_t *b, dc_vec_t *x, double tol)
 {
@@ -617,7 +634,7 @@ static int cg_solve(dc_solver_t *s, const dc_vec_t *b, dc_vec_t *x, double tol)
     dc_vec_t *r = s->vec[V_R], *p = s->vec[V_P], *q = s->vec[V_Q];
     dc_vec_t *z = pcon ? s->vec[V_Z] : r;
     int lrc = DC_SUCCESS, rc, gerr = 0, k = 0, use_ad;
-    double rr, rz, rzold, pap, alpha, beta, rnorm;
+    double rr, rz, rzold = 1.0, pap, alpha = 0.0, beta, rnorm;
     dc_solve_reason_t reason;
 
     use_ad = s->op->ops->apply_dot != NULL && s->mode == DC_REPRO_OFF;
@@ -644,7 +661,6 @@ static int cg_solve(dc_solver_t *s, const dc_vec_t *b, dc_vec_t *x, double tol)
     rz = pcon ? rd->val[1] : rr;
     rnorm = sqrt(rr);
     s->res.rnorm0 = rnorm;
-    memcpy(p->data, z->data, n * sizeof(double));
     for (;;) {
         s->res.rnorm = rnorm;
         if (lrc == DC_SUCCESS)
@@ -654,8 +670,17 @@ static int cg_solve(dc_solver_t *s, const dc_vec_t *b, dc_vec_t *x, double tol)
             reason = DC_SOLVE_DIVERGED_NAN;
         else if (reason == DC_SOLVE_ITERATING && rz <= 0.0)
             reason = DC_SOLVE_DIVERGED_BREAKDOWN;
-        if (reason != DC_SOLVE_ITERATING)
+        if (reason != DC_SOLVE_ITERATING) {
+            if (k > 0)
+                axpy(n, alpha, p->data, x->data); /* the last step's x */
             break;
+        }
+        if (k == 0) {
+            memcpy(p->data, z->data, n * sizeof(double));
+        } else {
+            beta = rz / rzold;
+            cg_update_xp(n, alpha, beta, x->data, z->data, p->data);
+        }
         /* q = A p, p'q */
         red_start(rd, 1);
         if (use_ad) {
@@ -668,21 +693,16 @@ static int cg_solve(dc_solver_t *s, const dc_vec_t *b, dc_vec_t *x, double tol)
             lrc = rc;
         DC_CHECK(red_all(env, rd, lrc, &gerr));
         if (gerr)
-            return dci_agree(env, lrc); /* the failing rank's code and message */
+            return dci_agree(env, lrc);
         pap = rd->val[0];
-        if (!is_finite(pap)) {
-            reason = DC_SOLVE_DIVERGED_NAN;
-            break;
-        }
-        if (pap <= 0.0) {
-            reason = DC_SOLVE_DIVERGED_BREAKDOWN;
+        if (!is_finite(pap) || pap <= 0.0) {
+            reason = is_finite(pap) ? DC_SOLVE_DIVERGED_BREAKDOWN : DC_SOLVE_DIVERGED_NAN;
             break;
         }
         alpha = rz / pap;
-        /* x += a p, r -= a q, z = M r, r'r, r'z */
+        /* r -= a q, z = M r, r'r, r'z */
         red_start(rd, pcon ? 2 : 1);
-        cg_update(rd, n, alpha, x->data, p->data, r->data, q->data, jac ? z->data : NULL,
-                  jac ? s->dinv : NULL);
+        cg_update_r(rd, n, alpha, r->data, q->data, jac ? z->data : NULL, jac ? s->dinv : NULL);
         if (pcon && !jac) {
             rc = pc_apply(s, r, z);
             if (lrc == DC_SUCCESS)
@@ -691,15 +711,12 @@ static int cg_solve(dc_solver_t *s, const dc_vec_t *b, dc_vec_t *x, double tol)
         }
         DC_CHECK(red_all(env, rd, lrc, &gerr));
         if (gerr)
-            return dci_agree(env, lrc); /* the failing rank's code and message */
+            return dci_agree(env, lrc);
         k++;
         rr = rd->val[0];
         rzold = rz;
         rz = pcon ? rd->val[1] : rr;
         rnorm = sqrt(rr);
-        beta = rz / rzold;
-        if (is_finite(rr) && is_finite(rz))
-            aypx(n, beta, z->data, p->data);
     }
     s->res.reason = reason;
     s->res.iterations = k;

@@ -135,12 +135,14 @@ typedef struct dc_solver_params {
     /* geometric multigrid */
     int mg_levels;                /**< 0: coarsen until the coarsest grid has <= mg_coarse_size
                                        points (default); else at most this many levels */
-    int mg_coarse_size;           /**< default 4096 points: solved directly (banded Cholesky) */
+    int mg_coarse_size;           /**< >= 1; default 4096 points: solved directly (banded
+                                       Cholesky) */
     dc_mg_smoother_t mg_smoother; /**< default DC_MG_CHEBYSHEV */
-    int mg_smooth_steps;     /**< pre- and post-smoothing steps (Chebyshev degree); default 2 */
-    double mg_jacobi_weight; /**< default 2/3 (1-D, 2-D) or 6/7 (3-D); 0: default */
-    int mg_agglomerate;      /**< coarse levels with fewer than this many points per rank move
-                                  to fewer ranks (default 4096; 0: never) */
+    int mg_smooth_steps;          /**< pre- and post-smoothing steps (Chebyshev degree), >= 1;
+                                       default 2 */
+    double mg_jacobi_weight;      /**< in [0, 1]; default 2/3 (1-D, 2-D) or 6/7 (3-D); 0: default */
+    int mg_agglomerate;           /**< coarse levels with fewer than this many points per rank move
+                                       to fewer ranks (default 4096; 0: never) */
 } dc_solver_params_t;
 
 /** Outcome of the last dc_solver_solve() (a value type). */
@@ -164,9 +166,11 @@ typedef struct dc_solve_result {
  * \param[in]  op      the operator (referenced)
  * \param[in]  params  settings, or NULL for the defaults
  * \param[out] solver_p the solver, set only on success
- * \return DC_SUCCESS; DC_ERR_ARG (invalid op: at once on that rank; a params field out of range
- *         or differing between ranks; DC_PC_SHELL without pc_apply); DC_ERR_NOTSUP (Jacobi on a
- *         shell without diag; MG on an operator it cannot coarsen); DC_ERR_NOMEM; DC_ERR_MPI
+ * \return DC_SUCCESS; DC_ERR_ARG (invalid op: at once on that rank; solver_p NULL; unknown
+ *         field_mask bits; a params field out of range or differing between ranks; DC_PC_SHELL
+ *         without pc_apply; DC_PC_JACOBI with a diagonal entry that is not positive and finite;
+ *         a diag callback that failed); DC_ERR_NOTSUP (Jacobi on a shell without diag; MG on an
+ *         operator it cannot coarsen); DC_ERR_NOMEM; DC_ERR_MPI
  */
 DC_API int dc_solver_create(dc_op_t *op, const dc_solver_params_t *params, dc_solver_t **solver_p);
 /**
