@@ -261,6 +261,7 @@ static void halo_free(dci_mesh_halo_t *h)
     dci_free(h->req);
     dci_free(h->peer);
     dci_free(h->soff);
+    dci_free(h->sreg);
     dci_free(h->sregion);
     dci_free(h->rregion);
     dci_free(h->self_src);
