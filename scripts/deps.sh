@@ -4,8 +4,9 @@
 #   scripts/deps.sh [openmpi|mpich|both] [--doc] [--netns] [--format]
 #
 #   openmpi  (default) build tools, hwloc, OpenBLAS, CUnit, Open MPI and its ScaLAPACK (and
-#            scalapack-mpi-test, ScaLAPACK's own testers)
-#   mpich    the same with MPICH (and MPICH's ScaLAPACK) instead of Open MPI
+#            scalapack-mpi-test, ScaLAPACK's own testers), and PETSc (petsc-dev, built for
+#            Open MPI) for bench/bench_solve
+#   mpich    the same with MPICH (and MPICH's ScaLAPACK) instead of Open MPI, without PETSc
 #   both     both MPIs (what .ci/run uses)
 #   --doc    also doxygen, for `make doc`
 #   --netns  also iproute2, for the multi-node check on the simulated cluster (tests/netns-check.sh)
@@ -23,7 +24,7 @@ for arg in "$@"; do
         --doc) extra+=(doxygen) ;;
         --netns) extra+=(iproute2) ;;
         --format) extra+=(clang-format) ;;
-        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
         *) echo "deps.sh: unknown argument '$arg' (see $0 --help)" >&2; exit 2 ;;
     esac
 done
@@ -34,11 +35,15 @@ pkgs=(build-essential autoconf automake libtool pkg-config libhwloc-dev libopenb
 # compare against its pdgemm_ when configure finds it, and skip that comparison otherwise.
 # scalapack-mpi-test holds ScaLAPACK's own testers for both MPIs (tests/pblas-tester.sh runs
 # its PBLAS tester on libdcompute_scalapack's pdgemm_).
+# PETSc is optional too: bench/bench_solve compares against it and is built only when configure
+# finds it for the same MPI. Debian's petsc-dev is built for Open MPI (an MPICH build of
+# libdcompute cannot use it), so only the Open MPI sets install it.
 case "$mpi" in
-    openmpi) pkgs+=(libopenmpi-dev openmpi-bin libscalapack-openmpi-dev scalapack-mpi-test) ;;
+    openmpi) pkgs+=(libopenmpi-dev openmpi-bin libscalapack-openmpi-dev scalapack-mpi-test
+                    petsc-dev) ;;
     mpich) pkgs+=(libmpich-dev mpich libscalapack-mpich-dev scalapack-mpi-test) ;;
     both) pkgs+=(libopenmpi-dev openmpi-bin libscalapack-openmpi-dev
-                 libmpich-dev mpich libscalapack-mpich-dev scalapack-mpi-test) ;;
+                 libmpich-dev mpich libscalapack-mpich-dev scalapack-mpi-test petsc-dev) ;;
 esac
 pkgs+=("${extra[@]}")
 

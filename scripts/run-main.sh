@@ -88,6 +88,13 @@ for b in $(printvar noinst_PROGRAMS); do
     case "$b" in bench/bench_reduce) ;; bench/*) benches="$benches $b" ;; esac
 done
 bench_fail=0; bench_report=()
+# bench/bench_solve (the comparison with PETSc) is built only where configure found PETSc for
+# this MPI: say why it is missing rather than leave it out silently.
+case " $benches " in
+    *" bench/bench_solve "*) ;;
+    *) petsc=$(sed -n 's/^ *PETSc: *//p' configure.out 2>/dev/null | tail -n 1)
+       bench_report+=("  skipped bench/bench_solve: not built (PETSc: ${petsc:-see configure.out})") ;;
+esac
 run_bench() {   # run_bench OUTFILE LABEL NATIVE PROGRAM [ARGS]; NATIVE=1: OpenBLAS's own kernel
     local out=$1 label=$2 b=$4 envs=(env) tmo=$bench_tmo rc dt st met t0
     [ "$3" = 1 ] && envs+=(-u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
