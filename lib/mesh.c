@@ -87,24 +87,27 @@ void dci_mesh_local_to_owned(const dc_mesh_t *m, const double *local, double *gl
         }
 }
 
-/* Regions of a local array -> consecutive buffer values. */
+/* Regions -> consecutive buffer values, read from a local array (owned = 0: off, the local
+ * strides) or from a global field's part (owned = 1: goff, the owned box's strides). */
 static double *pack(const dc_mesh_t *m, const dci_mesh_region_t *r, int nr, const double *a,
-                    double *buf)
+                    int owned, double *buf)
 {
     size_t dof = (size_t)m->info.dof, j, k;
+    size_t sy = owned ? (size_t)m->info.count[0] * dof : m->sy;
+    size_t sz = owned ? sy * (size_t)m->info.count[1] : m->sz;
     int i;
 
     for (i = 0; i < nr; i++) {
         size_t run = r[i].ex[0] * dof;
         for (k = 0; k < r[i].ex[2]; k++) {
-            const double *src = a + r[i].off + k * m->sz;
+            const double *src = a + (owned ? r[i].goff : r[i].off) + k * sz;
             if (run == 1) {
                 for (j = 0; j < r[i].ex[1]; j++)
-                    buf[j] = src[j * m->sy];
+                    buf[j] = src[j * sy];
                 buf += r[i].ex[1];
             } else {
                 for (j = 0; j < r[i].ex[1]; j++, buf += run)
-                    memcpy(buf, src + j * m->sy, run * sizeof(double));
+                    memcpy(buf, src + j * sy, run * sizeof(double));
             }
         }
     }
@@ -809,10 +812,15 @@ int dc_mesh_fill(dc_mesh_t *mesh, dc_vec_t *global, dc_mesh_point_fn fn, void *c
 
 /* ---------------------------------------------------------------- halo exchange */
 
-int dci_mesh_halo_begin(dc_mesh_t *m, double *local)
+/* Start the exchange, the values sent read from src (the local array itself, or the owned
+ * values when owned = 1); the periodic copies onto this rank are done here. */
+static int halo_start(dc_mesh_t *m, const double *src, int owned, double *local)
 {
     dc_env_t *env = m->hdr.env;
     dci_mesh_halo_t *h = &m->halo;
+    size_t dof = (size_t)m->info.dof;
+    size_t sy = owned ? (size_t)m->info.count[0] * dof : m->sy;
+    size_t sz = owned ? sy * (size_t)m->info.count[1] : m->sz;
     int i, mrc, rc = DC_SUCCESS;
 
     if (m->state != DCI_MESH_IDLE)
@@ -827,7 +835,8 @@ int dci_mesh_halo_begin(dc_mesh_t *m, double *local)
         }
     }
     for (i = 0; i < h->npeers; i++)
-        pack(m, h->sregion + h->sreg[i], h->sreg[i + 1] - h->sreg[i], local, h->sbuf + h->soff[i]);
+        pack(m, h->sregion + h->sreg[i], h->sreg[i + 1] - h->sreg[i], src, owned,
+             h->sbuf + h->soff[i]);
     if (h->nfwd > h->nfrecv) {
         mrc = MPI_Startall(h->nfwd - h->nfrecv, h->req + h->nfrecv);
         if (mrc != MPI_SUCCESS) {
@@ -837,11 +846,12 @@ int dci_mesh_halo_begin(dc_mesh_t *m, double *local)
     }
     /* periodic wrap onto this rank: plain copies, while the messages travel */
     for (i = 0; i < h->nself; i++) {
-        size_t run = h->self_src[i].ex[0] * (size_t)m->info.dof, j, k;
-        for (k = 0; k < h->self_src[i].ex[2]; k++)
-            for (j = 0; j < h->self_src[i].ex[1]; j++)
-                memmove(local + h->self_dst[i].off + k * m->sz + j * m->sy,
-                        local + h->self_src[i].off + k * m->sz + j * m->sy, run * sizeof(double));
+        const dci_mesh_region_t *a = &h->self_src[i], *b = &h->self_dst[i];
+        size_t run = a->ex[0] * dof, j, k;
+        for (k = 0; k < a->ex[2]; k++)
+            for (j = 0; j < a->ex[1]; j++)
+                memcpy(local + b->off + k * m->sz + j * m->sy,
+                       src + (owned ? a->goff : a->off) + k * sz + j * sy, run * sizeof(double));
     }
     m->state = DCI_MESH_FWD;
     m->cur_local = local;
@@ -850,6 +860,16 @@ int dci_mesh_halo_begin(dc_mesh_t *m, double *local)
 out:
     dci_prof_end(env, DCI_EV_MESH_HALO, 0);
     return rc;
+}
+
+int dci_mesh_halo_begin(dc_mesh_t *m, double *local)
+{
+    return halo_start(m, local, 0, local);
+}
+
+int dci_mesh_halo_begin_owned(dc_mesh_t *m, const double *owned, double *local)
+{
+    return halo_start(m, owned, 1, local);
 }
 
 int dci_mesh_halo_end(dc_mesh_t *m, double *local)
@@ -905,8 +925,9 @@ int dc_mesh_global_to_local_begin(dc_mesh_t *mesh, const dc_vec_t *global, dc_ve
     if (mesh->state != DCI_MESH_IDLE)
         return DC_ERR(mesh->hdr.env, DC_ERR_STATE,
                       "a halo exchange of this mesh is already under way");
+    /* the messages leave before the owned values are copied: that copy overlaps them */
+    DC_CHECK(dci_mesh_halo_begin_owned(mesh, global->data, local->data));
     dci_mesh_owned_to_local(mesh, global->data, local->data);
-    DC_CHECK(dci_mesh_halo_begin(mesh, local->data));
     mesh->cur_global = global;
     return DC_SUCCESS;
 }
@@ -948,7 +969,8 @@ static int reverse_add(dc_mesh_t *m, const double *local, double *global)
             return DC_ERR_MPI_RC(env, mrc, "MPI_Startall (reverse halo receives)");
     }
     for (i = 0; i < h->npeers; i++)
-        pack(m, h->rregion + h->rreg[i], h->rreg[i + 1] - h->rreg[i], local, h->rbuf + h->roff[i]);
+        pack(m, h->rregion + h->rreg[i], h->rreg[i + 1] - h->rreg[i], local, 0,
+             h->rbuf + h->roff[i]);
     if (h->nrev > h->nrrecv) {
         mrc = MPI_Startall(h->nrev - h->nrrecv, h->rev + h->nrrecv);
         if (mrc != MPI_SUCCESS)

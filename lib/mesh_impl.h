@@ -78,6 +78,11 @@ void dci_mesh_rank_box(const dc_mesh_t *m, int r, dc_gidx_t start[3], dc_gidx_t 
  */
 int dci_mesh_halo_begin(dc_mesh_t *m, double *local);
 int dci_mesh_halo_end(dc_mesh_t *m, double *local);
+/* The same begin with the values sent read from a global field's part 'owned' (info.nlocal
+ * doubles) instead of local's owned box, which is neither read nor written (a kernel that reads
+ * owned values from the global field and only ghosts from 'local' needs no owned copy; else copy
+ * with dci_mesh_owned_to_local() after this call, overlapping the messages). End as above. */
+int dci_mesh_halo_begin_owned(dc_mesh_t *m, const double *owned, double *local);
 
 /* Copy the owned values between a global field's local part (info.nlocal doubles) and the
  * owned box of a local array. Local. */
