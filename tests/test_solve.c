@@ -9,6 +9,7 @@
  * (MPI_COMM_SELF) in the same job.
  */
 #include "dc_test.h"
+#include "dc_testhook.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -1221,6 +1222,103 @@ static void test_poisson_mesh(void)
     free(x1);
 }
 
+/* ---------------------------------------------------------------- allocation failures */
+
+/* One create + solve + destroy with allocation n failing on rank r (n = 0: none): the code
+ * (the same on every rank), and x gathered into xg. */
+static int fault_run(dc_op_t *op, const dc_solver_params_t *p, dc_vec_t *b, dc_vec_t *x, long n,
+                     int r, double *xg, int *fired_p, int *in_solve_p)
+{
+    dc_solver_t *s = NULL;
+    int rc;
+
+    dci_test_fail_alloc(n, r);
+    rc = dc_solver_create(op, p, &s);
+    *in_solve_p = 0;
+    if (rc == DC_SUCCESS) {
+        rc = dc_solver_solve(s, b, x);
+        *in_solve_p = dci_test_fail_alloc_fired();
+    }
+    *fired_p = dci_test_fail_alloc_fired();
+    dci_test_fail_alloc(0, -1);
+    dc_solver_destroy(&s);
+    dc_vec_gather(x, -1, xg);
+    return rc;
+}
+
+/*
+ * Every allocation of dc_solver_create and dc_solver_solve (work vectors, the Jacobi diagonal,
+ * the history grown past its first 64 entries) failing on each rank in turn: every rank
+ * returns DC_ERR_NOMEM, nothing leaks, and the next solve gives the direct solution.
+ */
+static void test_alloc_failures(void)
+{
+    dc_env_t *env = env_on(MPI_COMM_WORLD, DC_REPRO_OFF);
+    int64_t nn = 150;
+    tri_t t;
+    double *bg = rand_vec(nn, 17), *xref = malloc((size_t)nn * 8), *xg = malloc((size_t)nn * 8);
+    dc_layout_t *l = make_layout(env, nn, 0);
+    dc_vec_t *b = vec_from(l, bg), *x = vec_from(l, NULL);
+    dc_op_t *op = NULL;
+    int type, ok = 1;
+
+    dc_env_set_debug(env, 0);
+    tri_init(&t, MPI_COMM_WORLD, nn, 1, 0, EX_SENDRECV); /* Laplacian: > 64 iterations */
+    thomas(&t, bg, xref);
+    dc_op_create_shell(l, tri_apply, tri_diag, &t, &op);
+    for (type = 0; type < 2 && ok; type++) {
+        dc_solver_params_t p = prm_make((dc_solver_type_t)type, DC_PC_JACOBI, 1e-10, DC_REPRO_OFF);
+        long n;
+        int any = 1, r, fired, in_solve, solve_hit = 0;
+
+        for (n = 1; any && ok && n < 1000; n++) {
+            any = 0;
+            for (r = 0; r < dct_size && ok; r++) {
+                long live0 = dci_test_alloc_live(), live1;
+                int rc = fault_run(op, &p, b, x, n, r, xg, &fired, &in_solve), mm[3], out[3];
+                double scale, err;
+                mm[0] = rc;
+                mm[1] = -rc;
+                mm[2] = fired;
+                MPI_Allreduce(mm, out, 3, MPI_INT, MPI_MAX, dct_comm);
+                any |= out[2];
+                if (out[0] != -out[1])
+                    ok = 0;
+                else if (out[2])
+                    ok = rc == DC_ERR_NOMEM;
+                else {
+                    err = max_diff(xg, xref, nn, &scale);
+                    ok = rc == DC_SUCCESS && err <= 1e-8 * scale;
+                }
+                if (rc != DC_SUCCESS) { /* the next run succeeds */
+                    rc = fault_run(op, &p, b, x, 0, -1, xg, &fired, &mm[0]);
+                    err = max_diff(xg, xref, nn, &scale);
+                    ok &= rc == DC_SUCCESS && err <= 1e-8 * scale;
+                }
+                live1 = dci_test_alloc_live();
+                ok &= live1 == live0;
+                ok = dct_all(ok);
+                if (!ok && dct_rank == 0)
+                    fprintf(stderr, "%s: allocation %ld failing on rank %d: rc %d, live %ld/%ld\n",
+                            type_name[type], n, r, rc, live0, live1);
+                solve_hit |= in_solve;
+            }
+        }
+        /* the sweep reached the history's growth inside dc_solver_solve */
+        ok &= dct_all(!dct_all(!solve_hit));
+    }
+    DCT_ASSERT_ALL(ok);
+    dc_op_destroy(&op);
+    dc_vec_destroy(&b);
+    dc_vec_destroy(&x);
+    dc_layout_destroy(&l);
+    tri_free(&t);
+    free(bg);
+    free(xref);
+    free(xg);
+    dc_env_destroy(&env);
+}
+
 void dct_register(void)
 {
     CU_pSuite s = CU_add_suite("solve", NULL, NULL);
@@ -1235,4 +1333,6 @@ void dct_register(void)
     CU_add_test(s, "bad input: same code on every rank", test_bad_input);
     CU_add_test(s, "2-D Poisson on a dc_mesh: serial reference, bits on all ranks and one",
                 test_poisson_mesh);
+    CU_add_test(s, "allocation failures on each rank: DC_ERR_NOMEM everywhere, no leak",
+                test_alloc_failures);
 }
