@@ -425,6 +425,10 @@ static int own_layout(dc_env_t *env, size_t nlocal, dc_layout_t **l_p)
     return DC_SUCCESS;
 }
 
+/* Messages of the create's helpers name the public function. */
+#define CREATE_ERR(env, code, ...)                                                                 \
+    dci_error_set((env), (code), "dc_mesh_create", __FILE__, __LINE__, __VA_ARGS__)
+
 /* The checks of every argument that need no other rank; normalised values for the agreement
  * (a rejected or unread argument stands as 0). */
 typedef struct {
@@ -446,68 +450,70 @@ static int check_args(dc_env_t *env, int dim, const dc_gidx_t *n, int dof, int w
     for (d = 0; d < 3; d++)
         a->n[d] = 1;
     if (mesh_p == NULL)
-        return DC_ERR(env, DC_ERR_ARG, "mesh_p is NULL");
+        return CREATE_ERR(env, DC_ERR_ARG, "mesh_p is NULL");
     if (dim < 1 || dim > 3)
-        return DC_ERR(env, DC_ERR_ARG, "dim %d is not 1, 2 or 3", dim);
+        return CREATE_ERR(env, DC_ERR_ARG, "dim %d is not 1, 2 or 3", dim);
     if (n == NULL)
-        return DC_ERR(env, DC_ERR_ARG, "n is NULL");
+        return CREATE_ERR(env, DC_ERR_ARG, "n is NULL");
     for (d = 0; d < dim; d++) {
         a->n[d] = n[d];
         if (n[d] < 1)
-            return DC_ERR(env, DC_ERR_ARG, "n[%d] = %lld < 1", d, (long long)n[d]);
+            return CREATE_ERR(env, DC_ERR_ARG, "n[%d] = %lld < 1", d, (long long)n[d]);
     }
     if (dof < 1)
-        return DC_ERR(env, DC_ERR_ARG, "dof %d < 1", dof);
+        return CREATE_ERR(env, DC_ERR_ARG, "dof %d < 1", dof);
     if (width < 0)
-        return DC_ERR(env, DC_ERR_ARG, "width %d < 0", width);
+        return CREATE_ERR(env, DC_ERR_ARG, "width %d < 0", width);
     if (prm == NULL)
         return DC_SUCCESS;
     a->mask = prm->field_mask;
     if (prm->field_mask & DC_MESH_PARAM_PERIODIC)
         for (d = 0; d < 3; d++) {
             if (prm->periodic[d] != 0 && prm->periodic[d] != 1)
-                return DC_ERR(env, DC_ERR_ARG, "periodic[%d] = %d is not 0 or 1", d,
-                              prm->periodic[d]);
+                return CREATE_ERR(env, DC_ERR_ARG, "periodic[%d] = %d is not 0 or 1", d,
+                                  prm->periodic[d]);
             if (d >= dim && prm->periodic[d])
-                return DC_ERR(env, DC_ERR_ARG, "periodic[%d] = 1 beyond dim %d", d, dim);
+                return CREATE_ERR(env, DC_ERR_ARG, "periodic[%d] = 1 beyond dim %d", d, dim);
             a->periodic[d] = prm->periodic[d];
         }
     if (prm->field_mask & DC_MESH_PARAM_SHAPE) {
         if (prm->shape != DC_MESH_STAR && prm->shape != DC_MESH_BOX)
-            return DC_ERR(env, DC_ERR_ARG, "shape %d is not DC_MESH_STAR or DC_MESH_BOX",
-                          (int)prm->shape);
+            return CREATE_ERR(env, DC_ERR_ARG, "shape %d is not DC_MESH_STAR or DC_MESH_BOX",
+                              (int)prm->shape);
         a->shape = (int)prm->shape;
     }
     if (prm->field_mask & DC_MESH_PARAM_PROCS) {
         int64_t prod = 1;
+        int free_dims = 0;
         for (d = 0; d < 3; d++) {
-            if (prm->procs[d] < 0 || (d >= dim && prm->procs[d] > 1))
-                return DC_ERR(env, DC_ERR_ARG, "procs[%d] = %d out of range%s", d, prm->procs[d],
-                              d >= dim ? " (0 or 1 beyond dim)" : "");
+            if (prm->procs[d] < 0 || prm->procs[d] > env->size || (d >= dim && prm->procs[d] > 1))
+                return CREATE_ERR(env, DC_ERR_ARG, "procs[%d] = %d out of range%s", d,
+                                  prm->procs[d], d >= dim ? " (0 or 1 beyond dim)" : "");
             a->procs[d] = prm->procs[d];
             if (prm->procs[d] > 0)
                 prod *= prm->procs[d];
+            else if (d < dim)
+                free_dims++;
         }
-        if (prod > env->size || env->size % prod != 0)
-            return DC_ERR(env, DC_ERR_ARG,
-                          "the given procs (%d x %d x %d) cannot make a process grid of %d ranks",
-                          prm->procs[0], prm->procs[1], prm->procs[2], env->size);
-        if (a->procs[0] > 0 && a->procs[1] > 0 && a->procs[2] > 0 && prod != env->size)
-            return DC_ERR(env, DC_ERR_ARG, "procs %d x %d x %d = %lld is not the env's size %d",
-                          prm->procs[0], prm->procs[1], prm->procs[2], (long long)prod, env->size);
+        if (env->size % prod != 0 || (free_dims == 0 && prod != env->size))
+            return CREATE_ERR(env, DC_ERR_ARG,
+                              "procs %d x %d x %d cannot make a process grid of the env's %d ranks",
+                              prm->procs[0], prm->procs[1], prm->procs[2], env->size);
     }
     if (prm->field_mask & DC_MESH_PARAM_COUNTS)
         for (d = 0; d < dim; d++) {
             uint64_t h = 0;
             if (prm->counts[d] == NULL)
                 continue;
-            if (!(prm->field_mask & DC_MESH_PARAM_PROCS) || prm->procs[d] < 1)
-                return DC_ERR(env, DC_ERR_ARG,
-                              "counts[%d] needs DC_MESH_PARAM_PROCS with procs[%d] given", d, d);
+            if (!(prm->field_mask & DC_MESH_PARAM_PROCS) || prm->procs[0] < 1 ||
+                (dim > 1 && prm->procs[1] < 1) || (dim > 2 && prm->procs[2] < 1))
+                return CREATE_ERR(env, DC_ERR_ARG,
+                                  "counts[%d] needs DC_MESH_PARAM_PROCS with every procs[d] given",
+                                  d);
             for (c = 0; c < prm->procs[d]; c++) {
                 if (prm->counts[d][c] < 0)
-                    rc = DC_ERR(env, DC_ERR_ARG, "counts[%d][%d] = %lld < 0", d, c,
-                                (long long)prm->counts[d][c]);
+                    rc = CREATE_ERR(env, DC_ERR_ARG, "counts[%d][%d] = %lld < 0", d, c,
+                                    (long long)prm->counts[d][c]);
                 h = dci_fp_mix(h, (uint64_t)prm->counts[d][c]);
             }
             a->has_counts[d] = 1;
@@ -549,19 +555,20 @@ static int mesh_grid(dc_env_t *env, dc_mesh_t *m, const mesh_args_t *a)
         if (a->has_counts[d]) {
             for (c = 0; c < dims[d]; c++) {
                 if (a->counts[d][c] > a->n[d] - m->offs[d][c])
-                    return DC_ERR(env, DC_ERR_SIZE, "counts[%d] sum to more than n[%d] = %lld", d,
-                                  d, (long long)a->n[d]);
+                    return CREATE_ERR(env, DC_ERR_SIZE, "counts[%d] sum to more than n[%d] = %lld",
+                                      d, d, (long long)a->n[d]);
                 m->offs[d][c + 1] = m->offs[d][c] + a->counts[d][c];
             }
             if (m->offs[d][dims[d]] != a->n[d])
-                return DC_ERR(env, DC_ERR_SIZE, "counts[%d] sum to %lld, not n[%d] = %lld", d,
-                              (long long)m->offs[d][dims[d]], d, (long long)a->n[d]);
+                return CREATE_ERR(env, DC_ERR_SIZE, "counts[%d] sum to %lld, not n[%d] = %lld", d,
+                                  (long long)m->offs[d][dims[d]], d, (long long)a->n[d]);
         } else {
             if (a->n[d] < dims[d])
-                return DC_ERR(env, DC_ERR_SIZE,
-                              "n[%d] = %lld is smaller than the %d ranks of the process grid in "
-                              "that dimension",
-                              d, (long long)a->n[d], dims[d]);
+                return CREATE_ERR(
+                    env, DC_ERR_SIZE,
+                    "n[%d] = %lld is smaller than the %d ranks of the process grid in "
+                    "that dimension",
+                    d, (long long)a->n[d], dims[d]);
             for (c = 0; c < dims[d]; c++)
                 m->offs[d][c + 1] =
                     m->offs[d][c] + a->n[d] / dims[d] + (c < a->n[d] % dims[d] ? 1 : 0);
@@ -570,10 +577,11 @@ static int mesh_grid(dc_env_t *env, dc_mesh_t *m, const mesh_args_t *a)
             for (c = 0; c < dims[d]; c++) {
                 dc_gidx_t cnt = m->offs[d][c + 1] - m->offs[d][c];
                 if (cnt > 0 && cnt < a->width)
-                    return DC_ERR(env, DC_ERR_SIZE,
-                                  "width %d is larger than the extent %lld of a box in dimension "
-                                  "%d",
-                                  a->width, (long long)cnt, d);
+                    return CREATE_ERR(
+                        env, DC_ERR_SIZE,
+                        "width %d is larger than the extent %lld of a box in dimension "
+                        "%d",
+                        a->width, (long long)cnt, d);
             }
     }
     /* every rank's local (ghosted) field must be addressable, and the global size an int64 */
@@ -585,16 +593,17 @@ static int mesh_grid(dc_env_t *env, dc_mesh_t *m, const mesh_args_t *a)
             big = cnt > big ? cnt : big;
         }
         if ((uint64_t)big + 2 * (uint64_t)w > (uint64_t)INT64_MAX / 4 / gtotal)
-            return DC_ERR(env, DC_ERR_SIZE, "a local field of this mesh is too large to address");
+            return CREATE_ERR(env, DC_ERR_SIZE,
+                              "a local field of this mesh is too large to address");
         gtotal *= (size_t)(big + 2 * w);
     }
     if (gtotal > (size_t)INT64_MAX / 4 / (size_t)a->dof)
-        return DC_ERR(env, DC_ERR_SIZE, "a local field of this mesh is too large to address");
+        return CREATE_ERR(env, DC_ERR_SIZE, "a local field of this mesh is too large to address");
     {
         uint64_t tot = (uint64_t)a->dof;
         for (d = 0; d < 3; d++) {
             if ((uint64_t)a->n[d] > (uint64_t)INT64_MAX / 4 / tot)
-                return DC_ERR(env, DC_ERR_SIZE, "the mesh has more than INT64_MAX values");
+                return CREATE_ERR(env, DC_ERR_SIZE, "the mesh has more than INT64_MAX values");
             tot *= (uint64_t)a->n[d];
         }
     }
