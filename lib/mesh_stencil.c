@@ -1,34 +1,16 @@
 /*
  * Stencil operators on meshes: dc_stencil_laplacian, constant stencils and point callbacks as
- * dc_op_t, and the kernels behind them (stencil_impl.h; mg.c uses them too). An apply starts the
- * halo exchange of x into a ghosted work field, computes the interior points while the messages
- * fly, fills the ghosts outside the domain per boundary condition, then computes the boundary
- * layer. Every output value is computed by the same expression, with its terms in the same
- * order (increasing memory offset), whichever pass, row segment or loop variant computes it, so
- * results are bitwise independent of the box split.
+ * dc_op_t (the kernels are in stencil_kernel.c). An apply copies the frame of x (the owned layers
+ * that the exchange sends and the boundary pass reads) into a ghosted work array, starts the halo
+ * exchange, computes the interior points from x itself while the messages fly, fills the ghosts
+ * outside the domain per boundary condition, then computes the boundary layer. Every output value
+ * is computed by the same expression, with its terms in the same order (increasing memory
+ * offset), whichever pass computes it, so results are bitwise independent of the box split.
  */
 #include "stencil_impl.h"
 #include "mesh_impl.h"
 
 #include <math.h>
-
-/* The kernels are memory bound and want vector loops: GCC's -O2 cost model only vectorises
- * loops without a scalar remainder. No FMA contraction (the same bits on every ISA). */
-#if defined(__GNUC__) && !defined(__clang__)
-#define DCI_VEC_FN                                                                                 \
-    __attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic", "fp-contract=off")))
-#else
-#define DCI_VEC_FN
-#endif
-/* The row kernel also in an AVX2 version, picked at load time where the CPU has it (AVX2
- * without FMA: the same arithmetic, wider vectors). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__ELF__)
-#define DCI_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define DCI_CLONES
-#endif
-
-#define SEG 512 /* values per segment of the fused kernels' row buffer */
 
 struct dci_stencil_op {
     dc_mesh_t *mesh; /* op->mesh holds the reference */
@@ -152,40 +134,11 @@ int dci_stencil_check_bc(dc_env_t *env, const dc_mesh_info_t *info, const dc_bc_
     return DC_SUCCESS;
 }
 
-/* Lexicographic order (z, then y, then x): the order of memory offsets on every rank. */
-static int offset_before(const int *a, const int *b)
-{
-    if (a[2] != b[2])
-        return a[2] < b[2];
-    if (a[1] != b[1])
-        return a[1] < b[1];
-    return a[0] < b[0];
-}
-
-/* 1 if the sorted offsets are exactly the box (box = 1) or star of radius 1 in dim dims. */
-static int is_shape(const int (*o)[3], int n, int dim, int box)
-{
-    int a, b, c, i = 0, cmax[3];
-
-    for (a = 0; a < 3; a++)
-        cmax[a] = a < dim ? 1 : 0;
-    for (c = -cmax[2]; c <= cmax[2]; c++)
-        for (b = -cmax[1]; b <= cmax[1]; b++)
-            for (a = -cmax[0]; a <= cmax[0]; a++) {
-                if (!box && (a != 0) + (b != 0) + (c != 0) > 1)
-                    continue;
-                if (i >= n || o[i][0] != a || o[i][1] != b || o[i][2] != c)
-                    return 0;
-                i++;
-            }
-    return i == n;
-}
-
 int dci_stencil_kernel_init(dc_env_t *env, const dc_mesh_info_t *info, const dc_stencil_t *st,
                             dci_stencil_kernel_t *k)
 {
-    int o[DC_STENCIL_MAX][3], perm[DC_STENCIL_MAX];
-    int i, j, d, n, w = info->width;
+    dc_bc_t bc[3][2];
+    int i, d, n, w = info->width;
 
     DC_REQUIRE(env, st->npoints >= 1 && st->npoints <= DC_STENCIL_MAX, DC_ERR_ARG,
                "st->npoints = %d: must be in 1..%d", st->npoints, DC_STENCIL_MAX);
@@ -208,383 +161,9 @@ int dci_stencil_kernel_init(dc_env_t *env, const dc_mesh_info_t *info, const dc_
         DC_REQUIRE(env, isfinite(st->coef[i]), DC_ERR_ARG, "st->coef[%d] = %g is not finite", i,
                    st->coef[i]);
     }
-    DC_CHECK(dci_stencil_check_bc(env, info, (const dc_bc_t(*)[2])st->bc, k->bc));
-
-    /* stable insertion sort of the terms by offset */
-    for (i = 0; i < n; i++) {
-        for (j = i; j > 0 && offset_before(st->offset[i], st->offset[perm[j - 1]]); j--)
-            perm[j] = perm[j - 1];
-        perm[j] = i;
-    }
-    k->info = *info;
-    k->gstride[0] = info->dof;
-    k->gstride[1] = k->gstride[0] * (ptrdiff_t)info->gcount[0];
-    k->gstride[2] = k->gstride[1] * (ptrdiff_t)info->gcount[1];
-    k->ostride[0] = info->dof;
-    k->ostride[1] = k->ostride[0] * (ptrdiff_t)info->count[0];
-    k->ostride[2] = k->ostride[1] * (ptrdiff_t)info->count[1];
-    memset(k->reach, 0, sizeof(k->reach));
-    k->npoints = n;
-    k->centre = 0;
-    for (i = 0; i < n; i++) {
-        const int *so = st->offset[perm[i]];
-        k->coef[i] = st->coef[perm[i]];
-        k->off[i] = 0;
-        for (d = 0; d < 3; d++) {
-            o[i][d] = k->o[i][d] = so[d];
-            k->off[i] += so[d] * k->gstride[d];
-            if (-so[d] > k->reach[d][0])
-                k->reach[d][0] = -so[d];
-            if (so[d] > k->reach[d][1])
-                k->reach[d][1] = so[d];
-        }
-        if (so[0] == 0 && so[1] == 0 && so[2] == 0)
-            k->centre += k->coef[i];
-    }
-    k->inv_centre = k->centre != 0 ? 1.0 / k->centre : 0.0;
-    k->special = DCI_SK_GENERAL;
-    if (info->dof == 1) {
-        if (info->dim == 1 && n == 3 && is_shape((const int(*)[3])o, n, 1, 1))
-            k->special = DCI_SK_3;
-        else if (info->dim == 2 && n == 5 && is_shape((const int(*)[3])o, n, 2, 0))
-            k->special = DCI_SK_5;
-        else if (info->dim == 2 && n == 9 && is_shape((const int(*)[3])o, n, 2, 1))
-            k->special = DCI_SK_9;
-        else if (info->dim == 3 && n == 7 && is_shape((const int(*)[3])o, n, 3, 0))
-            k->special = DCI_SK_7;
-        else if (info->dim == 3 && n == 27 && is_shape((const int(*)[3])o, n, 3, 1))
-            k->special = DCI_SK_27;
-    }
+    DC_CHECK(dci_stencil_check_bc(env, info, (const dc_bc_t(*)[2])st->bc, bc));
+    dci_stencil_kernel_build(info, st, (const dc_bc_t(*)[2])bc, k);
     return DC_SUCCESS;
-}
-
-/* ------------------------------------------------------------------ boundary ghosts */
-
-/* Copy (or zero, src < 0) plane dst of dimension d over the whole ghosted extent of the others. */
-static void plane_copy(const dc_mesh_info_t *info, const ptrdiff_t *gs, int d, ptrdiff_t dst,
-                       ptrdiff_t src, double *xl)
-{
-    int a = d == 0 ? 1 : 0, b = d == 2 ? 1 : 2; /* the other two dimensions */
-    ptrdiff_t ia, ib, na = (ptrdiff_t)info->gcount[a], nb = (ptrdiff_t)info->gcount[b];
-    size_t dof = (size_t)info->dof;
-
-    for (ib = 0; ib < nb; ib++)
-        for (ia = 0; ia < na; ia++) {
-            double *p = xl + ib * gs[b] + ia * gs[a];
-            if (src < 0)
-                memset(p + dst * gs[d], 0, dof * sizeof(double));
-            else
-                memcpy(p + dst * gs[d], p + src * gs[d], dof * sizeof(double));
-        }
-}
-
-void dci_stencil_fill_bc(const dc_mesh_info_t *info, const dc_bc_t bc[3][2], double *xl)
-{
-    ptrdiff_t gs[3], w = info->width, m, c;
-    int d;
-
-    if (info->nlocal == 0 || w == 0)
-        return;
-    gs[0] = info->dof;
-    gs[1] = gs[0] * (ptrdiff_t)info->gcount[0];
-    gs[2] = gs[1] * (ptrdiff_t)info->gcount[1];
-    for (d = 0; d < info->dim; d++) {
-        c = (ptrdiff_t)info->count[d];
-        if (info->start[d] == 0 && bc[d][0] != DC_BC_PERIODIC)
-            for (m = 0; m < w; m++)
-                plane_copy(info, gs, d, w - 1 - m, bc[d][0] == DC_BC_NEUMANN ? w + m : -1, xl);
-        if (info->start[d] + info->count[d] == info->n[d] && bc[d][1] != DC_BC_PERIODIC)
-            for (m = 0; m < w; m++)
-                plane_copy(info, gs, d, w + c + m, bc[d][1] == DC_BC_NEUMANN ? w + c - 1 - m : -1,
-                           xl);
-    }
-}
-
-/* ------------------------------------------------------------------ row kernels */
-
-/*
- * The loops of the specialised kernels: blocks of 8 values with a software prefetch of the row
- * that streams in from memory (the other rows were read for earlier rows and are in cache) and
- * of the output, then the remainder. Every value gets the same expression in either loop.
- */
-#if defined(__GNUC__)
-#define DCI_PREFETCH(p, w) __builtin_prefetch((p), (w), 0)
-#else
-#define DCI_PREFETCH(p, w) ((void)0)
-#endif
-#define DCI_PF_DIST 256 /* values ahead (2 KiB) */
-#define ROW_LOOP(lead, expr)                                                                       \
-    do {                                                                                           \
-        size_t b_ = 0;                                                                             \
-        for (; b_ + 8 <= m; b_ += 8) {                                                             \
-            DCI_PREFETCH((lead) + b_ + DCI_PF_DIST, 0);                                            \
-            DCI_PREFETCH(t + b_ + DCI_PF_DIST, 1);                                                 \
-            for (i = b_; i < b_ + 8; i++)                                                          \
-                t[i] = expr;                                                                       \
-        }                                                                                          \
-        for (i = b_; i < m; i++)                                                                   \
-            t[i] = expr;                                                                           \
-    } while (0)
-
-/* t[0..m) = (A x) for the m values starting at x (a contiguous run of one row, any dof). */
-DCI_VEC_FN DCI_CLONES static void row_ax(const dci_stencil_kernel_t *k, const double *restrict x,
-                                         double *restrict t, size_t m)
-{
-    const double *c = k->coef;
-    const ptrdiff_t sy = k->gstride[1], sz = k->gstride[2];
-    size_t i;
-    int s;
-
-    switch (k->special) {
-    case DCI_SK_3: {
-        const double c0 = c[0], c1 = c[1], c2 = c[2];
-        ROW_LOOP(x + 1, c0 * x[i - 1] + c1 * x[i] + c2 * x[i + 1]);
-        return;
-    }
-    case DCI_SK_5: {
-        const double c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3], c4 = c[4];
-        const double *restrict xs = x - sy, *restrict xn = x + sy;
-        ROW_LOOP(xn, c0 * xs[i] + c1 * x[i - 1] + c2 * x[i] + c3 * x[i + 1] + c4 * xn[i]);
-        return;
-    }
-    case DCI_SK_7: {
-        const double c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3], c4 = c[4], c5 = c[5], c6 = c[6];
-        const double *restrict xb = x - sz, *restrict xs = x - sy, *restrict xn = x + sy,
-                               *restrict xt = x + sz;
-        ROW_LOOP(xt, c0 * xb[i] + c1 * xs[i] + c2 * x[i - 1] + c3 * x[i] + c4 * x[i + 1] +
-                         c5 * xn[i] + c6 * xt[i]);
-        return;
-    }
-    case DCI_SK_9: {
-        const double c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3], c4 = c[4], c5 = c[5], c6 = c[6],
-                     c7 = c[7], c8 = c[8];
-        const double *restrict xs = x - sy, *restrict xn = x + sy;
-        ROW_LOOP(xn + 1, c0 * xs[i - 1] + c1 * xs[i] + c2 * xs[i + 1] + c3 * x[i - 1] + c4 * x[i] +
-                             c5 * x[i + 1] + c6 * xn[i - 1] + c7 * xn[i] + c8 * xn[i + 1]);
-        return;
-    }
-    case DCI_SK_27: {
-        const double *restrict p0 = x - sz - sy, *restrict p1 = x - sz, *restrict p2 = x - sz + sy;
-        const double *restrict p3 = x - sy, *restrict p5 = x + sy;
-        const double *restrict p6 = x + sz - sy, *restrict p7 = x + sz, *restrict p8 = x + sz + sy;
-        double cc[27];
-        for (s = 0; s < 27; s++)
-            cc[s] = c[s];
-#define R3(p, j) +cc[j] * p[i - 1] + cc[j + 1] * p[i] + cc[j + 2] * p[i + 1]
-        ROW_LOOP(p8 + 1, cc[0] * p0[i - 1] + cc[1] * p0[i] +
-                             cc[2] * p0[i + 1] R3(p1, 3) R3(p2, 6) R3(p3, 9) R3(x, 12) R3(p5, 15)
-                                         R3(p6, 18) R3(p7, 21) R3(p8, 24));
-#undef R3
-        return;
-    }
-    default: break;
-    }
-    /* general: one pass per term over the run (t stays in cache), the same order per value */
-    {
-        const double c0 = c[0], *restrict x0 = x + k->off[0];
-        for (i = 0; i < m; i++)
-            t[i] = c0 * x0[i];
-    }
-    for (s = 1; s < k->npoints; s++) {
-        const double cs = c[s], *restrict xs = x + k->off[s];
-        for (i = 0; i < m; i++)
-            t[i] = t[i] + cs * xs[i];
-    }
-}
-
-/* ------------------------------------------------------------------ regions */
-
-/* A run of n points of one row: xo its offset in a ghosted array, oo in an owned one. */
-typedef void (*row_fn)(const dci_stencil_kernel_t *k, size_t xo, size_t oo, size_t n, void *arg);
-
-/* Call fn on the runs of region: interior rows are split into [0, lo), [lo, hi), [hi, count). */
-static void for_region(const dci_stencil_kernel_t *k, const int reach[3][2],
-                       dci_stencil_region_t region, row_fn fn, void *arg)
-{
-    const dc_mesh_info_t *in = &k->info;
-    ptrdiff_t lo[3], hi[3], c[3], g[3], jj, kk;
-    size_t dof = (size_t)in->dof;
-    int d;
-
-    if (in->nlocal == 0)
-        return;
-    for (d = 0; d < 3; d++) {
-        c[d] = (ptrdiff_t)in->count[d];
-        g[d] = (ptrdiff_t)(in->start[d] - in->gstart[d]);
-        lo[d] = reach[d][0];
-        hi[d] = c[d] - reach[d][1];
-        if (hi[d] < lo[d])
-            hi[d] = lo[d];
-    }
-    for (kk = 0; kk < c[2]; kk++)
-        for (jj = 0; jj < c[1]; jj++) {
-            size_t xo = (size_t)(((kk + g[2]) * (ptrdiff_t)in->gcount[1] + jj + g[1]) *
-                                     (ptrdiff_t)in->gcount[0] +
-                                 g[0]) *
-                        dof;
-            size_t oo = (size_t)((kk * c[1] + jj) * c[0]) * dof;
-            int inner = jj >= lo[1] && jj < hi[1] && kk >= lo[2] && kk < hi[2] && hi[0] > lo[0];
-            if (!inner) {
-                if (region != DCI_STENCIL_INTERIOR)
-                    fn(k, xo, oo, (size_t)c[0], arg);
-                continue;
-            }
-            if (region != DCI_STENCIL_BOUNDARY)
-                fn(k, xo + (size_t)lo[0] * dof, oo + (size_t)lo[0] * dof, (size_t)(hi[0] - lo[0]),
-                   arg);
-            if (region != DCI_STENCIL_INTERIOR) {
-                if (lo[0] > 0)
-                    fn(k, xo, oo, (size_t)lo[0], arg);
-                if (hi[0] < c[0])
-                    fn(k, xo + (size_t)hi[0] * dof, oo + (size_t)hi[0] * dof,
-                       (size_t)(c[0] - hi[0]), arg);
-            }
-        }
-}
-
-/* ------------------------------------------------------------------ kernels */
-
-typedef struct {
-    const double *x, *b;
-    double *y, *d, *xout;
-    int ghosted;
-    int xowned; /* x is an owned array (the interior pass of an operator; k has its strides) */
-    double alpha, beta;
-    double sum;
-} kargs_t;
-
-DCI_VEC_FN static void run_apply(const dci_stencil_kernel_t *k, size_t xo, size_t oo, size_t n,
-                                 void *arg)
-{
-    kargs_t *a = arg;
-    size_t m = n * (size_t)k->info.dof;
-    double *y = a->y + (a->ghosted ? xo : oo);
-
-    row_ax(k, a->x + (a->xowned ? oo : xo), y, m);
-}
-
-DCI_VEC_FN static void run_apply_dot(const dci_stencil_kernel_t *k, size_t xo, size_t oo, size_t n,
-                                     void *arg)
-{
-    kargs_t *a = arg;
-    size_t i, m = n * (size_t)k->info.dof;
-    const double *restrict x = a->x + (a->xowned ? oo : xo);
-    double *restrict y = a->y + (a->ghosted ? xo : oo);
-    double s = 0;
-
-    row_ax(k, x, y, m);
-    for (i = 0; i < m; i++)
-        s += x[i] * y[i];
-    a->sum += s;
-}
-
-DCI_VEC_FN static void run_residual(const dci_stencil_kernel_t *k, size_t xo, size_t oo, size_t n,
-                                    void *arg)
-{
-    kargs_t *a = arg;
-    size_t i, j, m = n * (size_t)k->info.dof, io = a->ghosted ? xo : oo;
-    double t[SEG], s = 0;
-
-    for (j = 0; j < m; j += SEG) {
-        size_t len = m - j < SEG ? m - j : SEG;
-        const double *b = a->b + io + j;
-        double *restrict r = a->y + io + j;
-        row_ax(k, a->x + xo + j, t, len);
-        for (i = 0; i < len; i++) {
-            double v = b[i] - t[i];
-            r[i] = v;
-            s += v * v;
-        }
-    }
-    a->sum += s;
-}
-
-DCI_VEC_FN static void run_smooth(const dci_stencil_kernel_t *k, size_t xo, size_t oo, size_t n,
-                                  void *arg)
-{
-    kargs_t *a = arg;
-    size_t i, j, m = n * (size_t)k->info.dof, io = a->ghosted ? xo : oo;
-    const double ic = k->inv_centre, al = a->alpha, be = a->beta;
-    double t[SEG];
-
-    for (j = 0; j < m; j += SEG) {
-        size_t len = m - j < SEG ? m - j : SEG;
-        const double *restrict x = a->x + xo + j;
-        double *restrict xn = a->xout + io + j;
-        row_ax(k, x, t, len);
-        if (a->b != NULL) {
-            const double *restrict b = a->b + io + j;
-            for (i = 0; i < len; i++)
-                t[i] = b[i] - t[i];
-        } else {
-            for (i = 0; i < len; i++)
-                t[i] = -t[i];
-        }
-        if (a->d == NULL) {
-            for (i = 0; i < len; i++)
-                xn[i] = x[i] + be * (ic * t[i]);
-        } else if (al == 0) {
-            double *restrict d = a->d + io + j;
-            for (i = 0; i < len; i++) {
-                double e = be * (ic * t[i]);
-                d[i] = e;
-                xn[i] = x[i] + e;
-            }
-        } else {
-            double *restrict d = a->d + io + j;
-            for (i = 0; i < len; i++) {
-                double e = al * d[i] + be * (ic * t[i]);
-                d[i] = e;
-                xn[i] = x[i] + e;
-            }
-        }
-    }
-}
-
-void dci_stencil_apply(const dci_stencil_kernel_t *k, dci_stencil_region_t region, const double *xl,
-                       double *y, int ghosted, double *xy_p)
-{
-    kargs_t a;
-
-    memset(&a, 0, sizeof(a));
-    a.x = xl;
-    a.y = y;
-    a.ghosted = ghosted;
-    for_region(k, (const int(*)[2])k->reach, region, xy_p != NULL ? run_apply_dot : run_apply, &a);
-    if (xy_p != NULL)
-        *xy_p += a.sum;
-}
-
-void dci_stencil_residual(const dci_stencil_kernel_t *k, dci_stencil_region_t region,
-                          const double *b, const double *xl, double *r, int ghosted, double *rr_p)
-{
-    kargs_t a;
-
-    memset(&a, 0, sizeof(a));
-    a.x = xl;
-    a.b = b;
-    a.y = r;
-    a.ghosted = ghosted;
-    for_region(k, (const int(*)[2])k->reach, region, run_residual, &a);
-    if (rr_p != NULL)
-        *rr_p += a.sum;
-}
-
-void dci_stencil_smooth(const dci_stencil_kernel_t *k, dci_stencil_region_t region, const double *b,
-                        const double *xl, double *d, double *xout, double alpha, double beta,
-                        int ghosted)
-{
-    kargs_t a;
-
-    memset(&a, 0, sizeof(a));
-    a.x = xl;
-    a.b = b;
-    a.d = d;
-    a.xout = xout;
-    a.alpha = alpha;
-    a.beta = beta;
-    a.ghosted = ghosted;
-    for_region(k, (const int(*)[2])k->reach, region, run_smooth, &a);
 }
 
 /* ------------------------------------------------------------------ point callbacks */
@@ -658,14 +237,13 @@ static int sop_run(dc_op_t *op, const dc_vec_t *x, dc_vec_t *y, double *xy_p)
     const double *xr = NULL;
     double *ya = NULL;
     pargs_t pa;
-    kargs_t ka;
+    double xy = 0;
     int rc, rc2, point = op->kind == DCI_OP_POINT, has = k->info.nlocal > 0;
 
     if (xy_p != NULL)
         *xy_p = 0;
     pa.s = s;
     pa.rc = 0;
-    memset(&ka, 0, sizeof(ka));
     DC_CHECK(dc_vec_get_array_read(x, &xr));
     rc = dc_vec_get_array(y, &ya);
     if (rc != DC_SUCCESS) {
@@ -683,13 +261,11 @@ static int sop_run(dc_op_t *op, const dc_vec_t *x, dc_vec_t *y, double *xy_p)
         if (has && point) {
             pa.x = s->work;
             pa.y = ya;
-            for_region(k, (const int(*)[2])k->reach, DCI_STENCIL_INTERIOR, run_point, &pa);
+            dci_stencil_for_region(k, (const int(*)[2])k->reach, DCI_STENCIL_INTERIOR, run_point,
+                                   &pa);
         } else if (has) {
-            ka.x = xr;
-            ka.y = ya;
-            ka.xowned = 1;
-            for_region(&s->ko, (const int(*)[2])k->reach, DCI_STENCIL_INTERIOR,
-                       xy_p != NULL ? run_apply_dot : run_apply, &ka);
+            dci_stencil_apply_owned(&s->ko, DCI_STENCIL_INTERIOR, xr, ya,
+                                    xy_p != NULL ? &xy : NULL);
         }
         rc = dci_mesh_halo_end(s->mesh, s->work);
     }
@@ -697,16 +273,14 @@ static int sop_run(dc_op_t *op, const dc_vec_t *x, dc_vec_t *y, double *xy_p)
         dci_stencil_fill_bc(&k->info, (const dc_bc_t(*)[2])k->bc, s->work);
         if (point) {
             pa.x = s->work;
-            for_region(k, (const int(*)[2])k->reach, DCI_STENCIL_BOUNDARY, run_point, &pa);
+            dci_stencil_for_region(k, (const int(*)[2])k->reach, DCI_STENCIL_BOUNDARY, run_point,
+                                   &pa);
         } else {
-            ka.x = s->work;
-            ka.xowned = 0;
-            for_region(k, (const int(*)[2])k->reach, DCI_STENCIL_BOUNDARY,
-                       xy_p != NULL ? run_apply_dot : run_apply, &ka);
+            dci_stencil_apply(k, DCI_STENCIL_BOUNDARY, s->work, ya, 0, xy_p != NULL ? &xy : NULL);
         }
     }
     if (xy_p != NULL)
-        *xy_p = ka.sum;
+        *xy_p = xy;
     rc2 = dc_vec_restore_array(y, &ya);
     if (rc == DC_SUCCESS)
         rc = rc2;
@@ -825,21 +399,6 @@ static void sop_free(dc_op_t *op)
 static const dci_op_ops_t stencil_ops = {sop_apply, sop_diag, sop_apply_dot, sop_free};
 static const dci_op_ops_t point_ops = {sop_apply, sop_diag, NULL, sop_free};
 
-/* k with the strides of an owned array instead of a ghosted one. */
-static void kernel_owned(const dci_stencil_kernel_t *k, dci_stencil_kernel_t *ko)
-{
-    int i, d;
-
-    *ko = *k;
-    for (d = 0; d < 3; d++)
-        ko->gstride[d] = k->ostride[d];
-    for (i = 0; i < k->npoints; i++) {
-        ko->off[i] = 0;
-        for (d = 0; d < 3; d++)
-            ko->off[i] += k->o[i][d] * ko->gstride[d];
-    }
-}
-
 /* The common tail of both creates (the arguments already agreed): work array, operator.
  * Frees s on failure. */
 static int sop_make(dc_mesh_t *mesh, dc_env_t *env, dci_stencil_op_t *s, dci_op_kind_t kind,
@@ -853,7 +412,7 @@ static int sop_make(dc_mesh_t *mesh, dc_env_t *env, dci_stencil_op_t *s, dci_op_
     s->mesh = mesh;
     s->env = env;
     if (kind == DCI_OP_STENCIL) {
-        kernel_owned(&s->k, &s->ko);
+        dci_stencil_kernel_owned(&s->k, &s->ko);
         for (d = 0; d < 3; d++) {
             ptrdiff_t f = s->k.reach[d][0] + s->k.reach[d][1];
             s->frame[d] = d < in->dim ? (f > in->width ? f : in->width) : 0;

@@ -1,8 +1,9 @@
 /*
- * Private to the stencil operators (mesh_stencil.c) and the multigrid that reuses their kernels
- * (mg.c): a constant stencil compiled for one rank's box of one mesh, the kernels that apply it
- * to a ghosted local array (plain, fused with a residual, fused with a Jacobi/Chebyshev step),
- * the boundary-condition ghost fill, and access to the stencil of a stencil operator.
+ * Private to the stencil operators (mesh_stencil.c), their kernels (stencil_kernel.c) and the
+ * multigrid that may reuse them (mg.c): a constant stencil compiled for one rank's box of one mesh,
+ * the kernels that apply it to a ghosted local array (plain, fused with a residual, fused with a
+ * Jacobi/Chebyshev step), the boundary-condition ghost fill, and access to the stencil of a stencil
+ * operator.
  *
  * Arithmetic (what makes results independent of the box split): every output value is computed
  * with the same operations in the same order wherever the point lies and whichever region or
@@ -70,6 +71,13 @@ typedef struct dci_stencil_kernel {
  */
 int dci_stencil_kernel_init(dc_env_t *env, const dc_mesh_info_t *info, const dc_stencil_t *st,
                             dci_stencil_kernel_t *k);
+/* The compiling part of dci_stencil_kernel_init() for a stencil and bc already checked (no
+ * checks, no errors). */
+void dci_stencil_kernel_build(const dc_mesh_info_t *info, const dc_stencil_t *st,
+                              const dc_bc_t bc[3][2], dci_stencil_kernel_t *k);
+/* ko = k for owned arrays: the offsets with the owned strides (ostride), for
+ * dci_stencil_apply_owned(). */
+void dci_stencil_kernel_owned(const dci_stencil_kernel_t *k, dci_stencil_kernel_t *ko);
 /*
  * Check bc (NULL: all Dirichlet) against the mesh (valid values, periodic exactly where the mesh
  * is) and copy it to out. DC_ERR_ARG with a message in env. Local.
@@ -90,6 +98,11 @@ void dci_stencil_fill_bc(const dc_mesh_info_t *info, const dc_bc_t bc[3][2], dou
  * (plain sum in no particular order: for CG's fused dot, not reproducible). */
 void dci_stencil_apply(const dci_stencil_kernel_t *k, dci_stencil_region_t region, const double *xl,
                        double *y, int ghosted, double *xy_p);
+/* y = A x on region, with x and y both owned arrays and ko from dci_stencil_kernel_owned():
+ * only for INTERIOR (the other points need ghosts); the same bits as dci_stencil_apply(). An
+ * operator computes its interior this way from x itself while the halo exchange runs. */
+void dci_stencil_apply_owned(const dci_stencil_kernel_t *ko, dci_stencil_region_t region,
+                             const double *x, double *y, double *xy_p);
 /* r = b - A x on region (each r_p = b_p - (A x)_p, one rounding after (A x)_p). If rr_p !=
  * NULL, *rr_p += sum of r_p^2 (plain). r may be b. */
 void dci_stencil_residual(const dci_stencil_kernel_t *k, dci_stencil_region_t region,
@@ -109,6 +122,16 @@ void dci_stencil_residual(const dci_stencil_kernel_t *k, dci_stencil_region_t re
 void dci_stencil_smooth(const dci_stencil_kernel_t *k, dci_stencil_region_t region, const double *b,
                         const double *xl, double *d, double *xout, double alpha, double beta,
                         int ghosted);
+
+/* A run of n points of one row of the owned box: xo its offset in a ghosted array, oo in an
+ * owned one (in doubles). */
+typedef void (*dci_stencil_run_fn)(const dci_stencil_kernel_t *k, size_t xo, size_t oo, size_t n,
+                                   void *arg);
+/* Call fn on the runs of region, in order (rows z, then y; in a row the interior run first, then
+ * the boundary runs); reach (per dimension, below and above) defines the interior. Ranks with an
+ * empty box make no call. */
+void dci_stencil_for_region(const dci_stencil_kernel_t *k, const int reach[3][2],
+                            dci_stencil_region_t region, dci_stencil_run_fn fn, void *arg);
 
 /* The stencil operator's data (op->impl of a DCI_OP_STENCIL or DCI_OP_POINT operator). */
 typedef struct dci_stencil_op dci_stencil_op_t;

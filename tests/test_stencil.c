@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "op_impl.h" /* the fused apply_dot, reached through the operator's table */
+#include "op_impl.h"      /* the fused apply_dot, reached through the operator's table */
+#include "stencil_impl.h" /* the kernels for mg.c: this test's own copy of stencil_kernel.c */
 
 static dc_env_t *env;  /* all ranks */
 static dc_env_t *env1; /* rank 0 alone (NULL elsewhere) */
@@ -664,6 +665,217 @@ static void test_op_quadratic(void)
     }
 }
 
+/* ------------------------------------------------------------------ kernels for mg.c */
+
+/*
+ * The kernels of stencil_impl.h on each rank's box (ghosts exchanged by the mesh, boundary
+ * ghosts by dci_stencil_fill_bc): apply (owned and ghosted outputs, interior + boundary = all,
+ * the interior from an owned x), the residual and the smoothing step, each value compared bit
+ * for bit with the same formula on the serial reference's A x.
+ */
+static void check_kernels(const mcase_t *m, const dc_stencil_t *st, uint64_t seed)
+{
+    size_t nv = npts(m) * (size_t)m->dof;
+    double *xn = malloc(nv * sizeof(double)), *ax = malloc(nv * sizeof(double));
+    double *bn = malloc(nv * sizeof(double));
+    dc_mesh_t *mesh = NULL;
+    dc_vec_t *x = NULL, *xl = NULL;
+    fill_ctx_t f = {m, seed};
+    dc_mesh_info_t in;
+    dci_stencil_kernel_t k, ko;
+    int rc, ok = 1, okc = 1, t;
+    double centre = 0;
+
+    natural_field(m, seed, xn);
+    natural_field(m, seed + 1, bn);
+    ref_apply(m, st, xn, ax);
+    for (t = 0; t < st->npoints; t++)
+        if (st->offset[t][0] == 0 && st->offset[t][1] == 0 && st->offset[t][2] == 0)
+            centre += st->coef[t];
+    rc = mesh_make(env, m, &mesh);
+    if (rc == DC_SUCCESS)
+        rc = dc_mesh_create_global(mesh, &x);
+    if (rc == DC_SUCCESS)
+        rc = dc_mesh_create_local(mesh, &xl);
+    if (rc == DC_SUCCESS)
+        rc = dc_mesh_fill(mesh, x, fill_rand, &f);
+    if (rc == DC_SUCCESS)
+        rc = dc_mesh_global_to_local(mesh, x, xl);
+    DCT_ASSERT_ALL(rc == DC_SUCCESS);
+    if (rc == DC_SUCCESS) {
+        size_t nl = 0, ng = 0, i, p;
+        const double *xo = NULL;
+        double *g = NULL, *y, *y2, *yg, *b, *r, *d, *xout, rr = 0, rrref = 0, xy = 0, xyref = 0;
+        const double al = 0.375, be = 0.8125;
+        dc_gidx_t ijk[3];
+        int c;
+        dc_mesh_get_info(mesh, &in);
+        nl = in.nlocal;
+        ng = in.nghosted;
+        dc_vec_get_array(xl, &g);
+        dc_vec_get_array_read(x, &xo);
+        dci_stencil_kernel_build(&in, st, (const dc_bc_t(*)[2])st->bc, &k);
+        dci_stencil_kernel_owned(&k, &ko);
+        dci_stencil_fill_bc(&in, (const dc_bc_t(*)[2])k.bc, g);
+        okc &= k.centre == centre && k.inv_centre == 1.0 / centre;
+        y = malloc((nl + 1) * sizeof(double));
+        y2 = malloc((nl + 1) * sizeof(double));
+        yg = malloc((ng + 1) * sizeof(double));
+        b = malloc((nl + 1) * sizeof(double));
+        r = malloc((nl + 1) * sizeof(double));
+        d = malloc((nl + 1) * sizeof(double));
+        xout = malloc((nl + 1) * sizeof(double));
+        /* b on the owned points, from the natural reference */
+        p = 0;
+        for (ijk[2] = in.start[2]; ijk[2] < in.start[2] + in.count[2]; ijk[2]++)
+            for (ijk[1] = in.start[1]; ijk[1] < in.start[1] + in.count[1]; ijk[1]++)
+                for (ijk[0] = in.start[0]; ijk[0] < in.start[0] + in.count[0]; ijk[0]++, p++)
+                    for (c = 0; c < m->dof; c++)
+                        b[p * (size_t)m->dof + (size_t)c] =
+                            bn[(((size_t)ijk[2] * (size_t)m->n[1] + (size_t)ijk[1]) *
+                                    (size_t)m->n[0] +
+                                (size_t)ijk[0]) *
+                                   (size_t)m->dof +
+                               (size_t)c];
+        dci_stencil_apply(&k, DCI_STENCIL_ALL, g, y, 0, &xy);
+        for (i = 0; i < ng; i++)
+            yg[i] = NAN;
+        dci_stencil_apply(&k, DCI_STENCIL_ALL, g, yg, 1, NULL);
+        for (i = 0; i < nl; i++)
+            y2[i] = NAN;
+        dci_stencil_apply(&k, DCI_STENCIL_INTERIOR, g, y2, 0, NULL);
+        dci_stencil_apply(&k, DCI_STENCIL_BOUNDARY, g, y2, 0, NULL);
+        for (i = 0; i < nl; i++)
+            okc &= dct_same_bits(y[i], y2[i]);
+        for (i = 0; i < nl; i++)
+            y2[i] = NAN;
+        dci_stencil_apply_owned(&ko, DCI_STENCIL_INTERIOR, xo, y2, NULL);
+        dci_stencil_residual(&k, DCI_STENCIL_ALL, b, g, r, 0, &rr);
+        for (i = 0; i < nl; i++)
+            d[i] = NAN; /* alpha = 0: d is not read */
+        dci_stencil_smooth(&k, DCI_STENCIL_ALL, b, g, d, xout, 0.0, be, 0);
+        p = 0;
+        for (ijk[2] = in.start[2]; ijk[2] < in.start[2] + in.count[2]; ijk[2]++)
+            for (ijk[1] = in.start[1]; ijk[1] < in.start[1] + in.count[1]; ijk[1]++)
+                for (ijk[0] = in.start[0]; ijk[0] < in.start[0] + in.count[0]; ijk[0]++, p++) {
+                    int inner = 1, dd;
+                    for (dd = 0; dd < m->dim; dd++)
+                        inner &= ijk[dd] - in.start[dd] >= k.reach[dd][0] &&
+                                 ijk[dd] < in.start[dd] + in.count[dd] - k.reach[dd][1];
+                    for (c = 0; c < m->dof; c++) {
+                        size_t q = p * (size_t)m->dof + (size_t)c;
+                        size_t nat =
+                            (((size_t)ijk[2] * (size_t)m->n[1] + (size_t)ijk[1]) * (size_t)m->n[0] +
+                             (size_t)ijk[0]) *
+                                (size_t)m->dof +
+                            (size_t)c;
+                        double a = ax[nat], res = b[q] - a, xv = xn[nat];
+                        double e = be * (k.inv_centre * res);
+                        ok &= dct_same_bits(y[q], a);
+                        ok &= dct_same_bits(yg[dc_mesh_local_index(&in, ijk[0], ijk[1], ijk[2], c)],
+                                            a);
+                        ok &= inner ? dct_same_bits(y2[q], a) : y2[q] != y2[q];
+                        ok &= dct_same_bits(r[q], res);
+                        ok &= dct_same_bits(xout[q], xv + e) && dct_same_bits(d[q], e);
+                        rrref += res * res;
+                        xyref += xv * a;
+                    }
+                }
+        okc &= fabs(rr - rrref) <= 1e-12 * rrref;
+        okc &= fabs(xy - xyref) <= 1e-12 * (fabs(xyref) + 1);
+        /* Chebyshev form with d (alpha != 0), then b = 0 with Jacobi (d NULL), ghosted arrays */
+        {
+            double *bg = malloc((ng + 1) * sizeof(double)), *dg = malloc((ng + 1) * sizeof(double));
+            double *og = malloc((ng + 1) * sizeof(double)), *d0 = malloc((ng + 1) * sizeof(double));
+            double *o2 = malloc((ng + 1) * sizeof(double));
+            for (i = 0; i < ng; i++) {
+                bg[i] = dct_rand(seed + 7, i);
+                d0[i] = dg[i] = dct_rand(seed + 8, i);
+            }
+            dci_stencil_smooth(&k, DCI_STENCIL_INTERIOR, bg, g, dg, og, al, be, 1);
+            dci_stencil_smooth(&k, DCI_STENCIL_BOUNDARY, bg, g, dg, og, al, be, 1);
+            dci_stencil_smooth(&k, DCI_STENCIL_ALL, NULL, g, NULL, o2, 0.0, be, 1);
+            for (ijk[2] = in.start[2]; nl > 0 && ijk[2] < in.start[2] + in.count[2]; ijk[2]++)
+                for (ijk[1] = in.start[1]; ijk[1] < in.start[1] + in.count[1]; ijk[1]++)
+                    for (ijk[0] = in.start[0]; ijk[0] < in.start[0] + in.count[0]; ijk[0]++)
+                        for (c = 0; c < m->dof; c++) {
+                            size_t q = dc_mesh_local_index(&in, ijk[0], ijk[1], ijk[2], c);
+                            double a = yg[q];
+                            double e = al * d0[q] + be * (k.inv_centre * (bg[q] - a));
+                            ok &= dct_same_bits(og[q], g[q] + e) && dct_same_bits(dg[q], e);
+                            ok &= dct_same_bits(o2[q], g[q] + be * (k.inv_centre * -a));
+                        }
+            free(bg);
+            free(dg);
+            free(og);
+            free(d0);
+            free(o2);
+        }
+        dc_vec_restore_array_read(x, &xo);
+        dc_vec_restore_array(xl, &g);
+        free(y);
+        free(y2);
+        free(yg);
+        free(b);
+        free(r);
+        free(d);
+        free(xout);
+    }
+    DCT_ASSERT_ALL(ok);
+    DCT_ASSERT_ALL(okc);
+    dc_vec_destroy(&x);
+    dc_vec_destroy(&xl);
+    dc_mesh_destroy(&mesh);
+    free(xn);
+    free(ax);
+    free(bn);
+}
+
+static void test_kernels(void)
+{
+    double h[3] = {0.5, 0.5, 0.5};
+    dc_stencil_t st;
+    mcase_t m;
+    int kk, d;
+
+    /* every specialised shape (random coefficients, mixed boundaries) */
+    for (kk = 0; kk < 5; kk++) {
+        int dim = lap_kinds[kk][0], np = lap_kinds[kk][1];
+        m = lap_mesh(dim, np);
+        dc_stencil_laplacian(dim, np, h, 0.25, &st);
+        for (d = 0; d < st.npoints; d++)
+            if (st.offset[d][0] != 0 || st.offset[d][1] != 0 || st.offset[d][2] != 0)
+                st.coef[d] = dct_rand(600 + (uint64_t)kk, (uint64_t)d);
+        st.bc[0][1] = DC_BC_NEUMANN;
+        if (dim >= 2) {
+            st.bc[1][0] = st.bc[1][1] = DC_BC_PERIODIC;
+            m.periodic[1] = 1;
+        }
+        check_kernels(&m, &st, 700 + (uint64_t)kk);
+    }
+    /* the general kernel: dof 2, width 2 */
+    memset(&m, 0, sizeof(m));
+    m.dim = 2;
+    m.n[0] = 9;
+    m.n[1] = 10;
+    m.n[2] = 1;
+    m.dof = 2;
+    m.width = 2;
+    m.shape = DC_MESH_BOX;
+    memset(&st, 0, sizeof(st));
+    st.npoints = 6;
+    for (d = 0; d < 6; d++) {
+        st.offset[d][0] = (d * 7) % 5 - 2;
+        st.offset[d][1] = (d * 3) % 5 - 2;
+        st.coef[d] = dct_rand(800, (uint64_t)d);
+    }
+    st.offset[5][0] = st.offset[5][1] = 0;
+    st.coef[5] = 4.5;
+    st.bc[0][0] = DC_BC_NEUMANN;
+    st.bc[1][1] = DC_BC_NEUMANN;
+    check_kernels(&m, &st, 900);
+}
+
 /* ------------------------------------------------------------------ point callbacks */
 
 typedef struct {
@@ -939,6 +1151,7 @@ void dct_register(void)
     CU_add_test(s, "empty boxes", test_empty_boxes);
     CU_add_test(s, "general stencil, width 2, dof 2", test_general_width2_dof2);
     CU_add_test(s, "apply_dot and the exact diagonal", test_apply_dot_diag);
+    CU_add_test(s, "kernels for multigrid: apply, residual, smoothing", test_kernels);
     CU_add_test(s, "point callback, diag, failure", test_pointwise);
     CU_add_test(s, "bad input on every rank", test_bad_input);
 }
