@@ -904,6 +904,18 @@ static void test_begin_end(void)
             CU_ASSERT_EQUAL(dc_mesh_global_to_local_begin(m, g2, l2), DC_ERR_STATE);
             CU_ASSERT_EQUAL(dc_mesh_global_to_local(m, g2, l2), DC_ERR_STATE);
             CU_ASSERT_EQUAL(dc_mesh_global_to_local_end(m, g2, l2), DC_ERR_STATE);
+            /* the other exchanges of this mesh wait too (the same state on every rank) */
+            rc = dc_mesh_local_to_global(m, l2, g2, DC_MESH_INSERT);
+            DCT_ASSERT_ALL(rc == DC_ERR_STATE);
+            rc = dc_mesh_local_to_global(m, l2, g2, DC_MESH_ADD);
+            DCT_ASSERT_ALL(rc == DC_ERR_STATE);
+            {
+                int64_t ntot = ref.n[0] * ref.n[1] * ref.n[2] * ref.dof;
+                double *nat = malloc(sizeof(double) * (size_t)ntot);
+                rc = dc_mesh_gather_natural(m, g2, -1, nat);
+                DCT_ASSERT_ALL(rc == DC_ERR_STATE);
+                free(nat);
+            }
             rc = dc_mesh_global_to_local_end(m, g, l);
             DCT_ASSERT_ALL(rc == DC_SUCCESS);
             CU_ASSERT(check_halo(&ref, l, "begin/end"));
@@ -1328,6 +1340,24 @@ static void test_natural_errors(void)
             rc = dc_mesh_scatter_natural(a, dct_rank == 0 ? 1 : 0, nat, ga);
             DCT_ASSERT_ALL(rc == DC_ERR_ARG);
         }
+        /* a natural vector on another env */
+        {
+            dc_env_t *env2 = dct_env_create();
+            rc = env2 != NULL ? dc_layout_create_block(env2, ntot, &lay) : DC_ERR_ARG;
+            if (rc == DC_SUCCESS)
+                rc = dc_vec_create(lay, &nv);
+            dc_layout_destroy(&lay);
+            if (dct_all(rc == DC_SUCCESS)) {
+                rc = dc_mesh_global_to_natural(a, ga, nv);
+                DCT_ASSERT_ALL(rc == DC_ERR_COMM);
+                rc = dc_mesh_natural_to_global(a, nv, ga);
+                DCT_ASSERT_ALL(rc == DC_ERR_COMM);
+            } else {
+                CU_FAIL("natural vector on a second env");
+            }
+            dc_vec_destroy(&nv);
+            dc_env_destroy(&env2);
+        }
         /* a natural vector of another size; a local field as the global one */
         rc = dc_layout_create_block(env, ntot + 1, &lay);
         if (rc == DC_SUCCESS)
@@ -1623,6 +1653,21 @@ static void test_field_errors(void)
         rc = dc_mesh_global_to_local(a, ga, la);
         DCT_ASSERT_ALL(rc == DC_SUCCESS);
         CU_ASSERT(check_halo(&ref, la, "after the errors"));
+        /* fields of another mesh of the same shape are on congruent layouts: fields of a too */
+        {
+            dc_mesh_t *c = make_mesh(env, &ca, &ref);
+            dc_vec_t *gc = NULL, *lc = NULL;
+            if (c != NULL && make_fields(c, &gc, &lc)) {
+                CU_ASSERT_EQUAL(dc_mesh_fill(c, gc, fill_fn, &ref), DC_SUCCESS);
+                CU_ASSERT_EQUAL(dc_vec_set_all(lc, SENT), DC_SUCCESS);
+                rc = dc_mesh_global_to_local(a, gc, lc);
+                DCT_ASSERT_ALL(rc == DC_SUCCESS);
+                CU_ASSERT(check_halo(&ref, lc, "fields of a congruent mesh"));
+            }
+            dc_vec_destroy(&gc);
+            dc_vec_destroy(&lc);
+            dc_mesh_destroy(&c);
+        }
     }
     dc_vec_destroy(&ga);
     dc_vec_destroy(&la);
