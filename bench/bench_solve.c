@@ -943,6 +943,8 @@ static int bench_solution(dc_env_t *env, const opts_t *o)
             not_available("MG-CG solve");
             printf("  total and solve-alone targets: MISSED (our MG preconditioner is not "
                    "available)\n");
+        } else {
+            skipped("(2) MG-CG total and solve (no PETSc variant measured)");
         }
     }
     failed = any_failed(failed);
