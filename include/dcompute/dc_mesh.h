@@ -234,7 +234,10 @@ DC_API int dc_mesh_global_to_local_end(dc_mesh_t *mesh, const dc_vec_t *global, 
 /**
  * \brief global = the owned values of local (DC_MESH_INSERT), or owned values plus the ghost
  * copies other ranks hold of them (DC_MESH_ADD: reverse halo exchange, for assembly-style
- * kernels). Collective.
+ * kernels). Collective. ADD takes the ghosts the forward exchange fills (faces only for STAR;
+ * none outside non-periodic edges) and sums each point as: the owner's value, then the copies by
+ * increasing rank of their holder (the owner itself for a periodic wrap), each holder's in its
+ * ghost order; so the result does not depend on timing.
  * \return as dc_mesh_global_to_local(); DC_ERR_ARG also for an invalid mode
  */
 DC_API int dc_mesh_local_to_global(dc_mesh_t *mesh, const dc_vec_t *local, dc_vec_t *global,
