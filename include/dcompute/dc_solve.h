@@ -81,14 +81,22 @@ typedef enum {
     DC_PC_JACOBI = 1, /**< z = r / diag(A) */
     DC_PC_MG = 2,     /**< one geometric multigrid V-cycle; the operator must be a
                            dc_stencil_laplacian() stencil operator with Dirichlet boundaries
-                           (else DC_ERR_NOTSUP) */
+                           on a mesh with dof 1, and the coarsest level (mg_levels,
+                           mg_coarse_size) small enough for its banded factor (at most 2^27
+                           values; 9/27 points: equal spacings on every level), else
+                           DC_ERR_NOTSUP. Coarse levels rediscretise the
+                           stencil (n_c = (n - 1) / 2 per dimension, vertex-centred), transfer
+                           by linear interpolation and its scaled transpose, and give the same
+                           bits for any rank count */
     DC_PC_SHELL = 3   /**< the caller's: dc_solver_params_t::pc_apply */
 } dc_pc_type_t;
 
 /** Multigrid smoother (dc_solver_params_t::mg_smoother). */
 typedef enum {
-    DC_MG_CHEBYSHEV = 0, /**< Chebyshev polynomial in D^-1 A aimed at the upper part of its
-                              spectrum (bound from Gershgorin: no eigenvalue estimate) */
+    DC_MG_CHEBYSHEV = 0, /**< Chebyshev polynomial of degree mg_smooth_steps in D^-1 A on
+                              [0.2 lmax, lmax], lmax the stencil's symbol at the highest
+                              frequency (a bound of the spectrum for these stencils, the
+                              Gershgorin bound for 3/5/7 points): no eigenvalue estimate */
     DC_MG_JACOBI = 1     /**< weighted Jacobi, weight mg_jacobi_weight */
 } dc_mg_smoother_t;
 
