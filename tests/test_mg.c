@@ -25,6 +25,17 @@ typedef struct {
     dc_mesh_info_t info;
 } problem_t;
 
+/* problem_create on an env of several ranks: rank 0 owns an empty box */
+static int g_empty_first;
+static dc_gidx_t g_counts[64];
+
+static int env_size(dc_env_t *env)
+{
+    int r = 0, n = 1;
+    dc_env_get_rank(env, &r, &n);
+    return n;
+}
+
 /* -Laplace on the unit cube's interior grid n (vertex-centred, h = 1 / (n + 1)). */
 static int problem_create(dc_env_t *env, int dim, const dc_gidx_t *n, int npts, problem_t *p)
 {
@@ -37,6 +48,17 @@ static int problem_create(dc_env_t *env, int dim, const dc_gidx_t *n, int npts, 
     memset(&mp, 0, sizeof(mp));
     mp.field_mask = DC_MESH_PARAM_SHAPE;
     mp.shape = npts == 9 || npts == 27 ? DC_MESH_BOX : DC_MESH_STAR;
+    if (g_empty_first && dct_size > 1 && env_size(env) > 1) {
+        /* ranks in a row along x, the first one owning nothing */
+        int c;
+        mp.field_mask |= DC_MESH_PARAM_PROCS | DC_MESH_PARAM_COUNTS;
+        mp.procs[0] = dct_size;
+        mp.procs[1] = dim > 1 ? 1 : 0;
+        mp.procs[2] = dim > 2 ? 1 : 0;
+        for (c = 0; c < dct_size; c++)
+            g_counts[c] = c == 0 ? 0 : n[0] / (dct_size - 1) + (c <= n[0] % (dct_size - 1));
+        mp.counts[0] = g_counts;
+    }
     for (d = 0; d < dim; d++)
         h[d] = 1.0 / (double)(n[d] + 1);
     rc = dc_mesh_create(env, dim, n, 1, 1, &mp, &p->mesh);
@@ -730,6 +752,17 @@ static void test_reproducible(void)
         CU_ASSERT_EQUAL(its, its1);
         CU_ASSERT_EQUAL(its, itsa);
         CU_ASSERT(same);
+        CU_ASSERT(same_a);
+        /* the first rank owns nothing on the fine grid */
+        sp.mg_agglomerate = 0;
+        g_empty_first = 1;
+        rc = solve_natural(env, dct_comm, dim, cases[c].n, cases[c].npts, &sp, b, xa, &itsa,
+                           &reason, NULL);
+        g_empty_first = 0;
+        DCT_ASSERT_ALL(rc == DC_SUCCESS);
+        for (q = 0; q < N; q++)
+            same_a = same_a && dct_same_bits(x[q], xa[q]);
+        CU_ASSERT_EQUAL(its, itsa);
         CU_ASSERT(same_a);
         /* partly agglomerated (slabs merged on some coarse levels only) */
         sp.mg_agglomerate = 300;
