@@ -704,6 +704,59 @@ static void test_grid_independence(void)
     dc_env_destroy(&env);
 }
 
+/* Settings: level limit, smoothing degree 1 and 3, pipelined CG; each converges to CG's answer. */
+static void test_settings(void)
+{
+    dc_env_t *env = dct_env_create();
+    dc_gidx_t n[3] = {95, 81, 1};
+    size_t N = nat_size(2, n), q;
+    double *b = malloc(N * sizeof(double)), *x = malloc(N * sizeof(double)),
+           *ref = malloc(N * sizeof(double));
+    dc_solver_params_t sp = mg_params(40, 4096, DC_MG_CHEBYSHEV, 2), cg;
+    int its, reason, levels, rc, k;
+
+    if (env == NULL)
+        return;
+    for (q = 0; q < N; q++)
+        b[q] = dct_rand(9, q);
+    cg = sp;
+    cg.pc = DC_PC_NONE;
+    cg.max_it = 5000;
+    rc = solve_natural(env, dct_comm, 2, n, 5, &cg, b, ref, &its, &reason, NULL);
+    DCT_ASSERT_ALL(rc == DC_SUCCESS);
+    for (k = 0; k < 5; k++) {
+        dc_solver_params_t v = sp;
+        int want_levels = 5; /* 95x81 -> 47x40 -> 23x19 -> 11x9 -> 5x4 (20 <= 40) */
+        if (k == 0) {
+            v.mg_levels = 2;
+            want_levels = 2;
+        } else if (k == 1) {
+            v.mg_smooth_steps = 1;
+        } else if (k == 2) {
+            v.mg_smooth_steps = 3;
+        } else if (k == 3) {
+            v.mg_smoother = DC_MG_JACOBI;
+            v.mg_smooth_steps = 3;
+            v.mg_jacobi_weight = 0.6;
+        } else {
+            v.field_mask |= DC_SOLVER_PARAM_TYPE;
+            v.type = DC_SOLVER_PIPECG;
+        }
+        levels = 0;
+        rc = solve_natural(env, dct_comm, 2, n, 5, &v, b, x, &its, &reason, &levels);
+        DCT_ASSERT_ALL(rc == DC_SUCCESS);
+        CU_ASSERT(reason == DC_SOLVE_CONVERGED_RTOL && its <= 30);
+        CU_ASSERT_EQUAL(levels, want_levels);
+        CU_ASSERT(max_abs_diff(x, ref, N) <= 1e-8);
+        if (dct_rank == 0 && getenv("DCT_VERBOSE") != NULL)
+            printf("\n  setting %d: %d its, %d levels", k, its, levels);
+    }
+    free(b);
+    free(x);
+    free(ref);
+    dc_env_destroy(&env);
+}
+
 /* ---------------------------------------------------------------- reproducibility */
 
 static void test_reproducible(void)
@@ -911,6 +964,7 @@ void dct_register(void)
     CU_add_test(s, "coarsest level: banded Cholesky vs dense solve", test_coarse_direct);
     CU_add_test(s, "MG-CG: manufactured solution, vs CG", test_mgcg_poisson);
     CU_add_test(s, "grid-independent iteration counts", test_grid_independence);
+    CU_add_test(s, "levels, degrees, Jacobi weight, pipelined CG", test_settings);
     CU_add_test(s, "reproducible across ranks and agglomeration", test_reproducible);
     CU_add_test(s, "DC_ERR_NOTSUP on every rank", test_notsup);
     CU_add_test(s, "allocation failures: same code everywhere, no leak", test_alloc_failure);
