@@ -128,8 +128,7 @@ typedef struct mg_level {
     mg_xfer_t prol;            /* fills the coarser x's interpolation region */
     mg_box_t fbox;             /* restriction input region (fine) */
     mg_box_t cbox;             /* interpolation input region (coarse, unclipped) */
-    double *tmp[2];
-    size_t ntmp[2];
+    double *tmp[2];            /* intermediate results of the transfer passes */
 } mg_level_t;
 
 struct dci_mg {
