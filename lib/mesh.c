@@ -61,7 +61,7 @@ void dci_mesh_owned_to_local(const dc_mesh_t *m, const double *global, double *l
     size_t run = (size_t)in->count[0] * (size_t)in->dof, j, k;
     double *base;
 
-    if (in->nlocal == 0)
+    if (in->nlocal == 0 || global == local) /* the same array: width 0, nothing to move */
         return;
     base = local + dc_mesh_local_index(in, in->start[0], in->start[1], in->start[2], 0);
     for (k = 0; k < (size_t)in->count[2]; k++)
@@ -77,7 +77,7 @@ void dci_mesh_local_to_owned(const dc_mesh_t *m, const double *local, double *gl
     size_t run = (size_t)in->count[0] * (size_t)in->dof, j, k;
     const double *base;
 
-    if (in->nlocal == 0)
+    if (in->nlocal == 0 || global == local)
         return;
     base = local + dc_mesh_local_index(in, in->start[0], in->start[1], in->start[2], 0);
     for (k = 0; k < (size_t)in->count[2]; k++)
