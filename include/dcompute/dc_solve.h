@@ -39,8 +39,8 @@ typedef int (*dc_op_diag_fn)(dc_vec_t *d, void *ctx);
  * \param[in]  diag    diag(A), or NULL (then DC_PC_JACOBI is not available: DC_ERR_NOTSUP)
  * \param[in]  ctx     passed unchanged
  * \param[out] op_p    the new operator, set only on success
- * \return DC_SUCCESS, DC_ERR_ARG (invalid layout: at once on that rank; apply or op_p NULL),
- *         DC_ERR_NOMEM, DC_ERR_MPI
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid layout: at once on that rank; apply or op_p NULL;
+ *         diag NULL on some ranks only), DC_ERR_NOMEM, DC_ERR_MPI
  */
 DC_API int dc_op_create_shell(dc_layout_t *layout, dc_op_apply_fn apply, dc_op_diag_fn diag,
                               void *ctx, dc_op_t **op_p);
@@ -124,7 +124,8 @@ enum {
     DC_SOLVER_PARAM_MG = 1u << 8 /**< all mg_* fields */
 };
 
-/** Preconditioner callback for DC_PC_SHELL: z = M^-1 r (M symmetric positive definite). */
+/** Preconditioner callback for DC_PC_SHELL: z = M^-1 r (M symmetric positive definite).
+ * Return 0 or a DC_ERR_* code; any other non-zero value is reported as DC_ERR_ARG. */
 typedef int (*dc_pc_apply_fn)(const dc_vec_t *r, dc_vec_t *z, void *ctx);
 
 /** Settings of a solver. Defaults: CG, no preconditioner, rtol 1e-8, atol 1e-50, max_it
@@ -186,8 +187,10 @@ DC_API int dc_solver_create(dc_op_t *op, const dc_solver_params_t *params, dc_so
  * it returns DC_SUCCESS and the reason (dc_solver_get_result()) says why.
  * \param[in]     b  right-hand side, on the operator's layout
  * \param[in,out] x  solution; read as the initial guess when guess_nonzero
- * \return DC_SUCCESS; DC_ERR_ARG (invalid handle, b or x not on the operator's layout, b == x,
- *         a callback failed); DC_ERR_STATE (a vector borrowed); DC_ERR_NOMEM; DC_ERR_MPI
+ * \return DC_SUCCESS; DC_ERR_ARG (invalid handle, b or x not on the operator's layout, b == x);
+ *         a callback's failure on any rank: its code (by the callbacks' return rule) on every
+ *         rank, with that rank's message; DC_ERR_STATE (a vector borrowed); DC_ERR_NOMEM;
+ *         DC_ERR_MPI
  */
 DC_API int dc_solver_solve(dc_solver_t *solver, const dc_vec_t *b, dc_vec_t *x);
 /**
