@@ -7,7 +7,9 @@
  * on fine 2j + 1; for even n the grids are not nested and everything still works). All
  * dimensions coarsen together while every dimension keeps >= 1 point, until a level has
  * <= mg_coarse_size points (or mg_levels levels). The hierarchy depends on the global sizes only.
- * Coarse operators: the same Laplacian kind and shift at the coarse spacings.
+ * Coarse operators: the same Laplacian kind and shift at the coarse spacings. With dof > 1 values
+ * per point every component is smoothed, transferred and solved on its own (as the stencil
+ * acts), the values of a point stored together.
  *
  * Transfers. P interpolates linearly by coordinates in each dimension (a fine point between
  * coarse points j and j + 1 takes the weights of the distances; coarse points beyond the edge
@@ -94,6 +96,7 @@ typedef struct {
     double *rbuf, *sbuf;
     MPI_Request *req;
     mg_box_t sg, dg; /* geometry of the source and destination arrays */
+    int dof;         /* values per point */
 } mg_xfer_t;
 
 /* A 1-D linear map: out[o] = sum_{m < cnt[o]} w[off[o] + m] in[lo[o] + m]. */
@@ -107,6 +110,7 @@ typedef struct {
 
 typedef struct mg_level {
     dc_gidx_t n[3];
+    int dof; /* values per point (the stencil acts on each alone) */
     double h[3];
     mg_box_t own;
     dc_stencil_t st;
@@ -134,7 +138,7 @@ typedef struct mg_level {
 struct dci_mg {
     dc_env_t *env;
     MPI_Comm comm;
-    int dim, nlev, steps, smoother, box_shape, rank, size;
+    int dim, dof, nlev, steps, smoother, box_shape, rank, size;
     mg_level_t *lev;
     mg_dist_t *dist;
     /* coarsest level */
@@ -225,18 +229,18 @@ static inline size_t box_index(const mg_box_t *g, dc_gidx_t i, dc_gidx_t j, dc_g
     return p * (size_t)(g->hi[0] - g->lo[0]) + (size_t)(i - g->lo[0]);
 }
 
-/* Copy piece p from src (geometry sg) to dst (geometry dg); either may be a packed buffer
- * (geometry p itself). */
-static void box_copy(const mg_box_t *p, const double *src, const mg_box_t *sg, double *dst,
+/* Copy piece p (dof values per point) from src (geometry sg) to dst (geometry dg); either may
+ * be a packed buffer (geometry p itself). */
+static void box_copy(const mg_box_t *p, int dof, const double *src, const mg_box_t *sg, double *dst,
                      const mg_box_t *dg)
 {
-    size_t n0 = (size_t)(p->hi[0] - p->lo[0]);
+    size_t n0 = (size_t)(p->hi[0] - p->lo[0]) * (size_t)dof;
     dc_gidx_t j, k;
 
     for (k = p->lo[2]; k < p->hi[2]; k++)
         for (j = p->lo[1]; j < p->hi[1]; j++)
-            memcpy(dst + box_index(dg, p->lo[0], j, k), src + box_index(sg, p->lo[0], j, k),
-                   n0 * sizeof(double));
+            memcpy(dst + box_index(dg, p->lo[0], j, k) * (size_t)dof,
+                   src + box_index(sg, p->lo[0], j, k) * (size_t)dof, n0 * sizeof(double));
 }
 
 static mg_box_t dist_box(const mg_dist_t *ds, int r)
@@ -292,6 +296,7 @@ static int xfer_build(struct dci_mg *mg, int l, const mg_dist_t *src, mg_req_fn 
     memset(x, 0, sizeof(*x));
     x->sg = *sg;
     x->dg = *dg;
+    x->dof = mg->dof;
     nreq = reqfn(mg, l, mg->rank, req);
     /* two passes: count, then fill */
     for (pass = 0; pass < 2; pass++) {
@@ -317,7 +322,7 @@ static int xfer_build(struct dci_mg *mg, int l, const mg_dist_t *src, mg_req_fn 
                 if (pass)
                     x->rpiece[nrp] = p;
                 nrp++;
-                rv += box_size(&p);
+                rv += box_size(&p) * (size_t)mg->dof;
                 got = 1;
             }
             if (got) {
@@ -338,7 +343,7 @@ static int xfer_build(struct dci_mg *mg, int l, const mg_dist_t *src, mg_req_fn 
                 if (pass)
                     x->spiece[nsp] = p;
                 nsp++;
-                sv += box_size(&p);
+                sv += box_size(&p) * (size_t)mg->dof;
                 sent = 1;
             }
             if (sent) {
@@ -395,8 +400,8 @@ static int xfer_run(struct dci_mg *mg, mg_xfer_t *x, const double *src, double *
     for (i = 0; i < x->nsend; i++) {
         double *buf = x->sbuf + x->soff[i];
         for (q = x->spc[i]; q < x->spc[i + 1]; q++) {
-            box_copy(&x->spiece[q], src, &x->sg, buf, &x->spiece[q]);
-            buf += box_size(&x->spiece[q]);
+            box_copy(&x->spiece[q], x->dof, src, &x->sg, buf, &x->spiece[q]);
+            buf += box_size(&x->spiece[q]) * (size_t)x->dof;
         }
         mrc = MPI_Isend(x->sbuf + x->soff[i], (int)(x->soff[i + 1] - x->soff[i]), MPI_DOUBLE,
                         x->speer[i], MG_TAG, mg->comm, &x->req[nreq++]);
@@ -404,7 +409,7 @@ static int xfer_run(struct dci_mg *mg, mg_xfer_t *x, const double *src, double *
             return DC_ERR_MPI_RC(mg->env, mrc, "MPI_Isend");
     }
     for (q = 0; q < x->nself; q++)
-        box_copy(&x->self[q], src, &x->sg, dst, &x->dg);
+        box_copy(&x->self[q], x->dof, src, &x->sg, dst, &x->dg);
     if (nreq > 0) {
         mrc = MPI_Waitall(nreq, x->req, MPI_STATUSES_IGNORE);
         if (mrc != MPI_SUCCESS)
@@ -413,8 +418,8 @@ static int xfer_run(struct dci_mg *mg, mg_xfer_t *x, const double *src, double *
     for (i = 0; i < x->nrecv; i++) {
         const double *buf = x->rbuf + x->roff[i];
         for (q = x->rpc[i]; q < x->rpc[i + 1]; q++) {
-            box_copy(&x->rpiece[q], buf, &x->rpiece[q], dst, &x->dg);
-            buf += box_size(&x->rpiece[q]);
+            box_copy(&x->rpiece[q], x->dof, buf, &x->rpiece[q], dst, &x->dg);
+            buf += box_size(&x->rpiece[q]) * (size_t)x->dof;
         }
     }
     return DC_SUCCESS;
@@ -618,15 +623,37 @@ out:
  * One dimension of a transfer: for every point of box ob (output coordinates), along dimension
  * d: out = sum_m w[m] in[lo + m] (in increasing input index); add: out = out + that sum.
  */
-MG_VEC_FN MG_CLONES static void mg_pass(int d, const mg_map_t *m, const double *in,
+MG_VEC_FN MG_CLONES static void mg_pass(int d, int dof, const mg_map_t *m, const double *in,
                                         const mg_box_t *ig, double *out, const mg_box_t *og,
                                         const mg_box_t *ob, int add)
 {
     dc_gidx_t i, j, k;
-    int q;
+    int q, e;
 
     if (box_empty(ob))
         return;
+    if (d == 0 && dof > 1) {
+        /* each component on its own, with the same weights */
+        for (k = ob->lo[2]; k < ob->hi[2]; k++)
+            for (j = ob->lo[1]; j < ob->hi[1]; j++) {
+                const double *ir = in + box_index(ig, ig->lo[0], j, k) * (size_t)dof;
+                double *orow = out + box_index(og, ob->lo[0], j, k) * (size_t)dof;
+                for (i = ob->lo[0]; i < ob->hi[0]; i++) {
+                    const double *w = m->w + m->off[i];
+                    for (e = 0; e < dof; e++) {
+                        const double *x = ir + (m->lo[i] - ig->lo[0]) * dof + e;
+                        double s = w[0] * x[0];
+                        for (q = 1; q < m->cnt[i]; q++)
+                            s += w[q] * x[q * dof];
+                        if (add)
+                            orow[(i - ob->lo[0]) * dof + e] += s;
+                        else
+                            orow[(i - ob->lo[0]) * dof + e] = s;
+                    }
+                }
+            }
+        return;
+    }
     if (d == 0) {
         for (k = ob->lo[2]; k < ob->hi[2]; k++)
             for (j = ob->lo[1]; j < ob->hi[1]; j++) {
@@ -655,19 +682,22 @@ MG_VEC_FN MG_CLONES static void mg_pass(int d, const mg_map_t *m, const double *
         return;
     }
     {
-        size_t n0 = (size_t)(ob->hi[0] - ob->lo[0]), c0, c, t;
+        size_t n0 = (size_t)(ob->hi[0] - ob->lo[0]) * (size_t)dof, c0, c, t;
         double acc[MG_CHUNK];
         for (k = ob->lo[2]; k < ob->hi[2]; k++)
             for (j = ob->lo[1]; j < ob->hi[1]; j++) {
                 dc_gidx_t o = d == 1 ? j : k;
                 const double *w = m->w + m->off[o];
-                double *orow = out + box_index(og, ob->lo[0], j, k);
+                double *orow = out + box_index(og, ob->lo[0], j, k) * (size_t)dof;
                 for (c0 = 0; c0 < n0; c0 += MG_CHUNK) {
                     c = n0 - c0 < MG_CHUNK ? n0 - c0 : MG_CHUNK;
                     for (q = 0; q < m->cnt[o]; q++) {
                         dc_gidx_t ii = m->lo[o] + q;
                         const double *ir =
-                            in + box_index(ig, ob->lo[0], d == 1 ? ii : j, d == 2 ? ii : k) + c0;
+                            in +
+                            box_index(ig, ob->lo[0], d == 1 ? ii : j, d == 2 ? ii : k) *
+                                (size_t)dof +
+                            c0;
                         if (q == 0)
                             for (t = 0; t < c; t++)
                                 acc[t] = w[0] * ir[t];
@@ -705,7 +735,7 @@ static void mg_restrict(struct dci_mg *mg, int l)
         nb.lo[d] = C->own.lo[d];
         nb.hi[d] = C->own.hi[d];
         out = d == 0 ? C->b : L->tmp[t];
-        mg_pass(d, &L->rmap[d], in, &cg, out, &nb, &nb, 0);
+        mg_pass(d, mg->dof, &L->rmap[d], in, &cg, out, &nb, &nb, 0);
         in = out;
         cg = nb;
         cur = nb;
@@ -729,9 +759,9 @@ static void mg_prolong(struct dci_mg *mg, int l, const double *xc, const mg_box_
         nb.lo[d] = L->own.lo[d];
         nb.hi[d] = L->own.hi[d];
         if (d == mg->dim - 1) {
-            mg_pass(d, &L->pmap[d], in, &cg, x, &L->xg, &nb, 1);
+            mg_pass(d, mg->dof, &L->pmap[d], in, &cg, x, &L->xg, &nb, 1);
         } else {
-            mg_pass(d, &L->pmap[d], in, &cg, L->tmp[t], &nb, &nb, 0);
+            mg_pass(d, mg->dof, &L->pmap[d], in, &cg, L->tmp[t], &nb, &nb, 0);
             in = L->tmp[t];
             cg = nb;
             cur = nb;
@@ -817,7 +847,7 @@ static void mg_kernel(const mg_level_t *L, int mode, const double *x, const doub
                       double beta)
 {
     const mg_box_t *ob = &L->own;
-    size_t n0 = (size_t)(ob->hi[0] - ob->lo[0]), c0, c;
+    size_t dof = (size_t)L->dof, n0 = (size_t)(ob->hi[0] - ob->lo[0]) * dof, c0, c;
     double acc[MG_CHUNK];
     dc_gidx_t j, k;
 
@@ -825,10 +855,10 @@ static void mg_kernel(const mg_level_t *L, int mode, const double *x, const doub
         return;
     for (k = ob->lo[2]; k < ob->hi[2]; k++)
         for (j = ob->lo[1]; j < ob->hi[1]; j++) {
-            const double *xr = x + box_index(&L->xg, ob->lo[0], j, k);
-            const double *br = b + box_index(ob, ob->lo[0], j, k);
-            const double *pr = prev ? prev + box_index(&L->xg, ob->lo[0], j, k) : NULL;
-            double *orow = out + box_index(og, ob->lo[0], j, k);
+            const double *xr = x + box_index(&L->xg, ob->lo[0], j, k) * dof;
+            const double *br = b + box_index(ob, ob->lo[0], j, k) * dof;
+            const double *pr = prev ? prev + box_index(&L->xg, ob->lo[0], j, k) * dof : NULL;
+            double *orow = out + box_index(og, ob->lo[0], j, k) * dof;
             for (c0 = 0; c0 < n0; c0 += MG_CHUNK) {
                 c = n0 - c0 < MG_CHUNK ? n0 - c0 : MG_CHUNK;
                 row_ax(L, xr + c0, acc, c);
@@ -842,15 +872,15 @@ static void mg_kernel(const mg_level_t *L, int mode, const double *x, const doub
 static void mg_scale(const mg_level_t *L, const double *b, double *out, double gamma)
 {
     const mg_box_t *ob = &L->own;
-    size_t n0 = (size_t)(ob->hi[0] - ob->lo[0]), t;
+    size_t dof = (size_t)L->dof, n0 = (size_t)(ob->hi[0] - ob->lo[0]) * dof, t;
     dc_gidx_t j, k;
 
     if (box_empty(ob))
         return;
     for (k = ob->lo[2]; k < ob->hi[2]; k++)
         for (j = ob->lo[1]; j < ob->hi[1]; j++) {
-            const double *br = b + box_index(ob, ob->lo[0], j, k);
-            double *orow = out + box_index(&L->xg, ob->lo[0], j, k);
+            const double *br = b + box_index(ob, ob->lo[0], j, k) * dof;
+            double *orow = out + box_index(&L->xg, ob->lo[0], j, k) * dof;
             for (t = 0; t < n0; t++)
                 orow[t] = gamma * br[t];
         }
@@ -904,27 +934,29 @@ static int coarse_factor(struct dci_mg *mg)
     return DC_SUCCESS;
 }
 
-/* Solve with the factor, in place on mg->nat. */
+/* Solve with the factor, in place on mg->nat (each of the dof components on its own). */
 static void coarse_solve(struct dci_mg *mg)
 {
-    size_t n = mg->ncoarse, bw = mg->bw, w = bw + 1, j, k, kn;
-    double *y = mg->nat;
+    size_t n = mg->ncoarse, bw = mg->bw, w = bw + 1, j, k, kn, e, s = (size_t)mg->dof;
 
-    for (j = 0; j < n; j++) {
-        const double *cj = mg->band + j * w;
-        double v = y[j] / cj[0];
-        y[j] = v;
-        kn = n - 1 - j < bw ? n - 1 - j : bw;
-        for (k = 1; k <= kn; k++)
-            y[j + k] -= cj[k] * v;
-    }
-    for (j = n; j-- > 0;) {
-        const double *cj = mg->band + j * w;
-        double v = y[j];
-        kn = n - 1 - j < bw ? n - 1 - j : bw;
-        for (k = 1; k <= kn; k++)
-            v -= cj[k] * y[j + k];
-        y[j] = v / cj[0];
+    for (e = 0; e < s; e++) {
+        double *y = mg->nat + e;
+        for (j = 0; j < n; j++) {
+            const double *cj = mg->band + j * w;
+            double v = y[j * s] / cj[0];
+            y[j * s] = v;
+            kn = n - 1 - j < bw ? n - 1 - j : bw;
+            for (k = 1; k <= kn; k++)
+                y[(j + k) * s] -= cj[k] * v;
+        }
+        for (j = n; j-- > 0;) {
+            const double *cj = mg->band + j * w;
+            double v = y[j * s];
+            kn = n - 1 - j < bw ? n - 1 - j : bw;
+            for (k = 1; k <= kn; k++)
+                v -= cj[k] * y[(j + k) * s];
+            y[j * s] = v / cj[0];
+        }
     }
 }
 
@@ -1124,9 +1156,9 @@ int dci_mg_levels(const dci_mg_t *mg)
     return mg != NULL ? mg->nlev : 0;
 }
 
-static int alloc_box(dc_env_t *env, const mg_box_t *g, double **p)
+static int alloc_box(struct dci_mg *mg, const mg_box_t *g, double **p)
 {
-    return dci_calloc(env, box_size(g) + 1, sizeof(double), (void **)p);
+    return dci_calloc(mg->env, box_size(g) * (size_t)mg->dof + 1, sizeof(double), (void **)p);
 }
 
 /* Everything after the level sizes and the fine stencil are known. */
@@ -1139,6 +1171,7 @@ static int mg_setup(struct dci_mg *mg, const dc_solver_params_t *prm)
     for (l = 0; l < mg->nlev; l++) {
         mg_level_t *L = &mg->lev[l];
         L->own = lev_box(mg, l, mg->rank);
+        L->dof = mg->dof;
         if (l > 0) {
             /* rediscretise at the coarse spacings (as reduced fractions of the finest, so that
              * equal ratios give equal bits) */
@@ -1182,25 +1215,26 @@ static int mg_setup(struct dci_mg *mg, const dc_solver_params_t *prm)
         mg_box_t g = box_grow(&L->own, mg->dim, 1);
         if (l == mg->nlev - 1) {
             if (l > 0)
-                DC_CHECK_GOTO(alloc_box(env, &L->own, &L->b), out);
+                DC_CHECK_GOTO(alloc_box(mg, &L->own, &L->b), out);
             continue;
         }
         if (l > 0) {
             g = box_hull(&g, &mg->lev[l - 1].cbox);
-            DC_CHECK_GOTO(alloc_box(env, &L->own, &L->b), out);
+            DC_CHECK_GOTO(alloc_box(mg, &L->own, &L->b), out);
         }
         L->xg = g;
-        DC_CHECK_GOTO(alloc_box(env, &g, &L->x[0]), out);
-        DC_CHECK_GOTO(alloc_box(env, &g, &L->x[1]), out);
+        DC_CHECK_GOTO(alloc_box(mg, &g, &L->x[0]), out);
+        DC_CHECK_GOTO(alloc_box(mg, &g, &L->x[1]), out);
         L->rg = box_hull(&L->own, &L->fbox);
-        DC_CHECK_GOTO(alloc_box(env, &L->rg, &L->r), out);
+        DC_CHECK_GOTO(alloc_box(mg, &L->rg, &L->r), out);
         {
             /* offsets of the terms in the x arrays */
             int s;
             ptrdiff_t sy = (ptrdiff_t)(g.hi[0] - g.lo[0]);
             ptrdiff_t sz = sy * (ptrdiff_t)(g.hi[1] - g.lo[1]);
             for (s = 0; s < L->nterms; s++)
-                L->off[s] = L->toff[s][0] + sy * L->toff[s][1] + sz * L->toff[s][2];
+                L->off[s] =
+                    (L->toff[s][0] + sy * L->toff[s][1] + sz * L->toff[s][2]) * (ptrdiff_t)mg->dof;
         }
         /* transfer temporaries: the intermediate boxes of the passes */
         {
@@ -1231,9 +1265,10 @@ static int mg_setup(struct dci_mg *mg, const dc_solver_params_t *prm)
                     t ^= 1;
                 }
             for (t = 0; t < 2; t++)
-                DC_CHECK_GOTO(
-                    dci_malloc_aligned(env, (need[t] + 1) * sizeof(double), (void **)&L->tmp[t]),
-                    out);
+                DC_CHECK_GOTO(dci_malloc_aligned(env,
+                                                 (need[t] * (size_t)mg->dof + 1) * sizeof(double),
+                                                 (void **)&L->tmp[t]),
+                              out);
         }
     }
     /* exchanges */
@@ -1271,9 +1306,9 @@ static int mg_setup(struct dci_mg *mg, const dc_solver_params_t *prm)
             goto out;
         }
         DC_CHECK_GOTO(dci_malloc_aligned(env, need * sizeof(double), (void **)&mg->band), out);
-        DC_CHECK_GOTO(alloc_box(env, &dom, &mg->nat), out);
+        DC_CHECK_GOTO(alloc_box(mg, &dom, &mg->nat), out);
         mg->xfg = box_grow(&dom, mg->dim, 1);
-        DC_CHECK_GOTO(alloc_box(env, &mg->xfg, &mg->xf), out);
+        DC_CHECK_GOTO(alloc_box(mg, &mg->xfg, &mg->xf), out);
         DC_CHECK_GOTO(xfer_build(mg, mg->nlev - 1, &mg->dist[mg->nlev - 1], req_gather, &L->own,
                                  &dom, 0, &mg->gather),
                       out);
@@ -1317,11 +1352,6 @@ int dci_mg_create(dc_op_t *op, const dc_solver_params_t *prm, dc_repro_t mode, d
                             d, s, st->bc[d][s] == DC_BC_NEUMANN ? "Neumann" : "periodic");
                 goto out;
             }
-    if (info.dof != 1) {
-        rc = DC_ERR(env, DC_ERR_NOTSUP, "DC_PC_MG supports dof = 1 only (the mesh has %d)",
-                    info.dof);
-        goto out;
-    }
     /* level sizes */
     for (d = 0; d < 3; d++)
         n[d] = info.n[d];
@@ -1347,6 +1377,7 @@ int dci_mg_create(dc_op_t *op, const dc_solver_params_t *prm, dc_repro_t mode, d
     mg->env = env;
     mg->comm = MPI_COMM_NULL;
     mg->dim = info.dim;
+    mg->dof = info.dof;
     mg->rank = env->rank;
     mg->size = env->size;
     mg->steps = prm->mg_smooth_steps;
@@ -1435,7 +1466,7 @@ static int mg_cycle(struct dci_mg *mg, int l, const double *b, double *z, int *w
         mg_box_t dom = box_domain(C->n);
         DC_CHECK(xfer_run(mg, &mg->gather, C->b, mg->nat));
         coarse_solve(mg);
-        box_copy(&dom, mg->nat, &dom, mg->xf, &mg->xfg);
+        box_copy(&dom, mg->dof, mg->nat, &dom, mg->xf, &mg->xfg);
         xc = mg->xf;
         xcg = mg->xfg;
     } else {
@@ -1478,7 +1509,7 @@ int dci_mg_apply(dci_mg_t *mg, const dc_vec_t *r, dc_vec_t *z)
         DC_CHECK_GOTO(xfer_run(mg, &mg->gather, b, mg->nat), out);
         coarse_solve(mg);
         if (!box_empty(&L->own))
-            box_copy(&L->own, mg->nat, &dom, zd, &L->own);
+            box_copy(&L->own, mg->dof, mg->nat, &dom, zd, &L->own);
     } else {
         DC_CHECK_GOTO(mg_cycle(mg, 0, b, zd, &which), out);
     }
@@ -1520,32 +1551,32 @@ int dci_test_mg_transfer(dc_op_t *op, const dc_solver_params_t *prm, int l, int 
     cdom = box_domain(C->n);
     if (dir == 1) {
         if (!box_empty(&L->own))
-            box_copy(&L->own, in, &fdom, L->r, &L->rg);
+            box_copy(&L->own, mg->dof, in, &fdom, L->r, &L->rg);
         DC_CHECK_GOTO(xfer_run(mg, &L->restr, L->r, L->r), out);
         mg_restrict(mg, l);
         dom = cdom;
-        nout = box_size(&cdom);
+        nout = box_size(&cdom) * (size_t)mg->dof;
         memset(out, 0, nout * sizeof(double));
         if (!box_empty(&C->own))
-            box_copy(&C->own, C->b, &C->own, out, &cdom);
+            box_copy(&C->own, mg->dof, C->b, &C->own, out, &cdom);
     } else {
         if (l + 1 == mg->nlev - 1) {
-            box_copy(&cdom, in, &cdom, mg->xf, &mg->xfg);
+            box_copy(&cdom, mg->dof, in, &cdom, mg->xf, &mg->xfg);
             xc = mg->xf;
             xcg = mg->xfg;
         } else {
             if (!box_empty(&C->own))
-                box_copy(&C->own, in, &cdom, C->x[0], &C->xg);
+                box_copy(&C->own, mg->dof, in, &cdom, C->x[0], &C->xg);
             DC_CHECK_GOTO(xfer_run(mg, &L->prol, C->x[0], C->x[0]), out);
             xc = C->x[0];
             xcg = C->xg;
         }
         mg_prolong(mg, l, xc, &xcg, L->x[0]);
         dom = fdom;
-        nout = box_size(&fdom);
+        nout = box_size(&fdom) * (size_t)mg->dof;
         memset(out, 0, nout * sizeof(double));
         if (!box_empty(&L->own))
-            box_copy(&L->own, L->x[0], &L->xg, out, &fdom);
+            box_copy(&L->own, mg->dof, L->x[0], &L->xg, out, &fdom);
     }
     (void)dom;
     /* one owner per entry, the others hold 0: the sum is exact */

@@ -27,6 +27,8 @@ typedef struct {
 
 /* problem_create on an env of several ranks: rank 0 owns an empty box */
 static int g_empty_first;
+/* values per point of the meshes problem_create makes */
+static int g_dof = 1;
 static dc_gidx_t g_counts[64];
 
 static int env_size(dc_env_t *env)
@@ -61,7 +63,7 @@ static int problem_create(dc_env_t *env, int dim, const dc_gidx_t *n, int npts, 
     }
     for (d = 0; d < dim; d++)
         h[d] = 1.0 / (double)(n[d] + 1);
-    rc = dc_mesh_create(env, dim, n, 1, 1, &mp, &p->mesh);
+    rc = dc_mesh_create(env, dim, n, g_dof, 1, &mp, &p->mesh);
     if (rc == DC_SUCCESS)
         rc = dc_stencil_laplacian(dim, npts, h, 0.0, &st);
     if (rc == DC_SUCCESS)
@@ -119,7 +121,8 @@ static int field_to_natural(const problem_t *p, const dc_vec_t *v, MPI_Comm comm
 {
     const dc_mesh_info_t *in = &p->info;
     dc_gidx_t n[3] = {in->n[0], in->n[1], in->n[2]}, i, j, k;
-    size_t tot = (size_t)(n[0] * n[1] * n[2]);
+    size_t tot = (size_t)(n[0] * n[1] * n[2]) * (size_t)in->dof;
+    int c;
     const double *a = NULL;
     int rc;
 
@@ -129,7 +132,9 @@ static int field_to_natural(const problem_t *p, const dc_vec_t *v, MPI_Comm comm
         for (k = in->start[2]; k < in->start[2] + in->count[2]; k++)
             for (j = in->start[1]; j < in->start[1] + in->count[1]; j++)
                 for (i = in->start[0]; i < in->start[0] + in->count[0]; i++)
-                    nat[nat_index(n, i, j, k)] = a[dc_mesh_global_index(in, i, j, k, 0)];
+                    for (c = 0; c < in->dof; c++)
+                        nat[nat_index(n, i, j, k) * (size_t)in->dof + (size_t)c] =
+                            a[dc_mesh_global_index(in, i, j, k, c)];
         dc_vec_restore_array_read(v, &a);
     }
     if (comm != MPI_COMM_SELF)
@@ -143,14 +148,16 @@ static int field_from_natural(const problem_t *p, dc_vec_t *v, const double *nat
     const dc_mesh_info_t *in = &p->info;
     dc_gidx_t n[3] = {in->n[0], in->n[1], in->n[2]}, i, j, k;
     double *a = NULL;
-    int rc = dc_vec_get_array(v, &a);
+    int c, rc = dc_vec_get_array(v, &a);
 
     if (rc != DC_SUCCESS)
         return rc;
     for (k = in->start[2]; k < in->start[2] + in->count[2]; k++)
         for (j = in->start[1]; j < in->start[1] + in->count[1]; j++)
             for (i = in->start[0]; i < in->start[0] + in->count[0]; i++)
-                a[dc_mesh_global_index(in, i, j, k, 0)] = nat[nat_index(n, i, j, k)];
+                for (c = 0; c < in->dof; c++)
+                    a[dc_mesh_global_index(in, i, j, k, c)] =
+                        nat[nat_index(n, i, j, k) * (size_t)in->dof + (size_t)c];
     return dc_vec_restore_array(v, &a);
 }
 
@@ -428,6 +435,71 @@ static void check_transfers(dc_env_t *env, const grid_case_t *gc, int agg)
     problem_destroy(&p);
 }
 
+/* Two values per point: each component is transferred alone, with the weights of one. */
+static void check_transfers_dof2(dc_env_t *env, const grid_case_t *gc)
+{
+    dc_solver_params_t sp = mg_params(1, 0, DC_MG_CHEBYSHEV, 2);
+    dc_gidx_t nc[3] = {1, 1, 1};
+    problem_t p;
+    int dim = gc->dim, d, rc, nlev = 0, act = 0, e;
+    size_t nf, ncs, q;
+    double *P[3] = {NULL, NULL, NULL}, *u, *v, *Pv, *Ru, *cu, *cv, *ref;
+    double err = 0;
+
+    g_dof = 2;
+    rc = problem_create(env, dim, gc->n, dim == 1 ? 3 : dim == 2 ? 5 : 7, &p);
+    g_dof = 1;
+    DCT_ASSERT_ALL(rc == DC_SUCCESS);
+    for (d = 0; d < dim; d++) {
+        nc[d] = (gc->n[d] - 1) / 2;
+        P[d] = malloc((size_t)(gc->n[d] * nc[d]) * sizeof(double));
+        ref_p1(gc->n[d], nc[d], P[d]);
+    }
+    nf = nat_size(dim, gc->n);
+    ncs = nat_size(dim, nc);
+    u = malloc(2 * nf * sizeof(double));
+    Pv = malloc(2 * nf * sizeof(double));
+    v = malloc(2 * ncs * sizeof(double));
+    Ru = malloc(2 * ncs * sizeof(double));
+    cu = malloc(nf * sizeof(double));
+    cv = malloc(ncs * sizeof(double));
+    ref = malloc(nf * sizeof(double));
+    for (q = 0; q < 2 * nf; q++)
+        u[q] = dct_rand(41, q);
+    for (q = 0; q < 2 * ncs; q++)
+        v[q] = dct_rand(43, q);
+    if (rc == DC_SUCCESS)
+        rc = dci_test_mg_transfer(p.op, &sp, 0, 0, v, Pv, &nlev, &act);
+    if (rc == DC_SUCCESS)
+        rc = dci_test_mg_transfer(p.op, &sp, 0, 1, u, Ru, &nlev, &act);
+    DCT_ASSERT_ALL(rc == DC_SUCCESS && nlev >= 2);
+    for (e = 0; e < 2 && rc == DC_SUCCESS; e++) {
+        for (q = 0; q < ncs; q++)
+            cv[q] = v[2 * q + (size_t)e];
+        ref_prolong(dim, gc->n, nc, P, cv, ref);
+        for (q = 0; q < nf; q++)
+            err = fabs(Pv[2 * q + (size_t)e] - ref[q]) > err ? fabs(Pv[2 * q + (size_t)e] - ref[q])
+                                                             : err;
+        for (q = 0; q < nf; q++)
+            cu[q] = u[2 * q + (size_t)e];
+        ref_restrict(dim, gc->n, nc, P, cu, ref);
+        for (q = 0; q < ncs; q++)
+            err = fabs(Ru[2 * q + (size_t)e] - ref[q]) > err ? fabs(Ru[2 * q + (size_t)e] - ref[q])
+                                                             : err;
+    }
+    CU_ASSERT(err <= 1e-14);
+    for (d = 0; d < dim; d++)
+        free(P[d]);
+    free(u);
+    free(v);
+    free(Pv);
+    free(Ru);
+    free(cu);
+    free(cv);
+    free(ref);
+    problem_destroy(&p);
+}
+
 static void test_transfers(void)
 {
     static const grid_case_t cases[] = {
@@ -443,6 +515,9 @@ static void test_transfers(void)
         check_transfers(env, &cases[c], 0);
         check_transfers(env, &cases[c], AGG_ALL);
     }
+    check_transfers_dof2(env, &cases[1]);
+    check_transfers_dof2(env, &cases[3]);
+    check_transfers_dof2(env, &cases[4]);
     dc_env_destroy(&env);
 }
 
@@ -738,7 +813,7 @@ static void test_settings(void)
             v.mg_smoother = DC_MG_JACOBI;
             v.mg_smooth_steps = 3;
             v.mg_jacobi_weight = 0.6;
-        } else {
+        } else if (k == 4) {
             v.field_mask |= DC_SOLVER_PARAM_TYPE;
             v.type = DC_SOLVER_PIPECG;
         }
@@ -751,6 +826,35 @@ static void test_settings(void)
         if (dct_rank == 0 && getenv("DCT_VERBOSE") != NULL)
             printf("\n  setting %d: %d its, %d levels", k, its, levels);
     }
+    /* two values per point: component 0 the right-hand side above, 1 its negative plus 1; each
+     * converges to CG's answer for it */
+    {
+        double *b2 = malloc(2 * N * sizeof(double)), *x2 = malloc(2 * N * sizeof(double));
+        double *ref2 = malloc(N * sizeof(double));
+        for (q = 0; q < N; q++) {
+            b2[2 * q] = b[q];
+            b2[2 * q + 1] = 1 - b[q];
+            ref2[q] = 1 - b[q];
+        }
+        g_dof = 2;
+        rc = solve_natural(env, dct_comm, 2, n, 5, &sp, b2, x2, &its, &reason, &levels);
+        g_dof = 1;
+        DCT_ASSERT_ALL(rc == DC_SUCCESS);
+        CU_ASSERT(reason == DC_SOLVE_CONVERGED_RTOL && its <= 30 && levels == 5);
+        rc = solve_natural(env, dct_comm, 2, n, 5, &cg, ref2, b, &its, &reason, NULL);
+        DCT_ASSERT_ALL(rc == DC_SUCCESS);
+        {
+            double err = 0;
+            for (q = 0; q < N; q++) {
+                err = fabs(x2[2 * q] - ref[q]) > err ? fabs(x2[2 * q] - ref[q]) : err;
+                err = fabs(x2[2 * q + 1] - b[q]) > err ? fabs(x2[2 * q + 1] - b[q]) : err;
+            }
+            CU_ASSERT(err <= 1e-8);
+        }
+        free(b2);
+        free(x2);
+        free(ref2);
+    }
     free(b);
     free(x);
     free(ref);
@@ -762,9 +866,12 @@ static void test_settings(void)
 static void test_reproducible(void)
 {
     static const struct {
-        int dim, npts;
+        int dim, npts, dof;
         dc_gidx_t n[3];
-    } cases[] = {{2, 5, {65, 47, 1}}, {2, 9, {40, 40, 1}}, {3, 7, {17, 15, 13}}};
+    } cases[] = {{2, 5, 1, {65, 47, 1}},
+                 {2, 9, 1, {40, 40, 1}},
+                 {3, 7, 1, {17, 15, 13}},
+                 {2, 5, 2, {33, 29, 1}}};
     dc_env_t *env = dct_env_create(), *self = NULL;
     size_t c, q;
 
@@ -775,12 +882,13 @@ static void test_reproducible(void)
     DCT_ASSERT_ALL(self != NULL);
     for (c = 0; c < sizeof(cases) / sizeof(cases[0]) && self != NULL; c++) {
         int dim = cases[c].dim;
-        size_t N = nat_size(dim, cases[c].n);
+        size_t N = nat_size(dim, cases[c].n) * (size_t)cases[c].dof;
         double *b = malloc(N * sizeof(double)), *x = malloc(N * sizeof(double)),
                *x1 = malloc(N * sizeof(double)), *xa = malloc(N * sizeof(double));
         dc_solver_params_t sp = mg_params(30, 0, DC_MG_CHEBYSHEV, 2);
         int its, its1, itsa, reason, rc, same = 1, same_a = 1;
 
+        g_dof = cases[c].dof;
         sp.field_mask |= DC_SOLVER_PARAM_REPRO;
         sp.repro = DC_REPRO_BINNED;
         for (q = 0; q < N; q++)
@@ -826,6 +934,7 @@ static void test_reproducible(void)
             same_a = same_a && dct_same_bits(x[q], xa[q]);
         CU_ASSERT_EQUAL(its, itsa);
         CU_ASSERT(same_a);
+        g_dof = 1;
         free(b);
         free(x);
         free(x1);
@@ -895,13 +1004,20 @@ static void test_notsup(void)
     if (dct_all(dc_mesh_op_create_stencil(per, &st, &op) == DC_SUCCESS))
         expect_notsup(op, "periodic");
     dc_op_destroy(&op);
-    /* two values per point */
-    rc = dc_mesh_create(env, 2, n, 2, 1, NULL, &two);
-    DCT_ASSERT_ALL(rc == DC_SUCCESS);
-    rc = dc_stencil_laplacian(2, 5, h, 0.0, &st);
-    if (dct_all(dc_mesh_op_create_stencil(two, &st, &op) == DC_SUCCESS))
-        expect_notsup(op, "dof 2");
-    dc_op_destroy(&op);
+    /* 9 points on 7 x 8 points of equal spacing: the coarse spacings differ (8h/4, 9h/4) */
+    memset(&mp, 0, sizeof(mp));
+    mp.field_mask = DC_MESH_PARAM_SHAPE;
+    mp.shape = DC_MESH_BOX;
+    {
+        dc_gidx_t n9[3] = {7, 8, 1};
+        double h9[3] = {0.125, 0.125, 1};
+        rc = dc_mesh_create(env, 2, n9, 1, 1, &mp, &two);
+        DCT_ASSERT_ALL(rc == DC_SUCCESS);
+        rc = dc_stencil_laplacian(2, 9, h9, 0.0, &st);
+        if (dct_all(dc_mesh_op_create_stencil(two, &st, &op) == DC_SUCCESS))
+            expect_notsup(op, "9 points, unequal coarse spacings");
+        dc_op_destroy(&op);
+    }
     /* a shell operator */
     rc = dc_mesh_get_layout(mesh, &lay);
     if (dct_all(rc == DC_SUCCESS &&

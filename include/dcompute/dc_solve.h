@@ -81,7 +81,7 @@ typedef enum {
     DC_PC_JACOBI = 1, /**< z = r / diag(A) */
     DC_PC_MG = 2,     /**< one geometric multigrid V-cycle; the operator must be a
                            dc_stencil_laplacian() stencil operator with Dirichlet boundaries
-                           on a mesh with dof 1, and the coarsest level (mg_levels,
+                           (any dof: each component on its own), and the coarsest level (mg_levels,
                            mg_coarse_size) small enough for its banded factor (at most 2^27
                            values; 9/27 points: equal spacings on every level), else
                            DC_ERR_NOTSUP. Coarse levels rediscretise the
