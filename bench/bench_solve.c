@@ -49,9 +49,9 @@
 #define TARGET_MG_SOLVE  1.0 /* (2) solve alone vs the best PETSc solve */
 #define MAX_REPS         64
 #define RTOL             1e-8
-#define TRUE_RES_SLACK   10.0  /* (2) accepted true residual: TRUE_RES_SLACK * RTOL */
-#define CG_DIFF_TOL      1e-6  /* (1) ||x_ours - x_petsc|| / ||x_petsc||, plain CG */
-#define PIPE_DIFF_TOL    1e-3  /* (1) the same for pipelined CG (another recurrence) */
+#define TRUE_RES_SLACK   10.0 /* (2) accepted true residual: TRUE_RES_SLACK * RTOL */
+#define CG_DIFF_TOL      1e-4 /* (1) ||x_ours - x_petsc|| / ||x_petsc||, plain CG (2e-7 at 128^3) */
+#define PIPE_DIFF_TOL    1e-3 /* (1) the same for pipelined CG (another recurrence) */
 #define RES_FLOOR        1e-10 /* (1) true residuals below this: both converged (small grids) */
 #define ERR_AGREE_FACTOR 1.05  /* (2) every variant's max error within 5 % of the smallest */
 
