@@ -25,6 +25,8 @@ struct dci_stencil_op {
     ptrdiff_t frame[3];      /* stencil operators: owned layers next to each side that the
                                 exchange sends or the boundary pass reads */
     double *work;            /* ghosted copy of x (for a stencil, of its frame only) */
+    int fill; /* a Neumann side: the boundary ghosts are filled at every apply (else they keep
+                 the zeros of the work array's creation: the exchange never writes them) */
 };
 
 /* ------------------------------------------------------------------ dc_stencil_laplacian */
@@ -218,8 +220,11 @@ static void frame_copy(const dci_stencil_op_t *s, const double *x, double *xl)
             if (j < f[1] || j >= c1 - f[1] || k < f[2] || k >= c2 - f[2] || 2 * f[0] >= c0) {
                 memcpy(dst, src, row * sizeof(double));
             } else {
-                memcpy(dst, src, fx * sizeof(double));
-                memcpy(dst + row - fx, src + row - fx, fx * sizeof(double));
+                size_t i; /* a few values: no library call */
+                for (i = 0; i < fx; i++) {
+                    dst[i] = src[i];
+                    dst[row - fx + i] = src[row - fx + i];
+                }
             }
         }
 }
@@ -270,7 +275,8 @@ static int sop_run(dc_op_t *op, const dc_vec_t *x, dc_vec_t *y, double *xy_p)
         rc = dci_mesh_halo_end(s->mesh, s->work);
     }
     if (rc == DC_SUCCESS && has) {
-        dci_stencil_fill_bc(&k->info, (const dc_bc_t(*)[2])k->bc, s->work);
+        if (s->fill)
+            dci_stencil_fill_bc(&k->info, (const dc_bc_t(*)[2])k->bc, s->work);
         if (point) {
             pa.x = s->work;
             dci_stencil_for_region(k, (const int(*)[2])k->reach, DCI_STENCIL_BOUNDARY, run_point,
@@ -411,6 +417,9 @@ static int sop_make(dc_mesh_t *mesh, dc_env_t *env, dci_stencil_op_t *s, dci_op_
 
     s->mesh = mesh;
     s->env = env;
+    s->fill = 0;
+    for (d = 0; d < in->dim; d++)
+        s->fill |= s->k.bc[d][0] == DC_BC_NEUMANN || s->k.bc[d][1] == DC_BC_NEUMANN;
     if (kind == DCI_OP_STENCIL) {
         dci_stencil_kernel_owned(&s->k, &s->ko);
         for (d = 0; d < 3; d++) {

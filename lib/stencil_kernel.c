@@ -133,15 +133,26 @@ static void plane_copy(const dc_mesh_info_t *info, const ptrdiff_t *gs, int d, p
 {
     int a = d == 0 ? 1 : 0, b = d == 2 ? 1 : 2; /* the other two dimensions */
     ptrdiff_t ia, ib, na = (ptrdiff_t)info->gcount[a], nb = (ptrdiff_t)info->gcount[b];
-    size_t dof = (size_t)info->dof;
+    size_t dof = (size_t)info->dof, i, run;
 
+    if (d != 0) {
+        /* a = 0: runs of whole ghosted rows, contiguous */
+        run = (size_t)na * dof;
+        for (ib = 0; ib < nb; ib++) {
+            double *p = xl + ib * gs[b];
+            if (src < 0)
+                memset(p + dst * gs[d], 0, run * sizeof(double));
+            else
+                memcpy(p + dst * gs[d], p + src * gs[d], run * sizeof(double));
+        }
+        return;
+    }
+    /* d = 0: dof values per point, a stride apart: no library call per point */
     for (ib = 0; ib < nb; ib++)
         for (ia = 0; ia < na; ia++) {
             double *p = xl + ib * gs[b] + ia * gs[a];
-            if (src < 0)
-                memset(p + dst * gs[d], 0, dof * sizeof(double));
-            else
-                memcpy(p + dst * gs[d], p + src * gs[d], dof * sizeof(double));
+            for (i = 0; i < dof; i++)
+                p[dst * gs[d] + (ptrdiff_t)i] = src < 0 ? 0.0 : p[src * gs[d] + (ptrdiff_t)i];
         }
 }
 

@@ -432,14 +432,15 @@ static mcase_t lap_mesh(int dim, int np)
     return m;
 }
 
-/* Every Laplacian kind with every boundary condition: Dirichlet, Neumann, periodic, mixed. */
+/* Every Laplacian kind with every boundary condition: Dirichlet, Neumann, periodic, mixed, and
+ * periodic with Dirichlet (no Neumann side: the operator fills no ghosts per apply). */
 static void test_laplacian_bcs(void)
 {
     double h[3] = {0.5, 0.5, 0.5};
     int kk, b, d;
 
     for (kk = 0; kk < 5; kk++)
-        for (b = 0; b < 4; b++) {
+        for (b = 0; b < 5; b++) {
             int dim = lap_kinds[kk][0], np = lap_kinds[kk][1];
             mcase_t m = lap_mesh(dim, np);
             dc_stencil_t st;
@@ -458,14 +459,17 @@ static void test_laplacian_bcs(void)
                         st.bc[d][0] = d == 0 ? DC_BC_DIRICHLET : DC_BC_NEUMANN;
                         st.bc[d][1] = d == 0 ? DC_BC_NEUMANN : DC_BC_DIRICHLET;
                     }
+                } else if (b == 4 && d == dim - 1) { /* periodic in the last, Dirichlet else */
+                    st.bc[d][0] = st.bc[d][1] = DC_BC_PERIODIC;
+                    m.periodic[d] = 1;
                 }
             }
-            check_stencil(&m, &st, 100 + (uint64_t)(kk * 4 + b));
+            check_stencil(&m, &st, 100 + (uint64_t)(kk * 5 + b));
             /* the same shape with unrelated coefficients (the specialised loops take any) */
             for (d = 0; d < st.npoints; d++)
                 st.coef[d] = dct_rand(200 + (uint64_t)kk, (uint64_t)d);
             st.laplacian = 0;
-            check_stencil(&m, &st, 300 + (uint64_t)(kk * 4 + b));
+            check_stencil(&m, &st, 300 + (uint64_t)(kk * 5 + b));
         }
 }
 
