@@ -34,10 +34,13 @@
  * movement is one mechanism, a box-intersection exchange (mg_xfer_t): every rank knows every
  * rank's box on every level and what each rank requests (halo faces, the fine region a
  * restriction needs, the coarse region an interpolation needs), so plans are built locally at
- * setup without any collective. Level arrays carry their own geometry (the owned box plus what
- * the transfers need), which is why the smoothing kernels here are their own row kernels rather
- * than the mesh-local-array kernels of the stencil operators; they follow the same rule: each
- * output sums its terms in a fixed order (increasing memory offset), so they are pointwise
+ * setup without any collective; coarse levels need no dc_mesh. Level arrays carry their own
+ * geometry (the owned box plus what the transfers need, which agglomeration can make larger than
+ * one ghost layer), and the smoother iterates in place between two such arrays while the
+ * right-hand side stays in the caller's owned layout: the stencil operators' kernels
+ * (stencil_impl.h) want a mesh's ghosted layout and b and the output in the same layout, so
+ * reusing them would add copies of the finest level. The row kernels here follow the same rule:
+ * each output sums its terms in a fixed order (increasing memory offset), so they are pointwise
  * reproducible.
  *
  * Coarsest level: redundant direct solve. Its right-hand side is gathered on every rank, solved
