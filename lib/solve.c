@@ -735,9 +735,9 @@ static int cg_solve(dc_solver_t *s, const dc_vec_t *b, dc_vec_t *x, double tol)
  * two dots (r'u = r'r).
  */
 static void pipe_update(red_t *rd, size_t nn, double a, double b, double *restrict x,
-                        double *restrict r, double *u, double *restrict w, const double *m,
+                        double *restrict r, double *u, double *restrict w, double *m,
                         const double *restrict n, double *restrict z, double *q, double *restrict p,
-                        double *restrict s)
+                        double *restrict s, const double *restrict dinv)
 {
     size_t c, i;
     int pcon = u != r;
@@ -748,8 +748,8 @@ static void pipe_update(red_t *rd, size_t nn, double a, double b, double *restri
         double *xc = x + c, *rc = r + c, *wc = w + c, *zc = z + c, *pc = p + c, *sc = s + c;
         const double *nc = n + c;
         if (pcon) {
-            double *restrict uc = u + c, *restrict qc = q + c;
-            const double *restrict mc = m + c;
+            double *restrict uc = u + c, *restrict qc = q + c, *restrict mc = m + c;
+            const double *restrict dc = dinv != NULL ? dinv + c : NULL;
             for (i = 0; i < mm; i++) {
                 double zv = nc[i] + b * zc[i], qv = mc[i] + b * qc[i];
                 double pv = uc[i] + b * pc[i], sv = wc[i] + b * sc[i];
@@ -762,6 +762,8 @@ static void pipe_update(red_t *rd, size_t nn, double a, double b, double *restri
                 uc[i] = uv;
                 wc[i] = wv;
                 rc[i] = rv;
+                if (dc != NULL)
+                    mc[i] = dc[i] * wv; /* Jacobi: the next m = B w, in this pass */
                 s0 += rv * rv;
                 s1 += wv * uv;
                 s2 += rv * uv;
@@ -802,14 +804,15 @@ static void pipe_update(red_t *rd, size_t nn, double a, double b, double *restri
 /*
  * Pipelined CG (Ghysels & Vanroose, Algorithm 'PIPECG' with a preconditioner B, as PETSc's
  * KSPPIPECG): per iteration one MPI_Iallreduce of r'r, w'u = delta and r'u = gamma, started
- * after the fused update and completed after m = B w and n = A m.
+ * after the fused update and completed after m = B w and n = A m (Jacobi's m = D^-1 w is
+ * formed in the update pass itself, so only the operator overlaps the reduction then).
  */
 static int pipecg_solve(dc_solver_t *s, const dc_vec_t *b, dc_vec_t *x, double tol)
 {
     dc_env_t *env = s->hdr.env;
     red_t *rd = &s->red;
     size_t nn = s->n;
-    int pcon = s->prm.pc != DC_PC_NONE, nd = pcon ? 3 : 2;
+    int pcon = s->prm.pc != DC_PC_NONE, nd = pcon ? 3 : 2, jac = s->prm.pc == DC_PC_JACOBI;
     dc_vec_t *r = s->vec[V_R], *w = s->vec[V_W], *n = s->vec[V_N], *z = s->vec[V_Z];
     dc_vec_t *p = s->vec[V_P], *sv = s->vec[V_S];
     dc_vec_t *u = pcon ? s->vec[V_U] : r, *m = pcon ? s->vec[V_M] : w;
@@ -848,7 +851,7 @@ static int pipecg_solve(dc_solver_t *s, const dc_vec_t *b, dc_vec_t *x, double t
     for (;;) {
         /* the reduction of this iteration's dots overlaps m = B w and n = A m */
         DC_CHECK(red_post(env, rd, lrc, 1));
-        if (pcon) {
+        if (pcon && !(jac && k > 0)) { /* Jacobi's m after the first is the update's */
             rc = pc_apply(s, w, m);
             if (lrc == DC_SUCCESS)
                 lrc = rc;
@@ -895,7 +898,7 @@ static int pipecg_solve(dc_solver_t *s, const dc_vec_t *b, dc_vec_t *x, double t
             break;
         red_start(rd, nd);
         pipe_update(rd, nn, alpha, beta, x->data, r->data, u->data, w->data, m->data, n->data,
-                    z->data, q->data, p->data, sv->data);
+                    z->data, q->data, p->data, sv->data, jac ? s->dinv : NULL);
         gamma_old = gamma;
         k++;
     }
