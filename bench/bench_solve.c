@@ -27,9 +27,9 @@
  * Method: interleaved repetitions (the order of the variants rotates every repetition), a
  * barrier before each timing, time = max over ranks, medians and min-max ranges. The run keeps
  * to --time-limit (100 s, for the main job): (1) starts no repetition after 30 % (2-D) and 60 %
- * (3-D) of it, (2) no variant after it; the first repetition of everything always runs. PETSc's
- * options are set by the program (PetscOptionsSetValue with a prefix per variant); the command line
- * is not given to PETSc.
+ * (3-D) of it (one always runs), (2) starts no hypre or GAMG run after it (ours and PCMG always
+ * run once), so every target is measured. PETSc's options are set by the program
+ * (PetscOptionsSetValue with a prefix per variant); the command line is not given to PETSc.
  * Run: mpirun -np 2 ./bench_solve [--quick] [--reps N] [--reps2 N] [--its N]
  *      [--time-limit SECONDS]
  */
