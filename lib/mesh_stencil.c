@@ -465,7 +465,7 @@ int dc_mesh_op_create_stencil(dc_mesh_t *mesh, const dc_stencil_t *st, dc_op_t *
     dc_env_t *env;
     dc_mesh_info_t info;
     dci_stencil_op_t *s = NULL;
-    dci_arg_t args[8];
+    dci_arg_t args[9];
     uint64_t hoff = 0, hcoef = 0, hbc = 0;
     int rc = DC_SUCCESS, i, d, np = 0;
 
@@ -492,8 +492,9 @@ agree:
     args[4] = dci_arg_int("st->laplacian", rc == DC_SUCCESS ? st->laplacian : 0, DC_ERR_ARG);
     args[5] = dci_arg_dbl("st->h[0]", rc == DC_SUCCESS ? st->h[0] : 0);
     args[6] = dci_arg_dbl("st->h[1]", rc == DC_SUCCESS ? st->h[1] : 0);
-    args[7] = dci_arg_dbl("st->shift", rc == DC_SUCCESS ? st->shift : 0);
-    rc = dci_agree_args(env, rc, args, 8, __func__);
+    args[7] = dci_arg_dbl("st->h[2]", rc == DC_SUCCESS ? st->h[2] : 0);
+    args[8] = dci_arg_dbl("st->shift", rc == DC_SUCCESS ? st->shift : 0);
+    rc = dci_agree_args(env, rc, args, 9, __func__);
     if (rc != DC_SUCCESS) {
         dci_free(s);
         return rc;

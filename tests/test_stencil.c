@@ -1118,6 +1118,16 @@ static void test_bad_input(void)
         st.shift = 1;
     rc = create_on(&m, &st);
     DCT_ASSERT_ALL(rc == (dct_size > 1 ? DC_ERR_ARG : DC_SUCCESS));
+    st = good; /* the spacings multigrid rediscretises with, each of them */
+    if (last)
+        st.h[dct_size % 3] = 0.5;
+    rc = create_on(&m, &st);
+    DCT_ASSERT_ALL(rc == (dct_size > 1 ? DC_ERR_ARG : DC_SUCCESS));
+    st = good;
+    if (last)
+        st.h[2] = 0.25;
+    rc = create_on(&m, &st);
+    DCT_ASSERT_ALL(rc == (dct_size > 1 ? DC_ERR_ARG : DC_SUCCESS));
     /* NULL arguments */
     CU_ASSERT_EQUAL(dc_mesh_op_create_stencil(NULL, &good, &op), DC_ERR_ARG);
     CU_ASSERT_EQUAL(dc_mesh_op_create_pointwise(NULL, cb_apply, NULL, NULL, NULL, &op), DC_ERR_ARG);
