@@ -817,90 +817,116 @@ static int pipecg_solve(dc_solver_t *s, const dc_vec_t *b, dc_vec_t *x, double t
     dc_vec_t *p = s->vec[V_P], *sv = s->vec[V_S];
     dc_vec_t *u = pcon ? s->vec[V_U] : r, *m = pcon ? s->vec[V_M] : w;
     dc_vec_t *q = pcon ? s->vec[V_Q] : sv;
-    int lrc = DC_SUCCESS, rc, gerr = 0, k = 0, flag;
+    int lrc = DC_SUCCESS, rc, gerr = 0, k = 0, ks, flag, again = 0, replace = 0;
     double rr, gamma, delta, gamma_old = 0.0, alpha = 0.0, beta = 0.0, denom, rnorm;
-    dc_solve_reason_t reason;
+    dc_solve_reason_t reason = DC_SOLVE_ITERATING;
 
-    /* r0 = b - A x0, u0 = B r0, w0 = A u0 */
-    red_start(rd, nd);
-    if (s->prm.guess_nonzero) {
-        lrc = op_apply(s, x, n);
-        resid_dots(rd, nn, b->data, n->data, r->data);
-    } else {
-        memset(x->data, 0, nn * sizeof(double));
-        memcpy(r->data, b->data, nn * sizeof(double));
-        red_dot(rd, 0, r->data, NULL, nn);
-    }
-    if (pcon) {
-        rc = pc_apply(s, r, u);
-        if (lrc == DC_SUCCESS)
-            lrc = rc;
-    }
-    rc = op_apply(s, u, w);
-    if (lrc == DC_SUCCESS)
-        lrc = rc;
-    red_dot(rd, 1, w->data, u->data, nn);
-    if (pcon)
-        red_dot(rd, 2, r->data, u->data, nn);
-    /* the first update (beta = 0) must not meet old contents: 0 * Inf is NaN */
-    memset(z->data, 0, nn * sizeof(double));
-    memset(p->data, 0, nn * sizeof(double));
-    memset(sv->data, 0, nn * sizeof(double));
-    if (pcon)
-        memset(q->data, 0, nn * sizeof(double));
+    /*
+     * (Re)start: r = b - A x, u = B r, w = A u. The recurrences drift from the true residual
+     * faster than CG's, so when they claim convergence, or a breakdown after the first step
+     * since the last start, the iteration restarts from the true residual (same k; its norm
+     * replaces the recurrence's in the history): it stops on the true residual, and a breakdown
+     * is reported only when the true residual gives it at once.
+     */
     for (;;) {
-        /* the reduction of this iteration's dots overlaps m = B w and n = A m */
-        DC_CHECK(red_post(env, rd, lrc, 1));
-        if (pcon && !(jac && k > 0)) { /* Jacobi's m after the first is the update's */
-            rc = pc_apply(s, w, m);
+        red_start(rd, nd);
+        if (s->prm.guess_nonzero || again) {
+            rc = op_apply(s, x, n);
             if (lrc == DC_SUCCESS)
                 lrc = rc;
-            MPI_Test(&rd->req, &flag, MPI_STATUS_IGNORE); /* progress */
+            resid_dots(rd, nn, b->data, n->data, r->data);
+        } else {
+            memset(x->data, 0, nn * sizeof(double));
+            memcpy(r->data, b->data, nn * sizeof(double));
+            red_dot(rd, 0, r->data, NULL, nn);
         }
-        rc = op_apply(s, m, n);
+        replace = again;
+        again = 0;
+        if (pcon) {
+            rc = pc_apply(s, r, u);
+            if (lrc == DC_SUCCESS)
+                lrc = rc;
+        }
+        rc = op_apply(s, u, w);
         if (lrc == DC_SUCCESS)
             lrc = rc;
-        DC_CHECK(red_finish(env, rd, &gerr));
-        if (gerr)
-            return dci_agree(env, lrc); /* the failing rank's code and message */
-        rr = rd->val[0];
-        delta = rd->val[1];
-        gamma = pcon ? rd->val[2] : rr;
-        rnorm = sqrt(rr);
-        if (k == 0)
-            s->res.rnorm0 = rnorm;
-        s->res.rnorm = rnorm;
-        if (lrc == DC_SUCCESS)
-            lrc = hist_push(s, rnorm);
-        reason = conv_test(s, rnorm, tol, k);
-        if (reason == DC_SOLVE_ITERATING) {
-            if (!is_finite(gamma) || !is_finite(delta)) {
-                reason = DC_SOLVE_DIVERGED_NAN;
-            } else if (gamma <= 0.0) {
-                reason = DC_SOLVE_DIVERGED_BREAKDOWN;
-            } else {
-                if (k == 0) {
-                    beta = 0.0;
-                    denom = delta;
-                } else {
-                    beta = gamma / gamma_old;
-                    denom = delta - beta / alpha * gamma; /* p'Ap */
-                }
-                if (!is_finite(denom))
-                    reason = DC_SOLVE_DIVERGED_NAN;
-                else if (denom <= 0.0)
-                    reason = DC_SOLVE_DIVERGED_BREAKDOWN;
-                else
-                    alpha = gamma / denom;
+        red_dot(rd, 1, w->data, u->data, nn);
+        if (pcon)
+            red_dot(rd, 2, r->data, u->data, nn);
+        /* the first update (beta = 0) must not meet old contents: 0 * Inf is NaN */
+        memset(z->data, 0, nn * sizeof(double));
+        memset(p->data, 0, nn * sizeof(double));
+        memset(sv->data, 0, nn * sizeof(double));
+        if (pcon)
+            memset(q->data, 0, nn * sizeof(double));
+        ks = k;
+        for (;;) {
+            /* the reduction of this iteration's dots overlaps m = B w and n = A m */
+            DC_CHECK(red_post(env, rd, lrc, 1));
+            if (pcon && !(jac && k > ks)) { /* Jacobi's m after a start is the update's */
+                rc = pc_apply(s, w, m);
+                if (lrc == DC_SUCCESS)
+                    lrc = rc;
+                MPI_Test(&rd->req, &flag, MPI_STATUS_IGNORE); /* progress */
             }
+            rc = op_apply(s, m, n);
+            if (lrc == DC_SUCCESS)
+                lrc = rc;
+            DC_CHECK(red_finish(env, rd, &gerr));
+            if (gerr)
+                return dci_agree(env, lrc); /* the failing rank's code and message */
+            rr = rd->val[0];
+            delta = rd->val[1];
+            gamma = pcon ? rd->val[2] : rr;
+            rnorm = sqrt(rr);
+            if (k == 0)
+                s->res.rnorm0 = rnorm;
+            s->res.rnorm = rnorm;
+            if (replace)
+                s->hist_n--;
+            replace = 0;
+            if (lrc == DC_SUCCESS)
+                lrc = hist_push(s, rnorm);
+            reason = conv_test(s, rnorm, tol, k);
+            if (reason > 0 && k > ks) {
+                again = 1; /* check on the true residual */
+                break;
+            }
+            if (reason == DC_SOLVE_ITERATING) {
+                if (!is_finite(gamma) || !is_finite(delta)) {
+                    reason = DC_SOLVE_DIVERGED_NAN;
+                } else if (gamma <= 0.0) {
+                    reason = DC_SOLVE_DIVERGED_BREAKDOWN;
+                } else {
+                    if (k == ks) {
+                        beta = 0.0;
+                        denom = delta;
+                    } else {
+                        beta = gamma / gamma_old;
+                        denom = delta - beta / alpha * gamma; /* p'Ap */
+                    }
+                    if (!is_finite(denom))
+                        reason = DC_SOLVE_DIVERGED_NAN;
+                    else if (denom <= 0.0)
+                        reason = DC_SOLVE_DIVERGED_BREAKDOWN;
+                    else
+                        alpha = gamma / denom;
+                }
+                if (reason == DC_SOLVE_DIVERGED_BREAKDOWN && k > ks) {
+                    again = 1; /* perhaps the recurrences' drift: see from the true residual */
+                    break;
+                }
+            }
+            if (reason != DC_SOLVE_ITERATING)
+                break;
+            red_start(rd, nd);
+            pipe_update(rd, nn, alpha, beta, x->data, r->data, u->data, w->data, m->data, n->data,
+                        z->data, q->data, p->data, sv->data, jac ? s->dinv : NULL);
+            gamma_old = gamma;
+            k++;
         }
-        if (reason != DC_SOLVE_ITERATING)
+        if (!again)
             break;
-        red_start(rd, nd);
-        pipe_update(rd, nn, alpha, beta, x->data, r->data, u->data, w->data, m->data, n->data,
-                    z->data, q->data, p->data, sv->data, jac ? s->dinv : NULL);
-        gamma_old = gamma;
-        k++;
     }
     s->res.reason = reason;
     s->res.iterations = k;

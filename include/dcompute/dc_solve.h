@@ -72,7 +72,12 @@ DC_API int dc_op_destroy(dc_op_t **op_p);
 typedef enum {
     DC_SOLVER_CG = 0,    /**< preconditioned conjugate gradients (two reductions/iteration) */
     DC_SOLVER_PIPECG = 1 /**< pipelined CG: one non-blocking reduction per iteration,
-                              overlapped with A and the preconditioner; more vector work */
+                              overlapped with A and the preconditioner; more vector work. Its
+                              recurrences drift from the true residual faster than CG's: when
+                              they claim convergence, or break down after the first step since
+                              the last start, it restarts from the true residual b - A x (one
+                              more A and reduction; the iteration count goes on), so it stops on
+                              the true residual */
 } dc_solver_type_t;
 
 /** Preconditioner (dc_solver_params_t::pc). */
