@@ -1331,6 +1331,53 @@ static void test_alloc_failures(void)
     dc_env_destroy(&env);
 }
 
+/* Pipelined CG on the 1-D Laplacian, n = 1000 (condition ~ 4e5, ~1000 iterations): the
+ * recurrences drift, and the solve still stops on the true residual, at rtol 1e-10. */
+static void test_pipecg_true_residual(void)
+{
+    dc_env_t *env = env_on(MPI_COMM_WORLD, DC_REPRO_OFF);
+    int64_t n = 1000, i;
+    tri_t t;
+    double *bg = rand_vec(n, 55), *xg = malloc((size_t)n * 8), *ax = malloc((size_t)n * 8);
+    dc_layout_t *l = make_layout(env, n, 0);
+    dc_vec_t *b = vec_from(l, bg), *x = vec_from(l, NULL);
+    dc_op_t *op = NULL;
+    dc_solver_t *s = NULL;
+    dc_solver_params_t p = prm_make(DC_SOLVER_PIPECG, DC_PC_NONE, 1e-10, DC_REPRO_OFF);
+    dc_solve_result_t res;
+    double bn, rn;
+    int ok;
+
+    memset(&res, 0, sizeof(res));
+    tri_init(&t, MPI_COMM_WORLD, n, 1, 0, EX_SENDRECV);
+    dc_op_create_shell(l, tri_apply, tri_diag, &t, &op);
+    dc_solver_create(op, &p, &s);
+    DCT_ASSERT_ALL(dc_solver_solve(s, b, x) == DC_SUCCESS);
+    dc_solver_get_result(s, &res);
+    dc_vec_gather(x, -1, xg);
+    tri_mult(&t, xg, ax);
+    for (i = 0; i < n; i++)
+        ax[i] = bg[i] - ax[i];
+    bn = sqrt(sdot(bg, bg, n));
+    rn = sqrt(sdot(ax, ax, n));
+    ok = res.reason == DC_SOLVE_CONVERGED_RTOL && rn <= 1.01e-10 * bn &&
+         fabs(res.rnorm - rn) <= 1e-3 * rn;
+    if (!ok)
+        fprintf(stderr, "[rank %d] PIPECG n=%lld: reason %d its %d rnorm %g true %g (tol %g)\n",
+                dct_rank, (long long)n, res.reason, res.iterations, res.rnorm, rn, 1e-10 * bn);
+    DCT_ASSERT_ALL(ok);
+    dc_solver_destroy(&s);
+    dc_op_destroy(&op);
+    dc_vec_destroy(&b);
+    dc_vec_destroy(&x);
+    dc_layout_destroy(&l);
+    tri_free(&t);
+    free(bg);
+    free(xg);
+    free(ax);
+    dc_env_destroy(&env);
+}
+
 void dct_register(void)
 {
     CU_pSuite s = CU_add_suite("solve", NULL, NULL);
@@ -1345,6 +1392,7 @@ void dct_register(void)
     CU_add_test(s, "bad input: same code on every rank", test_bad_input);
     CU_add_test(s, "2-D Poisson on a dc_mesh (shell and stencil operators): serial reference, bits",
                 test_poisson_mesh);
+    CU_add_test(s, "pipelined CG stops on the true residual", test_pipecg_true_residual);
     CU_add_test(s, "allocation failures on each rank: DC_ERR_NOMEM everywhere, no leak",
                 test_alloc_failures);
 }
