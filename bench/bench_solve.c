@@ -164,15 +164,24 @@ typedef struct {
     dc_gidx_t nglob; /* points */
 } problem_t;
 
-static void problem_init(problem_t *pb, int dim, dc_gidx_t n)
+static void problem_init(dc_env_t *env, problem_t *pb, int dim, dc_gidx_t n)
 {
     int d, dims[3] = {0, 0, 0};
+    dc_gidx_t nn[3] = {n, n, n};
+    dc_mesh_t *m = NULL;
+    dc_mesh_info_t info;
 
     memset(pb, 0, sizeof(*pb));
     pb->dim = dim;
-    /* the process grid dc_mesh picks by default (MPI_Dims_create, dimension 0 first), given to
-     * both sides explicitly so that every rank owns the same box in both */
-    MPI_Dims_create(g_size, dim, dims);
+    /* the process grid dc_mesh picks by default, given to both sides explicitly so that every
+     * rank owns the same box in both (MPI_Dims_create's if the mesh cannot be made) */
+    if (dc_mesh_create(env, dim, nn, 1, 1, NULL, &m) == DC_SUCCESS &&
+        dc_mesh_get_info(m, &info) == DC_SUCCESS)
+        for (d = 0; d < 3; d++)
+            dims[d] = info.procs[d];
+    else
+        MPI_Dims_create(g_size, dim, dims);
+    dc_mesh_destroy(&m);
     pb->nglob = 1;
     for (d = 0; d < 3; d++) {
         pb->n[d] = d < dim ? n : 1;
@@ -513,7 +522,7 @@ static int bench_iterations(dc_env_t *env, const opts_t *o, int dim, dc_gidx_t n
     const char *const pipe_opts[] = {"-ksp_type",      "pipecg",  "-pc_type", "none",
                                      "-ksp_norm_type", "natural", NULL};
 
-    problem_init(&pb, dim, n);
+    problem_init(env, &pb, dim, n);
     grid_text(dim, pb.n, grid, sizeof(grid));
     snprintf(label, sizeof(label), "(1) CG iteration %s", grid);
     PetscCallAbort(PETSC_COMM_WORLD, petsc_create(&pb, &P));
@@ -740,7 +749,7 @@ static int bench_solution(dc_env_t *env, const opts_t *o)
                                "jacobi",
                                NULL};
 
-    problem_init(&pb, 2, o->nmg);
+    problem_init(env, &pb, 2, o->nmg);
     grid_text(2, pb.n, grid, sizeof(grid));
     /* PCMG: levels down to a coarsest grid of about 17^2 (n = 2^k + 1 halves exactly) */
     for (m = o->nmg; (m - 1) % 2 == 0 && (m - 1) / 2 + 1 >= 17 && mg_levels < 12; mg_levels++)

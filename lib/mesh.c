@@ -523,6 +523,75 @@ static int check_args(dc_env_t *env, int dim, const dc_gidx_t *n, int dof, int w
     return rc;
 }
 
+/* The process grid's free entries (dims[d] == 0, d < dim): among every factorisation of the
+ * ranks left by the given entries with procs[d] <= n[d] and slabs at least width wide, the one
+ * whose largest box has the smallest halo surface (sum over split dimensions of the product of
+ * the other dimensions' largest slabs); on a tie the one whose thinnest slab is widest, then the
+ * one with more ranks in the later (slower) dimensions, whose halo rows are contiguous. Fills dims
+ * and returns 1; 0 (dims unchanged) when no factorisation fits. */
+static int mesh_choose_procs(int size, int dim, const dc_gidx_t *n, int width, int *dims)
+{
+    int fixed = 1, free_ranks, d, p0, p1, best[3] = {0, 0, 0}, found = 0;
+    double best_cost = 0.0;
+    dc_gidx_t best_min = 0;
+
+    for (d = 0; d < dim; d++)
+        if (dims[d] > 0)
+            fixed *= dims[d];
+    if (fixed < 1 || size % fixed != 0)
+        return 0;
+    free_ranks = size / fixed;
+    for (p0 = 1; p0 <= free_ranks; p0++) {
+        if (free_ranks % p0 != 0 || (dims[0] > 0 && p0 != 1))
+            continue;
+        for (p1 = 1; p1 <= free_ranks / p0; p1++) {
+            int p[3], e, ok = 1;
+            double cost = 0.0;
+            dc_gidx_t minext = -1;
+            if ((free_ranks / p0) % p1 != 0 || (dim < 2 && p1 != 1) || (dims[1] > 0 && p1 != 1))
+                continue;
+            p[0] = dims[0] > 0 ? dims[0] : p0;
+            p[1] = dim < 2 ? 1 : (dims[1] > 0 ? dims[1] : p1);
+            p[2] = dim < 3 ? 1 : (dims[2] > 0 ? dims[2] : free_ranks / p0 / p1);
+            if ((dim < 3 || dims[2] > 0) && free_ranks / p0 / p1 != 1)
+                continue;
+            for (d = 0; d < dim; d++)
+                if (p[d] < 1 || (dims[d] == 0 && (p[d] > n[d] || n[d] / p[d] < width)))
+                    ok = 0;
+                else if (minext < 0 || n[d] / p[d] < minext)
+                    minext = n[d] / p[d];
+            if (!ok)
+                continue;
+            for (d = 0; d < dim; d++) {
+                double face = 1.0;
+                if (p[d] == 1)
+                    continue;
+                for (e = 0; e < dim; e++)
+                    if (e != d)
+                        face *= (double)((n[e] + p[e] - 1) / p[e]);
+                cost += face;
+            }
+            if (!found || cost < best_cost ||
+                (cost == best_cost &&
+                 (minext > best_min ||
+                  (minext == best_min &&
+                   (p[2] > best[2] || (p[2] == best[2] && p[1] > best[1])))))) {
+                found = 1;
+                best_cost = cost;
+                best_min = minext;
+                best[0] = p[0];
+                best[1] = p[1];
+                best[2] = p[2];
+            }
+        }
+    }
+    if (!found)
+        return 0;
+    for (d = 0; d < dim; d++)
+        dims[d] = best[d];
+    return 1;
+}
+
 /* Process grid, slab offsets and the size checks: the same result on every rank (the arguments
  * are agreed). Allocates m->offs. */
 static int mesh_grid(dc_env_t *env, dc_mesh_t *m, const mesh_args_t *a)
@@ -537,9 +606,12 @@ static int mesh_grid(dc_env_t *env, dc_mesh_t *m, const mesh_args_t *a)
         dims[2] = 1;
     if (a->dim < 2 && dims[1] == 0)
         dims[1] = 1;
-    mrc = MPI_Dims_create(env->size, a->dim, dims);
-    if (mrc != MPI_SUCCESS)
-        return DC_ERR_MPI_RC(env, mrc, "MPI_Dims_create");
+    if (!mesh_choose_procs(env->size, a->dim, a->n, a->width, dims)) {
+        /* no grid fits the sizes: MPI_Dims_create's, so that the size check below names it */
+        mrc = MPI_Dims_create(env->size, a->dim, dims);
+        if (mrc != MPI_SUCCESS)
+            return DC_ERR_MPI_RC(env, mrc, "MPI_Dims_create");
+    }
     for (d = 0; d < 3; d++) {
         in->procs[d] = dims[d];
         in->n[d] = a->n[d];

@@ -1,10 +1,10 @@
 /*
  * Tests of structured meshes (lib/mesh.c): boxes, fields, halo exchange, local-to-global and
  * natural ordering. Every rank builds the whole box table from the header's definitions
- * (MPI_Dims_create for the free process-grid entries, balanced counts with the extra points on the
- * first slabs, rank r at c0 + p0 (c1 + p1 c2)), and every field value is a formula of the natural
- * index of its point, so each ghost, sum and reordering is checked against a serial reference.
- * Errors pass bad input on all ranks or on one and expect the same code everywhere.
+ * (the smallest-halo choice of the free process-grid entries, balanced counts with the extra points
+ * on the first slabs, rank r at c0 + p0 (c1 + p1 c2)), and every field value is a formula of the
+ * natural index of its point, so each ghost, sum and reordering is checked against a serial
+ * reference. Errors pass bad input on all ranks or on one and expect the same code everywhere.
  */
 #include "dc_test.h"
 
@@ -75,6 +75,60 @@ static void cfg_params(const cfg_t *c, dc_mesh_params_t *p)
     }
 }
 
+/* The documented choice of the free process-grid entries, by brute force over every triple
+ * (a, b, c) with a b c = P: given entries kept, free ones <= n with slabs >= width, the smallest
+ * halo surface of the largest box, ties to the widest thinnest slab, then more ranks in z, y.
+ * MPI_Dims_create when nothing fits. */
+static void ref_procs(int np, int dim, const dc_gidx_t *n, int width, int *dims)
+{
+    int a, b, best[3] = {0, 0, 0}, found = 0;
+    double bestc = 0.0;
+    dc_gidx_t bestm = 0;
+
+    for (a = 1; a <= np; a++)
+        for (b = 1; b <= np; b++) {
+            int p[3], cc = np / a / b, d, ok = 1;
+            double cost = 0.0;
+            dc_gidx_t mext = n[0] / a;
+            if (a * b * cc != np)
+                continue;
+            p[0] = a;
+            p[1] = b;
+            p[2] = cc;
+            for (d = 0; d < 3; d++) {
+                if (d >= dim && p[d] != 1)
+                    ok = 0;
+                if (d < dim && dims[d] > 0 && p[d] != dims[d])
+                    ok = 0;
+                if (d < dim && dims[d] == 0 && (p[d] > n[d] || n[d] / p[d] < width))
+                    ok = 0;
+                if (d < dim && n[d] / p[d] < mext)
+                    mext = n[d] / p[d];
+            }
+            if (!ok)
+                continue;
+            if (p[0] > 1)
+                cost += (double)((n[1] + p[1] - 1) / p[1]) * (double)((n[2] + p[2] - 1) / p[2]);
+            if (p[1] > 1)
+                cost += (double)((n[0] + p[0] - 1) / p[0]) * (double)((n[2] + p[2] - 1) / p[2]);
+            if (p[2] > 1)
+                cost += (double)((n[0] + p[0] - 1) / p[0]) * (double)((n[1] + p[1] - 1) / p[1]);
+            if (!found || cost < bestc ||
+                (cost == bestc &&
+                 (mext > bestm ||
+                  (mext == bestm && (p[2] > best[2] || (p[2] == best[2] && p[1] > best[1])))))) {
+                found = 1;
+                bestc = cost;
+                bestm = mext;
+                memcpy(best, p, sizeof(best));
+            }
+        }
+    if (found)
+        memcpy(dims, best, sizeof(best));
+    else
+        MPI_Dims_create(np, dim, dims);
+}
+
 static void ref_build(ref_t *ref, const cfg_t *c)
 {
     int dims[3] = {0, 0, 0}, d, r;
@@ -92,7 +146,7 @@ static void ref_build(ref_t *ref, const cfg_t *c)
         if (c->use_procs && d < c->dim)
             dims[d] = c->procs[d];
     }
-    MPI_Dims_create(dct_size, c->dim, dims);
+    ref_procs(dct_size, c->dim, ref->n, c->width, dims);
     for (d = 0; d < 3; d++) {
         int q;
         ref->procs[d] = d < c->dim ? dims[d] : 1;

@@ -71,10 +71,15 @@ typedef struct dc_mesh_params {
     uint64_t field_mask;
     int periodic[3];       /**< 1: dimension d wraps around (default 0: not periodic) */
     dc_mesh_shape_t shape; /**< ghost points exchanged (default DC_MESH_STAR) */
-    int procs[3]; /**< process grid; an entry 0 is chosen by MPI_Dims_create (default all 0).
-                       The product must equal the env's size. Entries for d >= dim must be 0
-                       or 1. Rank r sits at Cartesian coordinates of r in row-major order with
-                       dimension 0 fastest: r = c0 + procs[0] * (c1 + procs[1] * c2). */
+    /** process grid (default all 0). The product must equal the env's size. Entries 0 are
+     * chosen: among the factorisations of the ranks left with procs[d] <= n[d] and slabs
+     * n[d] / procs[d] >= width, the one whose largest box has the smallest halo surface; on a
+     * tie the one whose thinnest slab is widest, then the one with more ranks in the later
+     * dimensions (their halo rows are contiguous: 2 ranks split a 2-D grid in y, as PETSc's
+     * DMDA); MPI_Dims_create's grid when none fits. Entries for d >= dim must be 0 or 1. Rank r
+     * sits at the Cartesian coordinates of r in row-major order with dimension 0 fastest:
+     * r = c0 + procs[0] * (c1 + procs[1] * c2). */
+    int procs[3];
     const dc_gidx_t *counts[3]; /**< counts[d][c]: points of dimension d owned by the ranks at
                        coordinate c (procs[d] entries, each >= 0, summing to n[d]; PETSc's
                        lx/ly/lz); NULL for d: balanced (the first n % p slabs get one more).
@@ -122,8 +127,9 @@ typedef struct dc_mesh_info {
 DC_API int dc_mesh_create(dc_env_t *env, int dim, const dc_gidx_t *n, int dof, int width,
                           const dc_mesh_params_t *params, dc_mesh_t **mesh_p);
 /**
- * \brief Release the caller's reference and set *mesh_p = NULL. Local (fields and operators
- * built on the mesh keep it alive); NULL and *mesh_p == NULL are no-ops.
+ * \brief Release the caller's reference and set *mesh_p = NULL. Local. Operators built on the
+ * mesh keep it alive; fields keep only its layouts (they stay usable as vectors, but no copy of
+ * the mesh handle may be used after its destroy). NULL and *mesh_p == NULL are no-ops.
  * \return DC_SUCCESS, DC_ERR_ARG (not a mesh handle, or destroyed before: nothing changed)
  */
 DC_API int dc_mesh_destroy(dc_mesh_t **mesh_p);
