@@ -69,7 +69,8 @@ enum {
 /** Optional settings of dc_mesh_create(). */
 typedef struct dc_mesh_params {
     uint64_t field_mask;
-    int periodic[3];       /**< 1: dimension d wraps around (default 0: not periodic) */
+    int periodic[3];       /**< 1: dimension d wraps around (default 0: not periodic; entries
+                              for d >= dim must be 0) */
     dc_mesh_shape_t shape; /**< ghost points exchanged (default DC_MESH_STAR) */
     /** process grid (default all 0). The product must equal the env's size. Entries 0 are
      * chosen: among the factorisations of the ranks left with procs[d] <= n[d] and slabs
@@ -286,7 +287,11 @@ DC_API int dc_mesh_natural_to_global(dc_mesh_t *mesh, const dc_vec_t *natural, d
 
 /* ------------------------------------------------------------------ stencil operators */
 
-/** Boundary condition of one side of one dimension (dc_stencil_t::bc). */
+/** Boundary condition of one side of one dimension (dc_stencil_t::bc). A Laplacian with shift 0
+ * and no Dirichlet side (only periodic and Neumann sides) is singular, the constants (per
+ * component) its null space: CG converges (to one of the solutions) when each component of b
+ * sums to zero; for any other b no x gets the residual below the part of b along the constants,
+ * and the solve stops with a negative reason (breakdown or max_it). */
 typedef enum {
     DC_BC_DIRICHLET = 0, /**< homogeneous Dirichlet: the ghost points beyond the edge hold 0
                               (vertex-centred: the boundary is one spacing h beyond the first

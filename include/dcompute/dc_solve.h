@@ -52,7 +52,8 @@ DC_API int dc_op_create_shell(dc_layout_t *layout, dc_op_apply_fn apply, dc_op_d
 DC_API int dc_op_apply(dc_op_t *op, const dc_vec_t *x, dc_vec_t *y);
 /**
  * \brief d = diag(A). Collective.
- * \return DC_SUCCESS, DC_ERR_ARG, DC_ERR_NOTSUP (a shell without diag), DC_ERR_STATE
+ * \return DC_SUCCESS, DC_ERR_ARG, DC_ERR_NOTSUP (a shell or point operator without diag),
+ *         DC_ERR_STATE
  */
 DC_API int dc_op_get_diagonal(dc_op_t *op, dc_vec_t *d);
 /**
@@ -183,8 +184,8 @@ typedef struct dc_solve_result {
  * \return DC_SUCCESS; DC_ERR_ARG (invalid op: at once on that rank; solver_p NULL; unknown
  *         field_mask bits; a params field out of range or differing between ranks; DC_PC_SHELL
  *         without pc_apply; DC_PC_JACOBI with a diagonal entry that is not positive and finite;
- *         a diag callback that failed); DC_ERR_NOTSUP (Jacobi on a shell without diag; MG on an
- *         operator it cannot coarsen); DC_ERR_NOMEM; DC_ERR_MPI
+ *         a diag callback that failed); DC_ERR_NOTSUP (Jacobi on a shell or point operator
+ *         without diag; MG on an operator it cannot coarsen); DC_ERR_NOMEM; DC_ERR_MPI
  */
 DC_API int dc_solver_create(dc_op_t *op, const dc_solver_params_t *params, dc_solver_t **solver_p);
 /**
