@@ -525,10 +525,13 @@ static int check_args(dc_env_t *env, int dim, const dc_gidx_t *n, int dof, int w
 
 /* The process grid's free entries (dims[d] == 0, d < dim): among every factorisation of the
  * ranks left by the given entries with procs[d] <= n[d] and slabs at least width wide, the one
- * whose largest box has the smallest halo surface (sum over split dimensions of the product of
- * the other dimensions' largest slabs); on a tie the one whose thinnest slab is widest, then the
- * one with more ranks in the later (slower) dimensions, whose halo rows are contiguous. Fills dims
- * and returns 1; 0 (dims unchanged) when no factorisation fits. */
+ * with the smallest halo surface of a largest box with the most neighbours (sum over split
+ * dimensions of the product of the other dimensions' largest slabs, twice where the dimension
+ * has 3 or more slabs: an inner box has a face on both sides; counting one face put 1023^2 on 4
+ * ranks in 1 x 4 strips, 2046 halo values for the inner ranks where 2 x 2 has 1024); on a tie the
+ * one whose thinnest slab is widest, then the one with more ranks in the later (slower) dimensions,
+ * whose halo rows are contiguous. Fills dims and returns 1; 0 (dims unchanged) when no
+ * factorisation fits. */
 static int mesh_choose_procs(int size, int dim, const dc_gidx_t *n, int width, int *dims)
 {
     int fixed = 1, free_ranks, d, p0, p1, best[3] = {0, 0, 0}, found = 0;
@@ -569,7 +572,7 @@ static int mesh_choose_procs(int size, int dim, const dc_gidx_t *n, int width, i
                 for (e = 0; e < dim; e++)
                     if (e != d)
                         face *= (double)((n[e] + p[e] - 1) / p[e]);
-                cost += face;
+                cost += p[d] > 2 ? 2.0 * face : face;
             }
             if (!found || cost < best_cost ||
                 (cost == best_cost &&

@@ -77,8 +77,9 @@ static void cfg_params(const cfg_t *c, dc_mesh_params_t *p)
 
 /* The documented choice of the free process-grid entries, by brute force over every triple
  * (a, b, c) with a b c = P: given entries kept, free ones <= n with slabs >= width, the smallest
- * halo surface of the largest box, ties to the widest thinnest slab, then more ranks in z, y.
- * MPI_Dims_create when nothing fits. */
+ * halo surface of a largest box with the most neighbours (both faces of a dimension with 3 or
+ * more slabs), ties to the widest thinnest slab, then more ranks in z, y. MPI_Dims_create when
+ * nothing fits. */
 static void ref_procs(int np, int dim, const dc_gidx_t *n, int width, int *dims)
 {
     int a, b, best[3] = {0, 0, 0}, found = 0;
@@ -108,11 +109,14 @@ static void ref_procs(int np, int dim, const dc_gidx_t *n, int width, int *dims)
             if (!ok)
                 continue;
             if (p[0] > 1)
-                cost += (double)((n[1] + p[1] - 1) / p[1]) * (double)((n[2] + p[2] - 1) / p[2]);
+                cost += (p[0] > 2 ? 2.0 : 1.0) * (double)((n[1] + p[1] - 1) / p[1]) *
+                        (double)((n[2] + p[2] - 1) / p[2]);
             if (p[1] > 1)
-                cost += (double)((n[0] + p[0] - 1) / p[0]) * (double)((n[2] + p[2] - 1) / p[2]);
+                cost += (p[1] > 2 ? 2.0 : 1.0) * (double)((n[0] + p[0] - 1) / p[0]) *
+                        (double)((n[2] + p[2] - 1) / p[2]);
             if (p[2] > 1)
-                cost += (double)((n[0] + p[0] - 1) / p[0]) * (double)((n[1] + p[1] - 1) / p[1]);
+                cost += (p[2] > 2 ? 2.0 : 1.0) * (double)((n[0] + p[0] - 1) / p[0]) *
+                        (double)((n[1] + p[1] - 1) / p[1]);
             if (!found || cost < bestc ||
                 (cost == bestc &&
                  (mext > bestm ||
@@ -817,6 +821,44 @@ static void order_fn(const dc_gidx_t ijk[3], double *values, void *ctx)
     if (ijk[0] != e[0] || ijk[1] != e[1] || ijk[2] != e[2])
         fc->order_ok = 0;
     fill_fn(ijk, values, (void *)ref);
+}
+
+/*
+ * The default process grid of the odd sizes multigrid uses (2^k - 1) at 1-4 ranks, written out
+ * (not from ref_procs): 1023^2 and 11^2 go to 1 x P for P <= 3 (one or two faces of 1023 per
+ * box either way) and to 2 x 2 at 4 ranks (an inner rank of 1 x 4 strips has two faces of 1023;
+ * the grid was 1 x 4 when only one face per dimension was counted); 127^3 at 4 ranks to 1 x 2 x 2
+ * (it was 1 x 1 x 4).
+ */
+static void test_default_grid(void)
+{
+    static const int exp2[5][2] = {{0, 0}, {1, 1}, {1, 2}, {1, 3}, {2, 2}};
+    static const int exp3[5][3] = {{0, 0, 0}, {1, 1, 1}, {1, 1, 2}, {1, 1, 3}, {1, 2, 2}};
+    dc_env_t *env = NULL;
+    dc_gidx_t sq[2][2] = {{1023, 1023}, {11, 11}}, cube[3] = {127, 127, 127};
+    int k, ok = dct_size >= 1 && dct_size <= 4;
+
+    dc_env_create(MPI_COMM_WORLD, NULL, &env);
+    for (k = 0; k < 3 && ok; k++) {
+        dc_mesh_t *m = NULL;
+        dc_mesh_info_t in;
+        int rc = dc_mesh_create(env, k < 2 ? 2 : 3, k < 2 ? sq[k] : cube, 1, 1, NULL, &m);
+        if (rc == DC_SUCCESS)
+            rc = dc_mesh_get_info(m, &in);
+        if (rc != DC_SUCCESS)
+            ok = 0;
+        else if (k < 2)
+            ok = in.procs[0] == exp2[dct_size][0] && in.procs[1] == exp2[dct_size][1];
+        else
+            ok = in.procs[0] == exp3[dct_size][0] && in.procs[1] == exp3[dct_size][1] &&
+                 in.procs[2] == exp3[dct_size][2];
+        if (!ok && rc == DC_SUCCESS)
+            fprintf(stderr, "[rank %d] default grid of case %d on %d ranks: %d x %d x %d\n",
+                    dct_rank, k, dct_size, in.procs[0], in.procs[1], in.procs[2]);
+        dc_mesh_destroy(&m);
+    }
+    DCT_ASSERT_ALL(ok);
+    dc_env_destroy(&env);
 }
 
 /* dc_mesh_fill visits the owned points in order; a global field gathered in the distributed
@@ -1865,6 +1907,7 @@ void dct_register(void)
     CU_pSuite s = CU_add_suite("mesh", NULL, NULL);
 
     CU_add_test(s, "boxes, info, tiling, layouts", test_boxes);
+    CU_add_test(s, "default process grid of 2^k - 1 sizes", test_default_grid);
     CU_add_test(s, "fill order and distributed ordering", test_fill_order);
     CU_add_test(s, "halo exchange (1-3-D, dof, width, STAR/BOX, periodic)", test_halo);
     CU_add_test(s, "begin/end and exchange state", test_begin_end);

@@ -74,7 +74,8 @@ typedef struct dc_mesh_params {
     dc_mesh_shape_t shape; /**< ghost points exchanged (default DC_MESH_STAR) */
     /** process grid (default all 0). The product must equal the env's size. Entries 0 are
      * chosen: among the factorisations of the ranks left with procs[d] <= n[d] and slabs
-     * n[d] / procs[d] >= width, the one whose largest box has the smallest halo surface; on a
+     * n[d] / procs[d] >= width, the one with the smallest halo surface of a largest box with
+     * the most neighbours (both faces of a dimension cut into 3 or more slabs); on a
      * tie the one whose thinnest slab is widest, then the one with more ranks in the later
      * dimensions (their halo rows are contiguous: 2 ranks split a 2-D grid in y, as PETSc's
      * DMDA); MPI_Dims_create's grid when none fits. Entries for d >= dim must be 0 or 1. Rank r
