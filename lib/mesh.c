@@ -48,7 +48,7 @@ static void ghosted(const dc_mesh_t *m, const dc_gidx_t start[3], const dc_gidx_
     for (d = 0; d < 3; d++) {
         int w = d < m->info.dim ? m->info.width : 0;
         gs[d] = start[d] - w;
-        gc[d] = count[d] + 2 * w;
+        gc[d] = count[d] + 2 * (dc_gidx_t)w;
     }
 }
 
@@ -670,7 +670,7 @@ static int mesh_grid(dc_env_t *env, dc_mesh_t *m, const mesh_args_t *a)
         if ((uint64_t)big + 2 * (uint64_t)w > (uint64_t)INT64_MAX / 4 / gtotal)
             return CREATE_ERR(env, DC_ERR_SIZE,
                               "a local field of this mesh is too large to address");
-        gtotal *= (size_t)(big + 2 * w);
+        gtotal *= (size_t)(big + 2 * (dc_gidx_t)w);
     }
     if (gtotal > (size_t)INT64_MAX / 4 / (size_t)a->dof)
         return CREATE_ERR(env, DC_ERR_SIZE, "a local field of this mesh is too large to address");

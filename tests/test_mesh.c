@@ -8,6 +8,7 @@
  */
 #include "dc_test.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1657,6 +1658,35 @@ static void test_create_errors(void)
     /* counts with a procs entry left free */
     p.field_mask = DC_MESH_PARAM_PROCS | DC_MESH_PARAM_COUNTS;
     expect_create(env, 1, n, 1, 1, &p, DC_ERR_ARG, "counts with procs[0] = 0");
+
+    /* a width near INT_MAX: the ghosted extent count + 2 width is computed in dc_gidx_t (an int
+     * 2 * width overflowed: gcount came out 2 less than count, and the size check let through a
+     * local field of more than INT64_MAX / 4 values). Rank 0 owns everything (empty boxes
+     * elsewhere), so no field is ever allocated. */
+    memset(&p, 0, sizeof(p));
+    p.field_mask = DC_MESH_PARAM_PROCS | DC_MESH_PARAM_COUNTS;
+    p.procs[0] = P;
+    for (q = 0; q < P; q++)
+        cnt[2][q] = 0;
+    p.counts[0] = cnt[2];
+    {
+        const dc_gidx_t wmax = INT_MAX;
+        dc_gidx_t nb = (dc_gidx_t)1 << 40;
+        dc_mesh_info_t info;
+        int rc, ok;
+        cnt[2][0] = nb;
+        rc = dc_mesh_create(env, 1, &nb, 1, INT_MAX, &p, &m);
+        DCT_ASSERT_ALL(rc == DC_SUCCESS);
+        ok = rc == DC_SUCCESS && dc_mesh_get_info(m, &info) == DC_SUCCESS &&
+             info.gstart[0] == info.start[0] - wmax && info.gcount[0] == info.count[0] + 2 * wmax &&
+             info.nghosted == (size_t)info.gcount[0];
+        DCT_ASSERT_ALL(ok);
+        dc_mesh_destroy(&m);
+        /* (nb + 2 width) * dof = 2^61 + 16 values on rank 0: too large to address in bytes */
+        nb = ((dc_gidx_t)1 << 60) - ((dc_gidx_t)1 << 32) + 10;
+        cnt[2][0] = nb;
+        expect_create(env, 1, &nb, 2, INT_MAX, &p, DC_ERR_SIZE, "width INT_MAX, 2^61 + 16 ghosted");
+    }
 
     /* arguments differing on one rank: the same code everywhere, no hang */
     if (P > 1) {
