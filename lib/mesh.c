@@ -571,7 +571,7 @@ static int mesh_choose_procs(int size, int dim, const dc_gidx_t *n, int width, i
                     continue;
                 for (e = 0; e < dim; e++)
                     if (e != d)
-                        face *= (double)((n[e] + p[e] - 1) / p[e]);
+                        face *= (double)(n[e] / p[e] + (n[e] % p[e] != 0));
                 cost += p[d] > 2 ? 2.0 * face : face;
             }
             if (!found || cost < best_cost ||

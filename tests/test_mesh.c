@@ -1688,6 +1688,14 @@ static void test_create_errors(void)
         expect_create(env, 1, &nb, 2, INT_MAX, &p, DC_ERR_SIZE, "width INT_MAX, 2^61 + 16 ghosted");
     }
 
+    /* n[1] = INT64_MAX: too many values, and the choice of the process grid must not overflow
+     * on the way there (it rounded n[1] / procs[1] up as (n + p - 1) / p: signed overflow, seen
+     * by -fsanitize=undefined at more than one rank) */
+    {
+        dc_gidx_t nbig[2] = {2 * P, INT64_MAX};
+        expect_create(env, 2, nbig, 1, 1, NULL, DC_ERR_SIZE, "n[1] = INT64_MAX");
+    }
+
     /* arguments differing on one rank: the same code everywhere, no hang */
     if (P > 1) {
         dc_gidx_t nd[3] = {4 * P, 5, 6};
