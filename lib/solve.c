@@ -225,9 +225,11 @@ static int params_resolve(dc_env_t *env, const dc_solver_params_t *in, dc_solver
     }
     if (m & DC_SOLVER_PARAM_MG) {
         p->mg_levels = in->mg_levels;
-        p->mg_coarse_size = in->mg_coarse_size;
+        if (in->mg_coarse_size != 0) /* 0: the default, as for mg_levels and the weight */
+            p->mg_coarse_size = in->mg_coarse_size;
         p->mg_smoother = in->mg_smoother;
-        p->mg_smooth_steps = in->mg_smooth_steps;
+        if (in->mg_smooth_steps != 0)
+            p->mg_smooth_steps = in->mg_smooth_steps;
         p->mg_jacobi_weight = in->mg_jacobi_weight;
         p->mg_agglomerate = in->mg_agglomerate;
     }
@@ -253,12 +255,13 @@ resolved:
     if (p->mg_levels < 0)
         return DC_ERR(env, DC_ERR_ARG, "params->mg_levels %d is negative", p->mg_levels);
     if (p->mg_coarse_size < 1)
-        return DC_ERR(env, DC_ERR_ARG, "params->mg_coarse_size %d is below 1", p->mg_coarse_size);
+        return DC_ERR(env, DC_ERR_ARG, "params->mg_coarse_size %d is negative", p->mg_coarse_size);
     if (p->mg_smoother != DC_MG_CHEBYSHEV && p->mg_smoother != DC_MG_JACOBI)
         return DC_ERR(env, DC_ERR_ARG, "params->mg_smoother %d is not a dc_mg_smoother_t",
                       (int)p->mg_smoother);
     if (p->mg_smooth_steps < 1)
-        return DC_ERR(env, DC_ERR_ARG, "params->mg_smooth_steps %d is below 1", p->mg_smooth_steps);
+        return DC_ERR(env, DC_ERR_ARG, "params->mg_smooth_steps %d is negative",
+                      p->mg_smooth_steps);
     if (!(p->mg_jacobi_weight >= 0.0 && p->mg_jacobi_weight <= 1.0))
         return DC_ERR(env, DC_ERR_ARG, "params->mg_jacobi_weight %g is not in [0, 1]",
                       p->mg_jacobi_weight);

@@ -826,6 +826,24 @@ static void test_settings(void)
         if (dct_rank == 0 && getenv("DCT_VERBOSE") != NULL)
             printf("\n  setting %d: %d its, %d levels", k, its, levels);
     }
+    /* a zeroed struct with DC_SOLVER_PARAM_MG means the documented defaults (coarse size 4096,
+     * 2 smoothing steps, the dimension's Jacobi weight; agglomerate 0: never): the same levels,
+     * iterations and bits as those values given explicitly */
+    {
+        dc_solver_params_t z = mg_params(0, 0, DC_MG_CHEBYSHEV, 0);
+        dc_solver_params_t e = mg_params(4096, 0, DC_MG_CHEBYSHEV, 2);
+        double *xz = malloc(sizeof(double) * N);
+        int itz = -1, lz = 0, le = 0, rcz, same = 1, rz = 0;
+        size_t qq;
+
+        rcz = solve_natural(env, dct_comm, 2, n, 5, &z, b, xz, &itz, &rz, &lz);
+        rc = solve_natural(env, dct_comm, 2, n, 5, &e, b, x, &its, &reason, &le);
+        DCT_ASSERT_ALL(rcz == DC_SUCCESS && rc == DC_SUCCESS);
+        for (qq = 0; qq < N; qq++)
+            same &= dct_same_bits(xz[qq], x[qq]);
+        CU_ASSERT(same && itz == its && lz == le && lz == 2 && rz == DC_SOLVE_CONVERGED_RTOL);
+        free(xz);
+    }
     /* two values per point: component 0 the right-hand side above, 1 its negative plus 1; each
      * converges to CG's answer for it */
     {

@@ -945,7 +945,7 @@ static void test_bad_input(void)
         case 8: p.pc = DC_PC_SHELL; break; /* no pc_apply */
         case 9:
             p.field_mask |= DC_SOLVER_PARAM_MG;
-            p.mg_smooth_steps = 0;
+            p.mg_smooth_steps = -1;
             break;
         case 10: p.field_mask |= 1u << 20; break;
         case 11: p.atol = INFINITY; break;

@@ -150,12 +150,18 @@ typedef struct dc_solver_params {
     /* geometric multigrid */
     int mg_levels;                /**< 0: coarsen until the coarsest grid has <= mg_coarse_size
                                        points (default); else at most this many levels */
-    int mg_coarse_size;           /**< >= 1; default 4096 points: solved directly (banded
-                                       Cholesky) */
+    int mg_coarse_size;           /**< >= 0; default (and 0) 4096 points: solved directly
+                                       (banded Cholesky) */
     dc_mg_smoother_t mg_smoother; /**< default DC_MG_CHEBYSHEV */
-    int mg_smooth_steps;          /**< pre- and post-smoothing steps (Chebyshev degree), >= 1;
-                                       default 2 */
-    double mg_jacobi_weight;      /**< in [0, 1]; default 2/3 (1-D, 2-D) or 6/7 (3-D); 0: default */
+    int mg_smooth_steps;          /**< pre- and post-smoothing steps (Chebyshev degree), >= 0;
+                                       default (and 0) 2: a zeroed struct with
+                                       DC_SOLVER_PARAM_MG gives every default except
+                                       mg_agglomerate (0: never) */
+    double mg_jacobi_weight;      /**< in [0, 1]; default 2/3 (1-D, 2-D) or 6/7 (3-D); 0: default.
+                                       The V-cycle is positive definite only while weight x
+                                       lmax(D^-1 A) < 2 (lmax 2 for 3/5/7 points, 1.6 for 9,
+                                       1.44 for 27): weight 1 on a 3/5/7-point stencil is at that
+                                       edge and CG may stall or break down */
     int mg_agglomerate;           /**< coarse levels with fewer than this many points per rank move
                                        to fewer ranks (default 4096; 0: never) */
 } dc_solver_params_t;
