@@ -277,6 +277,29 @@ static void halo_free(dci_mesh_halo_t *h)
  * Build this rank's pattern: two passes over the ranks (count, then fill). Local, except that
  * it allocates: the caller agrees on the outcome.
  */
+
+/* One persistent request per peer with a non-empty part of buf (offsets off, in doubles): a
+ * receive (recv = 1) or a send, appended to req at *n_p. */
+static int halo_init_reqs(dc_env_t *env, const dc_mesh_t *m, const dci_mesh_halo_t *h, double *buf,
+                          const size_t *off, int tag, int recv, MPI_Request *req, int *n_p)
+{
+    int i;
+
+    for (i = 0; i < h->npeers; i++) {
+        int cnt = (int)(off[i + 1] - off[i]), mrc;
+        if (cnt == 0)
+            continue;
+        mrc = recv ? MPI_Recv_init(buf + off[i], cnt, MPI_DOUBLE, h->peer[i], tag, m->comm,
+                                   &req[*n_p])
+                   : MPI_Send_init(buf + off[i], cnt, MPI_DOUBLE, h->peer[i], tag, m->comm,
+                                   &req[*n_p]);
+        if (mrc != MPI_SUCCESS)
+            return DC_ERR_MPI_RC(env, mrc, recv ? "MPI_Recv_init" : "MPI_Send_init");
+        (*n_p)++;
+    }
+    return DC_SUCCESS;
+}
+
 static int halo_setup(dc_mesh_t *m)
 {
     dc_env_t *env = m->hdr.env;
@@ -336,46 +359,18 @@ static int halo_setup(dc_mesh_t *m)
     }
     h->nself = pair_regions(m, me, me, h->self_dst, h->self_src, &v);
     h->nvalues = sv + rv;
-    /* persistent requests: forward receives, forward sends; reverse receives, reverse sends */
-    for (i = 0; i < h->npeers && rc == DC_SUCCESS; i++) {
-        int rcnt = (int)(h->roff[i + 1] - h->roff[i]), scnt = (int)(h->soff[i + 1] - h->soff[i]);
-        int mrc = MPI_SUCCESS;
-        if (rcnt > 0) {
-            mrc = MPI_Recv_init(h->rbuf + h->roff[i], rcnt, MPI_DOUBLE, h->peer[i], TAG_FWD,
-                                m->comm, &h->req[h->nfrecv++]);
-        }
-        if (mrc != MPI_SUCCESS)
-            rc = DC_ERR_MPI_RC(env, mrc, "MPI_Recv_init");
-        (void)scnt;
-    }
-    h->nfwd = h->nfrecv;
-    for (i = 0; i < h->npeers && rc == DC_SUCCESS; i++) {
-        int scnt = (int)(h->soff[i + 1] - h->soff[i]), mrc = MPI_SUCCESS;
-        if (scnt > 0)
-            mrc = MPI_Send_init(h->sbuf + h->soff[i], scnt, MPI_DOUBLE, h->peer[i], TAG_FWD,
-                                m->comm, &h->req[h->nfwd++]);
-        if (mrc != MPI_SUCCESS)
-            rc = DC_ERR_MPI_RC(env, mrc, "MPI_Send_init");
-    }
-    /* reverse (local_to_global ADD): ghost copies go back to their owners */
+    /* persistent requests: forward receives, forward sends; reverse receives, reverse sends (the
+     * reverse exchange runs the forward one backwards: ghost copies go back to their owners) */
+    rc = halo_init_reqs(env, m, h, h->rbuf, h->roff, TAG_FWD, 1, h->req, &h->nfwd);
+    h->nfrecv = h->nfwd;
+    if (rc == DC_SUCCESS)
+        rc = halo_init_reqs(env, m, h, h->sbuf, h->soff, TAG_FWD, 0, h->req, &h->nfwd);
     h->rev = h->req + h->nfwd;
-    for (i = 0; i < h->npeers && rc == DC_SUCCESS; i++) {
-        int scnt = (int)(h->soff[i + 1] - h->soff[i]), mrc = MPI_SUCCESS;
-        if (scnt > 0)
-            mrc = MPI_Recv_init(h->sbuf + h->soff[i], scnt, MPI_DOUBLE, h->peer[i], TAG_REV,
-                                m->comm, &h->rev[h->nrev++]);
-        if (mrc != MPI_SUCCESS)
-            rc = DC_ERR_MPI_RC(env, mrc, "MPI_Recv_init");
-    }
+    if (rc == DC_SUCCESS)
+        rc = halo_init_reqs(env, m, h, h->sbuf, h->soff, TAG_REV, 1, h->rev, &h->nrev);
     h->nrrecv = h->nrev;
-    for (i = 0; i < h->npeers && rc == DC_SUCCESS; i++) {
-        int rcnt = (int)(h->roff[i + 1] - h->roff[i]), mrc = MPI_SUCCESS;
-        if (rcnt > 0)
-            mrc = MPI_Send_init(h->rbuf + h->roff[i], rcnt, MPI_DOUBLE, h->peer[i], TAG_REV,
-                                m->comm, &h->rev[h->nrev++]);
-        if (mrc != MPI_SUCCESS)
-            rc = DC_ERR_MPI_RC(env, mrc, "MPI_Send_init");
-    }
+    if (rc == DC_SUCCESS)
+        rc = halo_init_reqs(env, m, h, h->rbuf, h->roff, TAG_REV, 0, h->rev, &h->nrev);
     return rc;
 }
 
