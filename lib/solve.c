@@ -74,6 +74,16 @@ static inline void red_dep(red_t *rd, int i, const double *x, const double *y, s
                  x, y, m);
 }
 
+/* Dot i of one chunk of a fused loop: its plain partial sum s (DC_REPRO_OFF), else the exact
+ * deposit of x.*y (y NULL: x.^2) over the chunk's m entries. */
+static inline void red_chunk(red_t *rd, int i, double s, const double *x, const double *y, size_t m)
+{
+    if (rd->mode == DC_REPRO_OFF)
+        rd->loc[i] += s;
+    else
+        red_dep(rd, i, x, y, m);
+}
+
 /* Dot i of whole arrays, in the reduction's mode. */
 static void red_dot(red_t *rd, int i, const double *x, const double *y, size_t n)
 {
@@ -546,10 +556,7 @@ static void resid_dots(red_t *rd, size_t n, const double *restrict b, const doub
             rc[i] = v;
             s0 += v * v;
         }
-        if (rd->mode == DC_REPRO_OFF)
-            rd->loc[0] += s0;
-        else
-            red_dep(rd, 0, rc, NULL, m);
+        red_chunk(rd, 0, s0, rc, NULL, m);
     }
 }
 
@@ -577,23 +584,15 @@ static void cg_update_r(red_t *rd, size_t n, double a, double *restrict r, const
                 s0 += rv * rv;
                 s1 += rv * zv;
             }
-            if (rd->mode == DC_REPRO_OFF) {
-                rd->loc[0] += s0;
-                rd->loc[1] += s1;
-            } else {
-                red_dep(rd, 0, rc, NULL, m);
-                red_dep(rd, 1, rc, zc, m);
-            }
+            red_chunk(rd, 0, s0, rc, NULL, m);
+            red_chunk(rd, 1, s1, rc, zc, m);
         } else {
             for (i = 0; i < m; i++) {
                 double rv = rc[i] - a * qc[i];
                 rc[i] = rv;
                 s0 += rv * rv;
             }
-            if (rd->mode == DC_REPRO_OFF)
-                rd->loc[0] += s0;
-            else
-                red_dep(rd, 0, rc, NULL, m);
+            red_chunk(rd, 0, s0, rc, NULL, m);
         }
     }
 }
@@ -771,15 +770,9 @@ static void pipe_update(red_t *rd, size_t nn, double a, double b, double *restri
                 s1 += wv * uv;
                 s2 += rv * uv;
             }
-            if (rd->mode == DC_REPRO_OFF) {
-                rd->loc[0] += s0;
-                rd->loc[1] += s1;
-                rd->loc[2] += s2;
-            } else {
-                red_dep(rd, 0, rc, NULL, mm);
-                red_dep(rd, 1, wc, uc, mm);
-                red_dep(rd, 2, rc, uc, mm);
-            }
+            red_chunk(rd, 0, s0, rc, NULL, mm);
+            red_chunk(rd, 1, s1, wc, uc, mm);
+            red_chunk(rd, 2, s2, rc, uc, mm);
         } else {
             for (i = 0; i < mm; i++) {
                 double zv = nc[i] + b * zc[i], pv = rc[i] + b * pc[i], sv = wc[i] + b * sc[i];
@@ -793,13 +786,8 @@ static void pipe_update(red_t *rd, size_t nn, double a, double b, double *restri
                 s0 += rv * rv;
                 s1 += wv * rv;
             }
-            if (rd->mode == DC_REPRO_OFF) {
-                rd->loc[0] += s0;
-                rd->loc[1] += s1;
-            } else {
-                red_dep(rd, 0, rc, NULL, mm);
-                red_dep(rd, 1, wc, rc, mm);
-            }
+            red_chunk(rd, 0, s0, rc, NULL, mm);
+            red_chunk(rd, 1, s1, wc, rc, mm);
         }
     }
 }
