@@ -16,6 +16,7 @@
 #include <dcompute/dc_sched.h>
 #include <dcompute/dc_mesh.h>
 #include <dcompute/dc_solve.h>
+#include <dcompute/dc_ckpt.h>
 #include <dcompute/dc_prof.h>
 
 #endif /* DCOMPUTE_H */

@@ -26,6 +26,8 @@ const char *dc_strerror(int code)
     case DC_ERR_IO: return "input/output error";
     case DC_ERR_NOTSUP: return "operation not supported";
     case DC_ERR_INTERNAL: return "internal error";
+    case DC_ERR_CORRUPT: return "corrupt or truncated data";
+    case DC_ERR_TIMEOUT: return "timed out waiting for other ranks";
     default: return "unknown error";
     }
 }

@@ -42,7 +42,8 @@ enum {
     DC_ENV_PARAM_DEBUG = 1u << 3,
     DC_ENV_PARAM_PROFILE = 1u << 4,
     DC_ENV_PARAM_ALLREDUCE = 1u << 5,
-    DC_ENV_PARAM_TOPOLOGY = 1u << 6
+    DC_ENV_PARAM_TOPOLOGY = 1u << 6,
+    DC_ENV_PARAM_TIMEOUT = 1u << 7 /**< timeout and timeout_abort */
 };
 
 /**
@@ -59,6 +60,14 @@ typedef struct dc_env_params {
     int profile;                   /**< DC_PROFILE: print the profile at dc_env_destroy */
     dc_allreduce_algo_t allreduce; /**< DC_ALLREDUCE */
     const char *topology;          /**< DC_TOPOLOGY: hwloc synthetic string or XML file (copied) */
+    /**
+     * DC_TIMEOUT: hang watchdog, in seconds (0: off, the default). A library collective whose
+     * ranks have not all entered it after this long reports, on each waiting rank, the ranks
+     * missing (rank, node, pid, the last library collective each entered) and returns
+     * DC_ERR_TIMEOUT; the env's collectives are out of step from then on (destroy it or abort).
+     */
+    double timeout;
+    int timeout_abort; /**< DC_TIMEOUT_ABORT: 1 = MPI_Abort the job after the diagnosis */
 } dc_env_params_t;
 
 /** Verdict on how the ranks of a node sit on its cores. */

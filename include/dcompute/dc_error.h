@@ -16,19 +16,21 @@ extern "C" {
 #endif
 
 enum {
-    DC_SUCCESS = 0,       /**< success */
-    DC_INPROGRESS = 1,    /**< a non-blocking operation has not completed yet */
-    DC_ERR_ARG = -1,      /**< invalid argument (NULL, wrong handle, bad value) */
-    DC_ERR_NOMEM = -2,    /**< out of memory */
-    DC_ERR_STATE = -3,    /**< call not allowed in the object's current state */
-    DC_ERR_SIZE = -4,     /**< sizes negative, inconsistent or mismatched across ranks */
-    DC_ERR_COMM = -5,     /**< objects from different envs, or an unusable communicator */
-    DC_ERR_MPI = -6,      /**< an MPI call failed (message holds MPI_Error_string) */
-    DC_ERR_TOPO = -7,     /**< hwloc topology discovery, load or binding failed */
-    DC_ERR_BLAS = -8,     /**< BLAS library problem */
-    DC_ERR_IO = -9,       /**< file input/output failed */
-    DC_ERR_NOTSUP = -10,  /**< operation not supported for these arguments */
-    DC_ERR_INTERNAL = -11 /**< internal inconsistency (a bug: please report it) */
+    DC_SUCCESS = 0,        /**< success */
+    DC_INPROGRESS = 1,     /**< a non-blocking operation has not completed yet */
+    DC_ERR_ARG = -1,       /**< invalid argument (NULL, wrong handle, bad value) */
+    DC_ERR_NOMEM = -2,     /**< out of memory */
+    DC_ERR_STATE = -3,     /**< call not allowed in the object's current state */
+    DC_ERR_SIZE = -4,      /**< sizes negative, inconsistent or mismatched across ranks */
+    DC_ERR_COMM = -5,      /**< objects from different envs, or an unusable communicator */
+    DC_ERR_MPI = -6,       /**< an MPI call failed (message holds MPI_Error_string) */
+    DC_ERR_TOPO = -7,      /**< hwloc topology discovery, load or binding failed */
+    DC_ERR_BLAS = -8,      /**< BLAS library problem */
+    DC_ERR_IO = -9,        /**< file input/output failed */
+    DC_ERR_NOTSUP = -10,   /**< operation not supported for these arguments */
+    DC_ERR_INTERNAL = -11, /**< internal inconsistency (a bug: please report it) */
+    DC_ERR_CORRUPT = -12,  /**< stored data failed its checksum, is truncated or unreadable */
+    DC_ERR_TIMEOUT = -13   /**< a collective waited longer than DC_TIMEOUT for other ranks */
 };
 
 /**

@@ -217,6 +217,22 @@ DC_API int dc_solver_get_result(const dc_solver_t *solver, dc_solve_result_t *re
  */
 DC_API int dc_solver_get_history(const dc_solver_t *solver, const double **rnorms_p, int *n_p);
 /**
+ * Monitor of a running solve (dc_solver_set_monitor()): called on every rank after iteration
+ * \p it (it = 0: before the first) with ||r_it|| as the recurrence gives it, while the solver's
+ * state is that of iteration it (dc_ckpt_write_solver() may store it). It may call collectives.
+ * Return 0 to go on, or a DC_ERR_* code: the solve stops and returns that code on every rank
+ * (agreed; any other non-zero value is reported as DC_ERR_ARG).
+ */
+typedef int (*dc_solver_monitor_fn)(dc_solver_t *solver, int it, double rnorm, void *ctx);
+/**
+ * \brief Call \p fn every \p every iterations (it = 0, every, 2 every, ...) of each following
+ * solve; fn NULL removes the monitor. Collective in spirit: every rank must set the same
+ * monitor and period (not checked; a mismatch deadlocks a monitor that communicates). Local.
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid handle, every < 1 with fn not NULL)
+ */
+DC_API int dc_solver_set_monitor(dc_solver_t *solver, int every, dc_solver_monitor_fn fn,
+                                 void *ctx);
+/**
  * \brief Static name of a reason ("converged: rtol", "diverged: breakdown", ...). Local.
  * \return never NULL ("unknown reason" for values not in dc_solve_reason_t)
  */
