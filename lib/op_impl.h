@@ -58,4 +58,49 @@ int dci_mg_levels(const dci_mg_t *mg);
 /* Free everything (local: no collective calls). NULL is a no-op. */
 void dci_mg_destroy(dci_mg_t *mg);
 
+/* ---------------------------------------------------------------- solver state (lib/solve.c) */
+
+/*
+ * A solve's iteration state, for checkpoints (lib/ckpt_solver.c): what a solve at iteration
+ * 'it' needs to go on exactly as if it had not stopped. Read from the monitor while a solve
+ * runs (dci_solver_state_get), or filled from a checkpoint and installed so that the NEXT
+ * dc_solver_solve continues at iteration it + 1 (dci_solver_state_load_begin / _end).
+ * Vectors are the solver's own (lent); vec[0] is the iterate x. CG: x r p [z]; PIPECG:
+ * x r w n z p s [u m q] (bracketed: with a preconditioner). Scalars: CG rz, rz_old, rnorm;
+ * PIPECG alpha, beta, gamma, rnorm.
+ */
+enum { DCI_SST_NVEC = 10, DCI_SST_NSCAL = 4 };
+typedef struct dci_solver_state {
+    dc_env_t *env;
+    /* the description a loaded state must match */
+    int type;  /* dc_solver_type_t */
+    int pc;    /* dc_pc_type_t */
+    int mode;  /* dc_repro_t: OFF, BINNED or EXACT */
+    int64_t n; /* global size */
+    /* the iteration */
+    int it;
+    int reason;    /* dc_solve_reason_t decided at it (DC_SOLVE_ITERATING: goes on) */
+    double bnorm;  /* ||b|| */
+    double rnorm0; /* ||r_0|| */
+    int nvec;
+    const char *vname[DCI_SST_NVEC];
+    dc_vec_t *vec[DCI_SST_NVEC];
+    int nscal;
+    double scal[DCI_SST_NSCAL];
+    double *hist; /* ||r_0||, ..., ||r_it||: it + 1 values (load: to be filled) */
+} dci_solver_state_t;
+
+/* The state of the solve now running on s (called from its monitor); DC_ERR_STATE (message)
+ * when no solve is running. Local. */
+int dci_solver_state_get(const dc_solver_t *s, dci_solver_state_t *st);
+/* The description of s (type, pc, mode, n, nvec, nscal, vname) into st; no vectors. Local. */
+void dci_solver_state_describe(const dc_solver_t *s, dci_solver_state_t *st);
+/* Prepare to load a state of iteration it into s: cancels a pending resume, makes room for the
+ * history and the stored iterate; st gets the vectors and history array to fill. Collective
+ * (agreed): DC_ERR_STATE inside the monitor, DC_ERR_NOMEM. */
+int dci_solver_state_load_begin(dc_solver_t *s, int it, dci_solver_state_t *st);
+/* Install the filled state (it, reason, bnorm, rnorm0, scal, and the filled vectors and
+ * history): the next dc_solver_solve on s continues from it. Local. */
+void dci_solver_state_load_end(dc_solver_t *s, const dci_solver_state_t *st);
+
 #endif /* DC_OP_IMPL_H */

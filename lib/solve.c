@@ -51,6 +51,17 @@ struct dc_solver {
     int hist_cap, hist_n;
     dc_solve_result_t res;
     red_t red;
+    /* monitor (dc_solver_set_monitor) */
+    dc_solver_monitor_fn mon;
+    void *mon_ctx;
+    int mon_every;
+    /* The state of iteration st_it (op_impl.h): the running solve's while its monitor runs
+     * (running = 1, x_cur its x), or one loaded from a checkpoint (resume = 1, its iterate in
+     * xres) that the next solve continues from. The other vectors are the work vectors. */
+    int running, resume;
+    dc_vec_t *x_cur, *xres;
+    int st_it, st_reason;
+    double st_bnorm, st_rnorm0, st_scal[DCI_SST_NSCAL];
 };
 
 /* ---------------------------------------------------------------- reductions */
@@ -290,6 +301,7 @@ static void solver_free(dc_solver_t *s)
         return;
     for (i = 0; i < V_COUNT; i++)
         dc_vec_destroy(&s->vec[i]);
+    dc_vec_destroy(&s->xres);
     dci_mg_destroy(s->mg);
     dci_free(s->dinv);
     dci_free(s->hist);
@@ -457,6 +469,17 @@ int dc_solver_get_history(const dc_solver_t *solver, const double **rnorms_p, in
     return DC_SUCCESS;
 }
 
+int dc_solver_set_monitor(dc_solver_t *solver, int every, dc_solver_monitor_fn fn, void *ctx)
+{
+    DC_VALIDATE(solver, DCI_CLASS_SOLVER);
+    DC_REQUIRE(solver->hdr.env, fn == NULL || every >= 1, DC_ERR_ARG,
+               "every = %d: the monitor's period must be >= 1", every);
+    solver->mon = fn;
+    solver->mon_ctx = fn != NULL ? ctx : NULL;
+    solver->mon_every = fn != NULL ? every : 0;
+    return DC_SUCCESS;
+}
+
 const char *dc_solve_reason_string(int reason)
 {
     switch (reason) {
@@ -472,21 +495,34 @@ const char *dc_solve_reason_string(int reason)
 
 /* ---------------------------------------------------------------- solve helpers */
 
+/* Room for need values in the history, keeping the first hist_n. Local. */
+static int hist_reserve(dc_solver_t *s, int need)
+{
+    double *h = NULL;
+    int cap = s->hist_cap, rc;
+
+    if (need <= cap)
+        return DC_SUCCESS;
+    while (cap < need)
+        cap = cap > INT_MAX / 2 ? INT_MAX : cap * 2;
+    rc = dci_malloc(s->hdr.env, (size_t)cap * sizeof(double), (void **)&h);
+    if (rc != DC_SUCCESS)
+        return rc;
+    memcpy(h, s->hist, (size_t)s->hist_n * sizeof(double));
+    dci_free(s->hist);
+    s->hist = h;
+    s->hist_cap = cap;
+    return DC_SUCCESS;
+}
+
 /* Record ||r_k|| (local: a failed growth is remembered and reported after the next
  * reduction, so the ranks stay together). */
 static int hist_push(dc_solver_t *s, double rnorm)
 {
-    if (s->hist_n == s->hist_cap) {
-        double *h = NULL;
-        int cap = s->hist_cap * 2, rc;
-        rc = dci_malloc(s->hdr.env, (size_t)cap * sizeof(double), (void **)&h);
-        if (rc != DC_SUCCESS)
-            return rc;
-        memcpy(h, s->hist, (size_t)s->hist_n * sizeof(double));
-        dci_free(s->hist);
-        s->hist = h;
-        s->hist_cap = cap;
-    }
+    int rc = hist_reserve(s, s->hist_n + 1);
+
+    if (rc != DC_SUCCESS)
+        return rc;
     s->hist[s->hist_n++] = rnorm;
     return DC_SUCCESS;
 }
@@ -560,6 +596,133 @@ static void resid_dots(red_t *rd, size_t n, const double *restrict b, const doub
     }
 }
 
+/* ---------------------------------------------------------------- iteration state */
+
+/* The state's vectors: the iterate x, then the method's recurrence vectors (op_impl.h), with the
+ * names a checkpoint stores them under. Returns their number. */
+static int state_vecs(const dc_solver_t *s, dc_vec_t *x, const char **name, dc_vec_t **vec)
+{
+    static const char *const vn[V_COUNT] = {"r", "z", "p", "q", "u", "w", "m", "n", "s"};
+    static const int cg[] = {V_R, V_P, V_Z};
+    static const int pipe[] = {V_R, V_W, V_N, V_Z, V_P, V_S, V_U, V_M, V_Q};
+    int pcon = s->prm.pc != DC_PC_NONE, cnt, i, k = 0;
+    const int *list;
+
+    if (s->prm.type == DC_SOLVER_CG) {
+        list = cg;
+        cnt = pcon ? 3 : 2; /* without a preconditioner z is r */
+    } else {
+        list = pipe;
+        cnt = pcon ? 9 : 6; /* without one u is r, m is w and q is s */
+    }
+    name[k] = "x";
+    vec[k++] = x;
+    for (i = 0; i < cnt; i++) {
+        name[k] = vn[list[i]];
+        vec[k++] = s->vec[list[i]];
+    }
+    return k;
+}
+
+void dci_solver_state_describe(const dc_solver_t *s, dci_solver_state_t *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->env = s->hdr.env;
+    st->type = s->prm.type;
+    st->pc = s->prm.pc;
+    st->mode = s->mode;
+    st->n = s->op->layout->n;
+    st->nscal = s->prm.type == DC_SOLVER_CG ? 3 : 4;
+    st->nvec = state_vecs(s, NULL, st->vname, st->vec);
+}
+
+int dci_solver_state_get(const dc_solver_t *s, dci_solver_state_t *st)
+{
+    dci_solver_state_describe(s, st);
+    if (!s->running)
+        return DC_ERR(s->hdr.env, DC_ERR_STATE,
+                      "no solve is running on this solver (a solver's state is stored from its "
+                      "monitor, dc_solver_set_monitor)");
+    st->nvec = state_vecs(s, s->x_cur, st->vname, st->vec);
+    st->it = s->st_it;
+    st->reason = s->st_reason;
+    st->bnorm = s->res.bnorm;
+    st->rnorm0 = s->res.rnorm0;
+    memcpy(st->scal, s->st_scal, sizeof(st->scal));
+    st->hist = s->hist;
+    return DC_SUCCESS;
+}
+
+int dci_solver_state_load_begin(dc_solver_t *s, int it, dci_solver_state_t *st)
+{
+    dc_env_t *env = s->hdr.env;
+    int rc = DC_SUCCESS;
+
+    dci_solver_state_describe(s, st);
+    DC_REQUIRE_GOTO(env, !s->running, DC_ERR_STATE, out,
+                    "a state cannot be loaded into a solver from its own monitor");
+    DC_REQUIRE_GOTO(env, it >= 0 && it < INT_MAX, DC_ERR_ARG, out, "iteration %d out of range", it);
+    s->resume = 0;
+    DC_CHECK_GOTO(hist_reserve(s, it + 1), out);
+out:
+    rc = dci_agree(env, rc);
+    if (rc == DC_SUCCESS && s->xres == NULL)
+        rc = dc_vec_create(s->op->layout, &s->xres); /* collective, agreed */
+    if (rc != DC_SUCCESS)
+        return rc;
+    st->nvec = state_vecs(s, s->xres, st->vname, st->vec);
+    st->it = it;
+    st->hist = s->hist;
+    return DC_SUCCESS;
+}
+
+void dci_solver_state_load_end(dc_solver_t *s, const dci_solver_state_t *st)
+{
+    s->st_it = st->it;
+    s->st_reason = st->reason;
+    s->st_bnorm = st->bnorm;
+    s->st_rnorm0 = st->rnorm0;
+    memcpy(s->st_scal, st->scal, sizeof(s->st_scal));
+    s->hist_n = st->it + 1;
+    s->resume = 1;
+}
+
+/* Whether the monitor is due at iteration k. */
+static int monitor_due(const dc_solver_t *s, int k)
+{
+    return s->mon != NULL && k % s->mon_every == 0;
+}
+
+/*
+ * Call the monitor at iteration k (the state in s->st_scal, x current). A local failure still
+ * pending (lrc) is agreed first, so that every rank enters a monitor that communicates or none
+ * does; the monitor's code is agreed after. Returns the agreed code.
+ */
+static int monitor_call(dc_solver_t *s, dc_vec_t *x, int k, double rnorm, dc_solve_reason_t reason,
+                        int lrc)
+{
+    dc_env_t *env = s->hdr.env;
+    int rc, mrc;
+
+    rc = dci_agree(env, lrc);
+    if (rc != DC_SUCCESS)
+        return rc;
+    s->st_it = k;
+    s->st_reason = reason;
+    s->x_cur = x;
+    s->res.iterations = k;
+    s->res.reason = DC_SOLVE_ITERATING;
+    s->running = 1;
+    mrc = s->mon(s, k, rnorm, s->mon_ctx);
+    s->running = 0;
+    s->x_cur = NULL;
+    if (mrc != DC_SUCCESS)
+        mrc = DC_ERR(env, mrc < 0 && mrc >= DC_ERR_TIMEOUT ? mrc : DC_ERR_ARG,
+                     "the monitor returned %d (%s) at iteration %d: the solve stops", mrc,
+                     dc_strerror(mrc), k);
+    return dci_agree(env, mrc);
+}
+
 /* ---------------------------------------------------------------- CG */
 
 /* The first pass of CG's update: r -= a q and then, by preconditioner: none: dot 0 = r'r;
@@ -611,6 +774,15 @@ static void cg_update_xp(size_t n, double a, double beta, double *restrict x,
     }
 }
 
+/* p = z + beta p, when x is already current (after the monitor) */
+static void cg_update_p(size_t n, double beta, const double *restrict z, double *restrict p)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        p[i] = z[i] + beta * p[i];
+}
+
 /* x += a p (the last step's x update when the iteration stops) */
 static void axpy(size_t n, double a, const double *restrict p, double *restrict x)
 {
@@ -635,11 +807,22 @@ static int cg_solve(dc_solver_t *s, const dc_vec_t *b, dc_vec_t *x, double tol)
     int pcon = s->prm.pc != DC_PC_NONE, jac = s->prm.pc == DC_PC_JACOBI;
     dc_vec_t *r = s->vec[V_R], *p = s->vec[V_P], *q = s->vec[V_Q];
     dc_vec_t *z = pcon ? s->vec[V_Z] : r;
-    int lrc = DC_SUCCESS, rc, gerr = 0, k = 0, use_ad;
+    int lrc = DC_SUCCESS, rc, gerr = 0, k = 0, use_ad, xlag = 0;
     double rr, rz, rzold = 1.0, pap, alpha = 0.0, beta, rnorm;
-    dc_solve_reason_t reason;
+    dc_solve_reason_t reason = DC_SOLVE_ITERATING;
 
     use_ad = s->op->ops->apply_dot != NULL && s->mode == DC_REPRO_OFF;
+    if (s->resume) {
+        /* a loaded state: iteration st_it decided, x current (the vectors are loaded) */
+        k = s->st_it;
+        reason = (dc_solve_reason_t)s->st_reason;
+        rz = s->st_scal[0];
+        rzold = s->st_scal[1];
+        rnorm = s->st_scal[2];
+        s->res.rnorm = rnorm;
+        memcpy(x->data, s->xres->data, n * sizeof(double));
+        goto iterate;
+    }
     /* r0 = b - A x0, z0 = M r0; reduction: r'r, r'z */
     red_start(rd, pcon ? 2 : 1);
     if (s->prm.guess_nonzero) {
@@ -672,8 +855,20 @@ static int cg_solve(dc_solver_t *s, const dc_vec_t *b, dc_vec_t *x, double tol)
             reason = DC_SOLVE_DIVERGED_NAN;
         else if (reason == DC_SOLVE_ITERATING && rz <= 0.0)
             reason = DC_SOLVE_DIVERGED_BREAKDOWN;
+        if (monitor_due(s, k)) {
+            /* the monitor sees the state of iteration k: x too (the x update then leaves the
+             * next pass, with the same arithmetic, so the bits do not change) */
+            if (xlag)
+                axpy(n, alpha, p->data, x->data);
+            xlag = 0;
+            s->st_scal[0] = rz;
+            s->st_scal[1] = rzold;
+            s->st_scal[2] = rnorm;
+            DC_CHECK(monitor_call(s, x, k, rnorm, reason, lrc));
+        }
+    iterate:
         if (reason != DC_SOLVE_ITERATING) {
-            if (k > 0)
+            if (xlag)
                 axpy(n, alpha, p->data, x->data); /* the last step's x */
             break;
         }
@@ -681,7 +876,10 @@ static int cg_solve(dc_solver_t *s, const dc_vec_t *b, dc_vec_t *x, double tol)
             memcpy(p->data, z->data, n * sizeof(double));
         } else {
             beta = rz / rzold;
-            cg_update_xp(n, alpha, beta, x->data, z->data, p->data);
+            if (xlag)
+                cg_update_xp(n, alpha, beta, x->data, z->data, p->data);
+            else
+                cg_update_p(n, beta, z->data, p->data);
         }
         /* q = A p, p'q */
         red_start(rd, 1);
@@ -702,6 +900,7 @@ static int cg_solve(dc_solver_t *s, const dc_vec_t *b, dc_vec_t *x, double tol)
             break;
         }
         alpha = rz / pap;
+        xlag = 1; /* x += alpha p waits for the next pass over p */
         /* r -= a q, z = M r, r'r, r'z */
         red_start(rd, pcon ? 2 : 1);
         cg_update_r(rd, n, alpha, r->data, q->data, jac ? z->data : NULL, jac ? s->dinv : NULL);
@@ -812,6 +1011,19 @@ static int pipecg_solve(dc_solver_t *s, const dc_vec_t *b, dc_vec_t *x, double t
     double rr, gamma, delta, gamma_old = 0.0, alpha = 0.0, beta = 0.0, denom, rnorm;
     dc_solve_reason_t reason = DC_SOLVE_ITERATING;
 
+    if (s->resume) {
+        /* a loaded state: iteration st_it decided (the vectors are loaded); the start it came
+         * from only matters through k > ks, true from here on */
+        k = ks = s->st_it;
+        reason = (dc_solve_reason_t)s->st_reason;
+        alpha = s->st_scal[0];
+        beta = s->st_scal[1];
+        gamma = s->st_scal[2];
+        rnorm = s->st_scal[3];
+        s->res.rnorm = rnorm;
+        memcpy(x->data, s->xres->data, nn * sizeof(double));
+        goto update;
+    }
     /*
      * (Re)start: r = b - A x, u = B r, w = A u. The recurrences drift from the true residual
      * faster than CG's, so when they claim convergence, or a breakdown after the first step
@@ -908,6 +1120,14 @@ static int pipecg_solve(dc_solver_t *s, const dc_vec_t *b, dc_vec_t *x, double t
                     break;
                 }
             }
+            if (monitor_due(s, k)) {
+                s->st_scal[0] = alpha;
+                s->st_scal[1] = beta;
+                s->st_scal[2] = gamma;
+                s->st_scal[3] = rnorm;
+                DC_CHECK(monitor_call(s, x, k, rnorm, reason, lrc));
+            }
+        update:
             if (reason != DC_SOLVE_ITERATING)
                 break;
             red_start(rd, nd);
@@ -953,13 +1173,17 @@ int dc_solver_solve(dc_solver_t *solver, const dc_vec_t *b, dc_vec_t *x)
     DC_VALIDATE(b, DCI_CLASS_VEC);
     DC_VALIDATE(x, DCI_CLASS_VEC);
     env = s->hdr.env;
+    /* the monitor runs on every rank: refused on every rank, the running solve untouched */
+    DC_REQUIRE(env, !s->running, DC_ERR_STATE,
+               "dc_solver_solve called from the solver's own monitor");
     dci_prof_begin(env, DCI_EV_SOLVER_SOLVE);
     s->res.reason = DC_SOLVE_ITERATING;
     s->res.iterations = 0;
     s->res.rnorm = s->res.rnorm0 = s->res.bnorm = 0.0;
     s->res.reduce_wait = 0.0;
     s->res.solve_time = 0.0;
-    s->hist_n = 0;
+    if (!s->resume)
+        s->hist_n = 0;
     s->red.wait = 0.0;
     DC_CHECK_GOTO(check_vec(s, b, 0, "b"), agree);
     DC_CHECK_GOTO(check_vec(s, x, 1, "x"), agree);
@@ -974,6 +1198,19 @@ agree:
     red_dot(&s->red, 0, b->data, NULL, s->n);
     DC_CHECK_GOTO(red_all(env, &s->red, 0, &gerr), out);
     bnorm = sqrt(s->red.val[0]);
+    if (s->resume) {
+        /* a loaded state goes on with its own ||b|| (the same bits in reproducible mode; within
+         * rounding of other sums otherwise): another b is an error */
+        double tolb = s->mode == DC_REPRO_OFF ? 1e-10 * s->st_bnorm : 0.0;
+        if (!(fabs(bnorm - s->st_bnorm) <= tolb))
+            rc = DC_ERR(env, DC_ERR_ARG,
+                        "b is not the right-hand side of the loaded solver state (||b|| = %a, "
+                        "stored %a)",
+                        bnorm, s->st_bnorm);
+        DC_CHECK_GOTO(dci_agree(env, rc), out);
+        bnorm = s->st_bnorm;
+        s->res.rnorm0 = s->st_rnorm0;
+    }
     s->res.bnorm = bnorm;
     if (bnorm == 0.0) {
         memset(x->data, 0, s->n * sizeof(double));
@@ -990,6 +1227,9 @@ agree:
     else
         rc = pipecg_solve(s, b, x, tol);
 out:
+    if (s->resume && rc != DC_SUCCESS)
+        s->hist_n = 0; /* the loaded history goes with the state */
+    s->resume = 0;
     s->res.reduce_wait = s->red.wait;
     s->res.solve_time = dci_wtime() - t0;
     dci_prof_end(env, DCI_EV_SOLVER_SOLVE, 0);

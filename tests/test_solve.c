@@ -1488,6 +1488,245 @@ static void test_periodic_singular(void)
     dc_env_destroy(&env);
 }
 
+/* ---------------------------------------------------------------- monitor */
+
+#define MON_MAX 4096
+
+/* What a monitor saw; it stops the solve with 'fail_code' on rank 'fail_rank' (-1: every
+ * rank) at iteration 'fail_it' (-1: never). */
+typedef struct mon {
+    dc_op_t *op;
+    const dc_vec_t *b;
+    dc_vec_t *x, *r; /* the solve's x; scratch for b - A x */
+    int calls, its[MON_MAX];
+    double rn[MON_MAX];
+    int hist_ok;     /* the history and result seen inside agree with it and rnorm */
+    double tres_max; /* max over calls of | ||b - A x|| - rnorm | / ||b|| */
+    int fail_it, fail_rank, fail_code;
+    int inner_rc; /* what dc_solver_solve returned inside the monitor */
+} mon_t;
+
+static int mon_fn(dc_solver_t *s, int it, double rnorm, void *ctx)
+{
+    mon_t *m = ctx;
+    const double *h = NULL;
+    int hn = -1;
+    dc_solve_result_t res;
+    double tr = -1.0, bn = 1.0;
+
+    if (m->calls < MON_MAX) {
+        m->its[m->calls] = it;
+        m->rn[m->calls] = rnorm;
+    }
+    m->calls++;
+    /* the state is that of iteration it: the history ends with rnorm, and x is x_it */
+    if (dc_solver_get_history(s, &h, &hn) != DC_SUCCESS || hn != it + 1 ||
+        !dct_same_bits(h[it], rnorm) || dc_solver_get_result(s, &res) != DC_SUCCESS ||
+        res.iterations != it)
+        m->hist_ok = 0;
+    if (dc_op_apply(m->op, m->x, m->r) == DC_SUCCESS &&
+        dc_vec_axpby(m->r, 1.0, m->b, -1.0) == DC_SUCCESS && dc_vec_nrm2(m->r, &tr) == DC_SUCCESS &&
+        dc_vec_nrm2(m->b, &bn) == DC_SUCCESS) {
+        double d = fabs(tr - rnorm) / bn;
+        if (!(d <= m->tres_max))
+            m->tres_max = d;
+    } else {
+        m->tres_max = INFINITY;
+    }
+    if (m->inner_rc == 1)
+        m->inner_rc = dc_solver_solve(s, m->b, m->r);
+    if (it == m->fail_it && (m->fail_rank < 0 || m->fail_rank == dct_rank))
+        return m->fail_code;
+    return DC_SUCCESS;
+}
+
+/* z = r / 4 (the 5-point Laplacian's diagonal with h = 1): a shell preconditioner */
+static int quarter_pc(const dc_vec_t *r, dc_vec_t *z, void *ctx)
+{
+    int rc = dc_vec_copy(r, z);
+
+    (void)ctx;
+    return rc == DC_SUCCESS ? dc_vec_scal(z, 0.25) : rc;
+}
+
+/*
+ * dc_solver_set_monitor on a 2-D Poisson stencil operator, CG and PIPECG with every
+ * preconditioner, every = 1 and 3: called at it = 0, every, 2 every, ... up to the last
+ * iteration, with the rnorm the history holds for it (bits), while the history, the result's
+ * iteration count and x are those of iteration it (||b - A x|| computed in the monitor matches
+ * the recurrence's rnorm); the solution and iteration count are those of a solve without a
+ * monitor, bit for bit. Inside the monitor dc_solver_solve is refused with DC_ERR_STATE.
+ */
+static void test_monitor(void)
+{
+    dc_env_t *env = env_on(MPI_COMM_WORLD, DC_REPRO_OFF);
+    const int nx = 29, ny = 23;
+    int64_t nn = nx * ny, i;
+    dc_gidx_t n[2] = {nx, ny};
+    double h[2] = {1.0, 1.0}, *bnat = rand_vec(nn, 31);
+    double *x0 = malloc((size_t)nn * 8), *x1 = malloc((size_t)nn * 8);
+    dc_mesh_t *mesh = NULL;
+    dc_stencil_t st;
+    dc_op_t *op = NULL;
+    dc_vec_t *b = NULL, *x = NULL, *r = NULL;
+    int type, pc, ev, rc;
+    mon_t *m = calloc(1, sizeof(*m));
+
+    rc = dc_mesh_create(env, 2, n, 1, 1, NULL, &mesh);
+    if (rc == DC_SUCCESS)
+        rc = dc_stencil_laplacian(2, 5, h, 0.0, &st);
+    if (rc == DC_SUCCESS)
+        rc = dc_mesh_op_create_stencil(mesh, &st, &op);
+    if (rc == DC_SUCCESS)
+        rc = dc_mesh_create_global(mesh, &b);
+    if (rc == DC_SUCCESS)
+        rc = dc_mesh_create_global(mesh, &x);
+    if (rc == DC_SUCCESS)
+        rc = dc_mesh_create_global(mesh, &r);
+    if (rc == DC_SUCCESS)
+        rc = dc_mesh_scatter_natural(mesh, 0, bnat, b);
+    DCT_ASSERT_ALL(rc == DC_SUCCESS);
+    for (type = 0; type < 2; type++)
+        for (pc = 0; pc < 4; pc++)
+            for (ev = 1; ev <= 3; ev += 2) {
+                dc_solver_params_t p =
+                    prm_make((dc_solver_type_t)type, (dc_pc_type_t)pc, 1e-10, DC_REPRO_OFF);
+                dc_solver_t *s = NULL;
+                dc_solve_result_t r0, r1;
+                const double *hist = NULL;
+                int hn = 0, its0 = -1, ok = 1, k;
+
+                p.field_mask |= DC_SOLVER_PARAM_PC_SHELL | DC_SOLVER_PARAM_MG;
+                p.pc_apply = quarter_pc;
+                p.mg_coarse_size = 20; /* three levels, not a direct solve */
+                memset(&r0, 0, sizeof(r0));
+                memset(&r1, 0, sizeof(r1));
+                memset(m, 0, sizeof(*m));
+                m->op = op;
+                m->b = b;
+                m->x = x;
+                m->r = r;
+                m->hist_ok = 1;
+                m->fail_it = -1;
+                m->inner_rc = 1;
+                /* without a monitor, then with one */
+                rc = dc_solver_create(op, &p, &s);
+                if (rc == DC_SUCCESS)
+                    rc = dc_solver_solve(s, b, x);
+                if (rc == DC_SUCCESS)
+                    rc = dc_solver_get_result(s, &r0);
+                if (rc == DC_SUCCESS)
+                    rc = dc_mesh_gather_natural(mesh, x, -1, x0);
+                if (rc == DC_SUCCESS)
+                    rc = dc_solver_set_monitor(s, ev, mon_fn, m);
+                if (rc == DC_SUCCESS)
+                    rc = dc_solver_solve(s, b, x);
+                if (rc == DC_SUCCESS)
+                    rc = dc_solver_get_result(s, &r1);
+                if (rc == DC_SUCCESS)
+                    rc = dc_solver_get_history(s, &hist, &hn);
+                if (rc == DC_SUCCESS)
+                    rc = dc_mesh_gather_natural(mesh, x, -1, x1);
+                its0 = r0.iterations;
+                ok = rc == DC_SUCCESS && r0.reason == DC_SOLVE_CONVERGED_RTOL && its0 > 3 &&
+                     r1.reason == r0.reason && r1.iterations == its0 && hn == its0 + 1 &&
+                     m->calls == its0 / ev + 1 && m->calls <= MON_MAX && m->hist_ok &&
+                     m->tres_max <= 1e-8 && m->inner_rc == DC_ERR_STATE;
+                for (k = 0; ok && k < m->calls; k++)
+                    ok = m->its[k] == k * ev && dct_same_bits(m->rn[k], hist[k * ev]);
+                for (i = 0; ok && i < nn; i++)
+                    ok = dct_same_bits(x0[i], x1[i]);
+                if (!ok)
+                    fprintf(stderr,
+                            "[rank %d] monitor %s pc %s every %d: rc %d its %d/%d calls %d "
+                            "hist_ok %d tres %g inner %d\n",
+                            dct_rank, type_name[type], pc_name[pc], ev, rc, its0, r1.iterations,
+                            m->calls, m->hist_ok, m->tres_max, m->inner_rc);
+                DCT_ASSERT_ALL(ok);
+                dc_solver_destroy(&s);
+            }
+    dc_vec_destroy(&r);
+    dc_vec_destroy(&x);
+    dc_vec_destroy(&b);
+    dc_op_destroy(&op);
+    dc_mesh_destroy(&mesh);
+    free(bnat);
+    free(x0);
+    free(x1);
+    free(m);
+    dc_env_destroy(&env);
+}
+
+/*
+ * A monitor's error stops the solve on every rank with its code: DC_ERR_IO returned by the last
+ * rank only at iteration 2 (and at 0), a code outside the library's (7: DC_ERR_ARG); the
+ * solve stops there (its result says iteration 2, not converged) and the next solve without the
+ * monitor gives the unmonitored solution. Bad input: NULL solver, every < 1.
+ */
+static void test_monitor_errors(void)
+{
+    dc_env_t *env = env_on(MPI_COMM_WORLD, DC_REPRO_OFF);
+    int64_t n = 60;
+    tri_t t;
+    double *bg = rand_vec(n, 8), *xa = malloc((size_t)n * 8), *xb = malloc((size_t)n * 8);
+    dc_layout_t *l = make_layout(env, n, 0);
+    dc_vec_t *b = vec_from(l, bg), *x = vec_from(l, NULL), *r = vec_from(l, NULL);
+    dc_op_t *op = NULL;
+    dc_solver_t *s = NULL;
+    dc_solve_result_t res;
+    mon_t *m = calloc(1, sizeof(*m));
+    int type, k, rc;
+
+    tri_init(&t, MPI_COMM_WORLD, n, 0, 5, EX_SENDRECV);
+    DCT_ASSERT_ALL(dc_op_create_shell(l, tri_apply, tri_diag, &t, &op) == DC_SUCCESS);
+    for (type = 0; type < 2; type++) {
+        dc_solver_params_t p = prm_make((dc_solver_type_t)type, DC_PC_JACOBI, 1e-10, DC_REPRO_OFF);
+        DCT_ASSERT_ALL(dc_solver_create(op, &p, &s) == DC_SUCCESS);
+        DCT_ASSERT_ALL(dc_solver_solve(s, b, x) == DC_SUCCESS);
+        dc_vec_gather(x, -1, xa);
+        for (k = 0; k < 3; k++) {
+            memset(m, 0, sizeof(*m));
+            m->op = op;
+            m->b = b;
+            m->x = x;
+            m->r = r;
+            m->fail_rank = dct_size - 1;
+            m->fail_it = k == 1 ? 0 : 2;
+            m->fail_code = k == 2 ? 7 : DC_ERR_IO;
+            DCT_ASSERT_ALL(dc_solver_set_monitor(s, 1, mon_fn, m) == DC_SUCCESS);
+            rc = dc_solver_solve(s, b, x);
+            memset(&res, 0, sizeof(res));
+            dc_solver_get_result(s, &res);
+            DCT_ASSERT_ALL(rc == (k == 2 ? DC_ERR_ARG : DC_ERR_IO));
+            DCT_ASSERT_ALL(strstr(dc_env_last_error(env), "monitor") != NULL);
+            DCT_ASSERT_ALL(m->calls == m->fail_it + 1 && res.iterations == m->fail_it &&
+                           res.reason == DC_SOLVE_ITERATING);
+        }
+        /* removed: the solve runs to the end, same bits as before */
+        DCT_ASSERT_ALL(dc_solver_set_monitor(s, 0, NULL, NULL) == DC_SUCCESS);
+        m->calls = 0;
+        DCT_ASSERT_ALL(dc_solver_solve(s, b, x) == DC_SUCCESS && m->calls == 0);
+        dc_vec_gather(x, -1, xb);
+        DCT_ASSERT_ALL(memcmp(xa, xb, (size_t)n * 8) == 0);
+        /* bad input, on the rank that makes it */
+        DCT_ASSERT_ALL(dc_solver_set_monitor(NULL, 1, mon_fn, m) == DC_ERR_ARG);
+        DCT_ASSERT_ALL(dc_solver_set_monitor(s, 0, mon_fn, m) == DC_ERR_ARG);
+        DCT_ASSERT_ALL(dc_solver_set_monitor(s, -5, mon_fn, m) == DC_ERR_ARG);
+        dc_solver_destroy(&s);
+    }
+    dc_op_destroy(&op);
+    dc_vec_destroy(&b);
+    dc_vec_destroy(&x);
+    dc_vec_destroy(&r);
+    dc_layout_destroy(&l);
+    tri_free(&t);
+    free(bg);
+    free(xa);
+    free(xb);
+    free(m);
+    dc_env_destroy(&env);
+}
+
 void dct_register(void)
 {
     CU_pSuite s = CU_add_suite("solve", NULL, NULL);
@@ -1507,4 +1746,8 @@ void dct_register(void)
                 test_periodic_singular);
     CU_add_test(s, "allocation failures on each rank: DC_ERR_NOMEM everywhere, no leak",
                 test_alloc_failures);
+    CU_add_test(s, "monitor: iterations, rnorm and state of each call, same bits as without",
+                test_monitor);
+    CU_add_test(s, "monitor: an error on one rank stops the solve on all; bad input",
+                test_monitor_errors);
 }

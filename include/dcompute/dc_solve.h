@@ -200,8 +200,9 @@ DC_API int dc_solver_create(dc_op_t *op, const dc_solver_params_t *params, dc_so
  * \param[in]     b  right-hand side, on the operator's layout
  * \param[in,out] x  solution; read as the initial guess when guess_nonzero
  * \return DC_SUCCESS; DC_ERR_ARG (invalid handle, b or x not on the operator's layout, b == x);
- *         a callback's failure on any rank: its code (by the callbacks' return rule) on every
- *         rank, with that rank's message; DC_ERR_STATE (a vector borrowed); DC_ERR_NOMEM;
+ *         a callback's or the monitor's failure on any rank: its code (by the callbacks' return
+ *         rule) on every rank, with that rank's message; DC_ERR_STATE (a vector borrowed;
+ *         called from the solver's own monitor); DC_ERR_NOMEM;
  *         DC_ERR_MPI
  */
 DC_API int dc_solver_solve(dc_solver_t *solver, const dc_vec_t *b, dc_vec_t *x);
@@ -219,14 +220,19 @@ DC_API int dc_solver_get_history(const dc_solver_t *solver, const double **rnorm
 /**
  * Monitor of a running solve (dc_solver_set_monitor()): called on every rank after iteration
  * \p it (it = 0: before the first) with ||r_it|| as the recurrence gives it, while the solver's
- * state is that of iteration it (dc_ckpt_write_solver() may store it). It may call collectives.
- * Return 0 to go on, or a DC_ERR_* code: the solve stops and returns that code on every rank
- * (agreed; any other non-zero value is reported as DC_ERR_ARG).
+ * state is that of iteration it (dc_ckpt_write_solver() may store it): the x passed to
+ * dc_solver_solve() holds x_it, dc_solver_get_history() ends with ||r_it||, and
+ * dc_solver_get_result() says iterations = it. It may call collectives (not dc_solver_solve() on
+ * the same solver: DC_ERR_STATE). Return 0 to go on, or a DC_ERR_* code: the solve stops there
+ * (x = x_it) and returns that code on every rank (agreed; any other non-zero value is reported
+ * as DC_ERR_ARG). Calling it does not change the solve's bits.
  */
 typedef int (*dc_solver_monitor_fn)(dc_solver_t *solver, int it, double rnorm, void *ctx);
 /**
- * \brief Call \p fn every \p every iterations (it = 0, every, 2 every, ...) of each following
- * solve; fn NULL removes the monitor. Collective in spirit: every rank must set the same
+ * \brief Call \p fn every \p every iterations (it = 0, every, 2 every, ... up to the last
+ * iteration; not for b = 0) of each following solve; fn NULL removes the monitor. A solve that
+ * continues a loaded state (dc_ckpt_read_solver()) calls it from the next multiple of \p every
+ * after the loaded iteration. Collective in spirit: every rank must set the same
  * monitor and period (not checked; a mismatch deadlocks a monitor that communicates). Local.
  * \return DC_SUCCESS, DC_ERR_ARG (invalid handle, every < 1 with fn not NULL)
  */
