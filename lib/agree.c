@@ -141,6 +141,12 @@ int dci_agree_args(dc_env_t *env, int rc, const dci_arg_t *args, int nargs, cons
     uint64_t in[3], out[3], h = fingerprint(args, nargs);
     int code, from, mrc;
 
+    /* The watchdog's entry step (on only with DC_TIMEOUT): a rank that never comes is named. */
+    if (DCI_UNLIKELY(env->wd != NULL)) {
+        code = dci_wd_enter_slow(env, func != NULL ? func : "an agreement", 0);
+        if (code != DC_SUCCESS)
+            return code;
+    }
     /* failure key: the most negative code first, then the lowest rank (0 means no failure) */
     in[0] =
         rc < 0 ? ((uint64_t)(uint32_t)-rc << 32) | (uint32_t)(UINT32_MAX - (uint32_t)env->rank) : 0;
@@ -160,12 +166,13 @@ int dci_agree_args(dc_env_t *env, int rc, const dci_arg_t *args, int nargs, cons
     return DC_SUCCESS;
 }
 
-int dci_agree(dc_env_t *env, int rc)
+int dci_agree_at(dc_env_t *env, int rc, const char *func)
 {
-    return dci_agree_args(env, rc, NULL, 0, NULL);
+    return dci_agree_args(env, rc, NULL, 0, func);
 }
 
-int dci_check_same(dc_env_t *env, int code, const int64_t *vals, int nvals, const char *what)
+int dci_check_same_at(dc_env_t *env, int code, const int64_t *vals, int nvals, const char *what,
+                      const char *func)
 {
     dci_arg_t args[DCI_MAX_ARGS];
     int i;
@@ -174,5 +181,5 @@ int dci_check_same(dc_env_t *env, int code, const int64_t *vals, int nvals, cons
         return DC_ERR(env, DC_ERR_INTERNAL, "dci_check_same: too many values");
     for (i = 0; i < nvals; i++)
         args[i] = dci_arg_int(what, vals[i], code);
-    return dci_agree_args(env, DC_SUCCESS, args, nvals, __func__);
+    return dci_agree_args(env, DC_SUCCESS, args, nvals, func);
 }

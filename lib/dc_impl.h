@@ -57,6 +57,8 @@ typedef struct dci_opts {
     int profile;
     int allreduce; /* dc_allreduce_algo_t */
     int verbose;
+    double timeout;          /* DC_TIMEOUT: hang watchdog, seconds; 0 = off */
+    int timeout_abort;       /* DC_TIMEOUT_ABORT: MPI_Abort after the diagnosis */
     char topology[1024];     /* "" = discover */
     char profile_file[1024]; /* "" = stderr */
 } dci_opts_t;
@@ -83,6 +85,7 @@ typedef struct dci_prof {
 /* ---------------------------------------------------------------- env */
 
 struct dci_topo; /* lib/topo.c */
+struct dci_wd;   /* lib/watchdog.c */
 
 #define DCI_ERRBUF       640
 #define DCI_MAX_USER_OPS 64
@@ -101,6 +104,7 @@ struct dc_env {
     MPI_Datatype loc_type[4];         /* MPI types of the *_LOC pairs */
     MPI_Op minloc_op, maxloc_op;      /* on the *_LOC types */
     MPI_Op user_op[DCI_MAX_USER_OPS]; /* MPI_OP_NULL when free */
+    struct dci_wd *wd;                /* hang watchdog; NULL when off (DC_TIMEOUT=0) */
     char errbuf[DCI_ERRBUF];
 };
 
@@ -283,13 +287,46 @@ static inline dci_arg_t dci_arg_dbl(const char *name, double d)
 int dci_agree_args(dc_env_t *env, int rc, const dci_arg_t *args, int nargs, const char *func);
 /* Fold v into the running fingerprint h (for a value that stands for many, e.g. a layout). */
 uint64_t dci_fp_mix(uint64_t h, uint64_t v);
-/* Outcome only (setup-class collectives): dci_agree_args without arguments. */
-int dci_agree(dc_env_t *env, int rc);
+/* Outcome only (setup-class collectives): dci_agree_args without arguments; the caller's name
+ * goes into messages (and the watchdog's entry record). */
+int dci_agree_at(dc_env_t *env, int rc, const char *func);
+#define dci_agree(env, rc) dci_agree_at((env), (rc), __func__)
 /*
  * Consistency of nvals values (<= DCI_MAX_ARGS) named together by 'what': fails on every rank
  * with 'code' unless they are the same on all ranks. Collective (debug-mode checks and setups).
  */
-int dci_check_same(dc_env_t *env, int code, const int64_t *vals, int nvals, const char *what);
+int dci_check_same_at(dc_env_t *env, int code, const int64_t *vals, int nvals, const char *what,
+                      const char *func);
+#define dci_check_same(env, code, vals, nvals, what)                                               \
+    dci_check_same_at((env), (code), (vals), (nvals), (what), __func__)
+
+/* ---------------------------------------------------------------- hang watchdog (watchdog.c) */
+
+/*
+ * At the end of dc_env_create (options agreed; rc: this rank's outcome so far). With
+ * DC_TIMEOUT > 0, collective on env->comm: agrees on rc, then makes a private duplicate of the
+ * communicator for the entry records, exchanges every rank's node name and pid, and sets
+ * env->wd only once every rank succeeded. Off: returns rc and leaves env->wd NULL.
+ */
+int dci_wd_setup(dc_env_t *env, int rc);
+void dci_wd_free(dc_env_t *env);
+/*
+ * The entry step of a library collective (watchdog on): every rank tells every other one that
+ * it entered collective number s, named 'name', and waits for theirs, at most DC_TIMEOUT
+ * seconds. DC_SUCCESS when all entered the same one; DC_ERR_TIMEOUT (ranks missing: their rank,
+ * node, pid and last collective, on stderr and in the env's message; or MPI_Abort with
+ * DC_TIMEOUT_ABORT) or DC_ERR_ARG (ranks in different collectives, named on every rank).
+ * strict = 0 for the agreements (lib/agree.c): ranks may reach one from different functions by
+ * design, so only their kind is compared, the name is for the diagnosis.
+ */
+int dci_wd_enter_slow(dc_env_t *env, const char *name, int strict);
+/* The hook at the start of every library collective: one predictable branch when off. */
+static inline int dci_wd_enter(dc_env_t *env, const char *name)
+{
+    if (DCI_UNLIKELY(env->wd != NULL))
+        return dci_wd_enter_slow(env, name, 1);
+    return DC_SUCCESS;
+}
 
 /* ---------------------------------------------------------------- memory (lib/mem.c) */
 

@@ -18,6 +18,7 @@ static void env_free(dc_env_t *env)
 
     MPI_Finalized(&finalized);
     if (!finalized) {
+        dci_wd_free(env);
         dci_dtype_env_free(env);
         dci_topo_free(env);
         if (env->leader_comm != MPI_COMM_NULL)
@@ -43,7 +44,8 @@ int dc_env_create(MPI_Comm comm, const dc_env_params_t *params, dc_env_t **env_p
 {
     dc_env_t *env = NULL;
     int rc = DC_SUCCESS, initialized = 0, finalized = 0, provided, mrc;
-    int64_t vals[6];
+    int64_t vals[8];
+    double timeout;
 
     /* Before MPI is usable there is no env and no communicator: fail locally. */
     if (MPI_Finalized(&finalized) != MPI_SUCCESS || finalized)
@@ -103,19 +105,23 @@ int dc_env_create(MPI_Comm comm, const dc_env_params_t *params, dc_env_t **env_p
     vals[3] = env->opts.debug;
     vals[4] = env->opts.profile;
     vals[5] = env->opts.allreduce;
+    timeout = env->opts.timeout + 0.0; /* -0 as +0 */
+    memcpy(&vals[6], &timeout, sizeof(timeout));
+    vals[7] = env->opts.timeout_abort;
     rc = dci_agree(env, rc);
     if (rc != DC_SUCCESS)
         goto out;
     /* Options are a setup-class argument: always checked, not only in debug mode. */
-    DC_CHECK_GOTO(dci_check_same(env, DC_ERR_ARG, vals, 6,
-                                 "an option (bind, blas_threads, repro, debug, profile or "
-                                 "allreduce) of dc_env_params_t"),
+    DC_CHECK_GOTO(dci_check_same(env, DC_ERR_ARG, vals, 8,
+                                 "an option (bind, blas_threads, repro, debug, profile, "
+                                 "allreduce, timeout or timeout_abort) of dc_env_params_t"),
                   out);
     env->prof.on = env->opts.profile;
     dci_prof_begin(env, DCI_EV_ENV_CREATE);
     rc = dci_topo_setup(env);
     if (rc == DC_SUCCESS)
         rc = dci_dtype_env_setup(env);
+    rc = dci_wd_setup(env, rc); /* last: nothing above is watched (no entry records yet) */
     dci_prof_end(env, DCI_EV_ENV_CREATE, 0);
 out:
     rc = dci_agree(env, rc);
@@ -213,5 +219,6 @@ int dc_env_set_debug(dc_env_t *env, int on)
 int dc_env_view(dc_env_t *env, FILE *f)
 {
     DC_VALIDATE(env, DCI_CLASS_ENV);
+    DC_CHECK(dci_wd_enter(env, __func__)); /* hang watchdog: one branch when off */
     return dci_topo_view(env, f);
 }

@@ -1004,6 +1004,7 @@ int dc_mesh_global_to_local_begin(dc_mesh_t *mesh, const dc_vec_t *global, dc_ve
     if (mesh->state != DCI_MESH_IDLE)
         return DC_ERR(mesh->hdr.env, DC_ERR_STATE,
                       "a halo exchange of this mesh is already under way");
+    DC_CHECK(dci_wd_enter(mesh->hdr.env, "dc_mesh_global_to_local")); /* hang watchdog */
     /* the messages leave before the owned values are copied: that copy overlaps them */
     DC_CHECK(dci_mesh_halo_begin_owned(mesh, global->data, local->data));
     dci_mesh_owned_to_local(mesh, global->data, local->data);
@@ -1102,6 +1103,7 @@ int dc_mesh_local_to_global(dc_mesh_t *mesh, const dc_vec_t *local, dc_vec_t *gl
     DC_CHECK(check_pair(mesh, global, local, 1, __func__));
     DC_REQUIRE(env, mesh->state == DCI_MESH_IDLE, DC_ERR_STATE,
                "a halo exchange of this mesh is under way");
+    DC_CHECK(dci_wd_enter(env, __func__)); /* hang watchdog: one branch when off */
     dci_prof_begin(env, DCI_EV_MESH_L2G);
     if (mode == DC_MESH_INSERT) {
         dci_mesh_local_to_owned(mesh, local->data, global->data);

@@ -160,6 +160,7 @@ int dc_op_apply(dc_op_t *op, const dc_vec_t *x, dc_vec_t *y)
                "x and y are the same vector (y = A x cannot be computed in place)");
     DC_CHECK(dci_vec_check_access(x, 0, "x", __func__));
     DC_CHECK(dci_vec_check_access(y, 1, "y", __func__));
+    DC_CHECK(dci_wd_enter(env, __func__)); /* hang watchdog: one branch when off */
     dci_prof_begin(env, DCI_EV_OP_APPLY);
     rc = op->ops->apply(op, x, y);
     dci_prof_end(env, DCI_EV_OP_APPLY, rc == DC_SUCCESS ? 2 * y->nlocal * sizeof(double) : 0);
@@ -176,6 +177,7 @@ int dc_op_get_diagonal(dc_op_t *op, dc_vec_t *d)
     DC_CHECK(dci_vec_check_access(d, 1, "d", __func__));
     if (op->ops->diag == NULL)
         return DC_ERR(env, DC_ERR_NOTSUP, "this operator offers no diagonal");
+    DC_CHECK(dci_wd_enter(env, __func__)); /* hang watchdog: one branch when off */
     return op->ops->diag(op, d);
 }
 

@@ -7,11 +7,12 @@
 #include "dc_impl.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { OPT_INT, OPT_BOOL, OPT_ENUM, OPT_STRING } opt_type_t;
+typedef enum { OPT_INT, OPT_BOOL, OPT_ENUM, OPT_STRING, OPT_SECONDS } opt_type_t;
 
 typedef struct {
     const char *name;
@@ -53,7 +54,17 @@ static const opt_desc_t opt_table[] = {
      "replace the discovered machine: an hwloc synthetic description (\"package:2 core:4 "
      "pu:2\") or the path of an hwloc XML file"},
     {"DC_VERBOSE", OPT_INT, "0", NULL, OFF(verbose), 0, "diagnostics on stderr (0 = silent)"},
+    {"DC_TIMEOUT", OPT_SECONDS, "0", NULL, OFF(timeout), 0,
+     "hang watchdog: a library collective that waits longer than this many seconds for ranks "
+     "that have not entered it names them (rank, node, pid, last library collective) on "
+     "stderr and returns DC_ERR_TIMEOUT; 0 = off"},
+    {"DC_TIMEOUT_ABORT", OPT_BOOL, "0", NULL, OFF(timeout_abort), 0,
+     "with DC_TIMEOUT: MPI_Abort the job after the diagnosis instead of returning "
+     "DC_ERR_TIMEOUT"},
 };
+
+/* Largest DC_TIMEOUT accepted (about 11.6 days): beyond it a typo is likelier than intent. */
+#define OPT_SECONDS_MAX 1e6
 
 #define NOPTS (sizeof(opt_table) / sizeof(opt_table[0]))
 
@@ -97,6 +108,22 @@ static int opt_parse(const opt_desc_t *d, const char *text, dci_opts_t *o, const
         }
         *why = "not one of the allowed values";
         return -1;
+    case OPT_SECONDS: {
+        double t;
+        if (text[0] == '\0') { /* DC_TIMEOUT= (set but empty): off, as for the booleans */
+            *(double *)field = 0.0;
+            return 0;
+        }
+        errno = 0;
+        t = strtod(text, &end);
+        if (errno != 0 || end == text || *end != '\0' || !isfinite(t) || t < 0.0 ||
+            t > OPT_SECONDS_MAX) {
+            *why = "expected a number of seconds in [0, 1e6] (0 = off)";
+            return -1;
+        }
+        *(double *)field = t;
+        return 0;
+    }
     case OPT_STRING:
         if (strlen(text) >= d->size) {
             *why = "too long";
@@ -163,6 +190,14 @@ static int opts_apply_params(dc_env_t *env, dci_opts_t *o, const dc_env_params_t
                           sizeof(o->topology) - 1);
         strcpy(o->topology, t);
     }
+    if (m & DC_ENV_PARAM_TIMEOUT) {
+        if (!isfinite(p->timeout) || p->timeout < 0.0 || p->timeout > OPT_SECONDS_MAX)
+            return DC_ERR(env, DC_ERR_ARG,
+                          "params.timeout = %g is not a number of seconds in [0, 1e6] (0 = off)",
+                          p->timeout);
+        o->timeout = p->timeout;
+        o->timeout_abort = p->timeout_abort != 0;
+    }
     return DC_SUCCESS;
 }
 
@@ -199,12 +234,13 @@ static void opt_value_text(const opt_desc_t *d, const dci_opts_t *o, char *buf, 
     case OPT_BOOL: snprintf(buf, len, "%d", *(const int *)field); break;
     case OPT_ENUM: snprintf(buf, len, "%s", d->choices[*(const int *)field]); break;
     case OPT_STRING: snprintf(buf, len, "%s", field); break;
+    case OPT_SECONDS: snprintf(buf, len, "%g", *(const double *)field); break;
     }
 }
 
 int dc_options_view(const dc_env_t *env, FILE *f)
 {
-    static const char *const tnames[] = {"int", "bool", "enum", "string"};
+    static const char *const tnames[] = {"int", "bool", "enum", "string", "double"};
     size_t i;
 
     if (env != NULL && env->hdr.magic != DCI_CLASS_ENV)

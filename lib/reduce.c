@@ -223,6 +223,9 @@ static int red_blocking(dc_env_t *env, const char *fn, int what, const void *sen
     red_call_t c;
     int rc;
 
+    rc = dci_wd_enter(env, fn); /* hang watchdog: one branch when off */
+    if (DCI_UNLIKELY(rc != DC_SUCCESS))
+        return rc;
     dci_prof_begin(env, red_event[what]);
     c.fn = fn;
     c.what = what;
@@ -271,6 +274,9 @@ static int red_start(dc_env_t *env, const char *fn, int what, const void *sendbu
     dc_request_t *req = NULL;
     int rc, mrc;
 
+    rc = dci_wd_enter(env, fn); /* hang watchdog: one branch when off */
+    if (DCI_UNLIKELY(rc != DC_SUCCESS))
+        return rc;
     dci_prof_begin(env, DCI_EV_IREDUCE);
     c.fn = fn;
     c.what = what;
@@ -339,12 +345,12 @@ int dc_allreduce(dc_env_t *env, const void *sendbuf, void *recvbuf, size_t count
 {
     DC_VALIDATE(env, DCI_CLASS_ENV);
     /* Fast path for the common case (a built-in op on a plain type, flat algorithm, no debug,
-     * no profiling): the same checks in a few branches, so that small messages cost what
-     * MPI_Allreduce costs. Everything else takes the general path. */
-    if (DCI_LIKELY(!env->opts.debug && !env->prof.on && env->opts.allreduce == DC_ALLREDUCE_FLAT &&
-                   type >= DC_TYPE_DOUBLE && type <= DC_TYPE_INT64 && op >= DC_REDUCE_SUM &&
-                   op <= DC_REDUCE_MAX && count > 0 && count <= INT_MAX && sendbuf != NULL &&
-                   recvbuf != NULL)) {
+     * no profiling, no watchdog): the same checks in a few branches, so that small messages
+     * cost what MPI_Allreduce costs. Everything else takes the general path. */
+    if (DCI_LIKELY(!env->opts.debug && !env->prof.on && env->wd == NULL &&
+                   env->opts.allreduce == DC_ALLREDUCE_FLAT && type >= DC_TYPE_DOUBLE &&
+                   type <= DC_TYPE_INT64 && op >= DC_REDUCE_SUM && op <= DC_REDUCE_MAX &&
+                   count > 0 && count <= INT_MAX && sendbuf != NULL && recvbuf != NULL)) {
         MPI_Op mop = op == DC_REDUCE_SUM    ? MPI_SUM
                      : op == DC_REDUCE_PROD ? MPI_PROD
                      : op == DC_REDUCE_MIN  ? MPI_MIN

@@ -12,6 +12,7 @@ int dc_prof_view(dc_env_t *env, FILE *f)
     int rc;
 
     DC_VALIDATE(env, DCI_CLASS_ENV);
+    DC_CHECK(dci_wd_enter(env, __func__)); /* hang watchdog: one branch when off */
     if (f == NULL)
         f = stdout;
     rc = dci_prof_table(env, f);

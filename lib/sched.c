@@ -489,6 +489,7 @@ int dc_sched_run(dc_sched_t *sched, dc_gidx_t n, dc_sched_fn_t fn, void *ctx, vo
     DC_VALIDATE(s, DCI_CLASS_SCHED);
     env = s->hdr.env;
     r = &s->run;
+    DC_CHECK(dci_wd_enter(env, __func__)); /* hang watchdog: one branch when off */
     dci_prof_begin(env, DCI_EV_SCHED_RUN);
     if (s->state != DCI_SCHED_SETUP)
         lrc = DC_ERR(env, DC_ERR_STATE, "dc_sched_run before dc_sched_setup");

@@ -201,6 +201,9 @@ int dci_sum_collective(dc_env_t *env, const char *fn, dci_event_t ev, int kind, 
     double res = 0.0;
     char saved[DCI_ERRBUF];
 
+    grc = dci_wd_enter(env, fn); /* hang watchdog: one branch when off */
+    if (DCI_UNLIKELY(grc != DC_SUCCESS))
+        return grc;
     dci_prof_begin(env, ev);
     if (rc == DC_SUCCESS && result_p == NULL)
         rc = dci_error_set(env, DC_ERR_ARG, fn, __FILE__, __LINE__, "result_p is NULL");
@@ -218,9 +221,10 @@ int dci_sum_collective(dc_env_t *env, const char *fn, dci_event_t ev, int kind, 
         v[0] = kind;
         v[1] = mode;
         v[2] = gsize;
-        crc = dci_check_same(env, DC_ERR_ARG, v, 3,
-                             "the operation (sum, asum, dot or nrm2), the reproducibility mode "
-                             "or the global size");
+        crc = dci_check_same_at(env, DC_ERR_ARG, v, 3,
+                                "the operation (sum, asum, dot or nrm2), the reproducibility "
+                                "mode or the global size",
+                                fn);
         if (crc != DC_SUCCESS) {
             rc = crc;
             goto out;

@@ -468,6 +468,9 @@ static int vec_maxmin(const char *func, const dc_vec_t *x, double sign, double *
     size_t i, best = SIZE_MAX;
     char saved[DCI_ERRBUF];
 
+    rc = dci_wd_enter(env, func); /* hang watchdog: one branch when off */
+    if (DCI_UNLIKELY(rc != DC_SUCCESS))
+        return rc;
     dci_prof_begin(env, DCI_EV_VEC_MAXMIN);
     if (value_p == NULL && index_p == NULL)
         rc = dci_error_set(env, DC_ERR_ARG, func, __FILE__, __LINE__,
