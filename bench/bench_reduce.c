@@ -4,14 +4,17 @@
  *   (a) dc_vec_dot (DC_REPRO_OFF) vs cblas_ddot + MPI_Allreduce on the same local arrays;
  *   (b) reproducible dot (DC_REPRO_BINNED) and correctly rounded dot (DC_REPRO_EXACT) vs the
  *       plain dot (cblas_ddot + MPI_Allreduce), and binned vs exact (binned must not be slower);
- *   (c) dc_allreduce vs MPI_Allreduce (double, SUM) from 8 B to 64 MiB.
+ *   (c) dc_allreduce vs MPI_Allreduce (double, SUM) from 8 B to 64 MiB;
+ *   (d) the hang watchdog's cost: dc_vec_dot at 1 and 2^20 elements per rank on an env with
+ *       the watchdog off (DC_TIMEOUT 0) and one with it on, and the plain cblas_ddot +
+ *       MPI_Allreduce, the three interleaved (--watchdog: this part only).
  * Method: medians of interleaved repetitions (ours and baseline alternate in each one, the order
  * flips every repetition), each repetition timing enough calls to last >= 20 ms, a barrier
  * before each timing, and the time of a repetition is the maximum over ranks. The spread is the
  * range of the per-repetition ratios. The summation kernel the library picked for this CPU
  * (generic, avx2 or avx512) is printed: the benchmark is built with the library's dispatcher.
  * Run: mpirun --bind-to core -np 2 ./bench_reduce [--quick] [--sizes LIST] [--bytes LIST]
- *      [--reps N]
+ *      [--reps N] [--watchdog]
  */
 #include <dcompute.h>
 
@@ -39,6 +42,7 @@
 
 typedef struct {
     int quick;
+    int watchdog_only;
     int reps;
     int nsizes, nbytes;
     size_t sizes[MAX_SIZES]; /* dot: elements per rank */
@@ -294,7 +298,8 @@ static void usage(void)
                "  --quick        3 repetitions, allreduce up to 16 MiB\n"
                "  --sizes LIST   dot elements per rank, e.g. 4096,2^16,2^20,2^24 (default)\n"
                "  --bytes LIST   allreduce message sizes, e.g. 8,64,512,4K,...,64M (default)\n"
-               "  --reps N       interleaved repetitions per measurement (default 7)\n");
+               "  --reps N       interleaved repetitions per measurement (default 7)\n"
+               "  --watchdog     only the watchdog part (d)\n");
 }
 
 /* Returns 0, 1 (--help) or -1 (bad usage). */
@@ -316,6 +321,10 @@ static int parse_args(int argc, char **argv, opts_t *o)
         key[klen] = '\0';
         if (!strcmp(key, "--quick")) {
             o->quick = 1;
+            continue;
+        }
+        if (!strcmp(key, "--watchdog")) {
+            o->watchdog_only = 1;
             continue;
         }
         if (!strcmp(key, "--help") || !strcmp(key, "-h"))
@@ -549,6 +558,128 @@ static int bench_allreduce(dc_env_t *env, MPI_Comm comm, const opts_t *o)
     return failed;
 }
 
+/*
+ * (d) The watchdog's cost. Three variants timed in every repetition, in an order that rotates:
+ * dc_vec_dot on the env with the watchdog off, the same on an env with it on (DC_TIMEOUT 60 s:
+ * never reached), and cblas_ddot + MPI_Allreduce. Off must cost nothing measurable: one
+ * predictable branch per collective, so "off / cblas+MPI" stays what row (a) shows.
+ */
+static int bench_watchdog(dc_env_t *env_off, MPI_Comm comm, const opts_t *o)
+{
+    static const int lg[2] = {0, 20};
+    dc_env_t *env_on = NULL;
+    dc_env_params_t p;
+    int s, v, r, failed = 0, reps = o->reps > 64 ? 64 : o->reps;
+
+    memset(&p, 0, sizeof(p));
+    p.field_mask =
+        DC_ENV_PARAM_DEBUG | DC_ENV_PARAM_PROFILE | DC_ENV_PARAM_REPRO | DC_ENV_PARAM_TIMEOUT;
+    p.repro = DC_REPRO_OFF;
+    p.timeout = 60.0;
+    if (dc_env_create(comm, &p, &env_on) != DC_SUCCESS) {
+        if (g_rank == 0)
+            fprintf(stderr, "watchdog env: %s\n", dc_env_last_error(NULL));
+        return 1;
+    }
+    for (s = 0; s < 2 && !failed; s++) {
+        size_t n = (size_t)1 << lg[s];
+        dc_env_t *envs[2] = {env_off, env_on};
+        dc_layout_t *l[2] = {NULL, NULL};
+        dc_vec_t *x[2] = {NULL, NULL}, *y[2] = {NULL, NULL};
+        const double *xa = NULL, *ya = NULL;
+        call_t c[3];
+        call_fn fn[3] = {call_dc_dot, call_dc_dot, call_blas_dot};
+        double t[3][64], med[3];
+        long iters;
+        char sz[32];
+        int rc = DC_SUCCESS;
+
+        size_text(n, sz, sizeof(sz));
+        for (v = 0; v < 2; v++) {
+            if (rc == DC_SUCCESS)
+                rc = dc_layout_create_block(envs[v], (dc_gidx_t)n * g_size, &l[v]);
+            if (rc == DC_SUCCESS)
+                rc = dc_vec_create(l[v], &x[v]);
+            if (rc == DC_SUCCESS)
+                rc = dc_vec_create(l[v], &y[v]);
+            if (rc == DC_SUCCESS)
+                rc = dc_vec_fill(x[v], fill_x, NULL);
+            if (rc == DC_SUCCESS)
+                rc = dc_vec_fill(y[v], fill_y, NULL);
+        }
+        if (rc == DC_SUCCESS)
+            rc = dc_vec_get_array_read(x[0], &xa);
+        if (rc == DC_SUCCESS)
+            rc = dc_vec_get_array_read(y[0], &ya);
+        if (any_failed(rc != DC_SUCCESS, comm)) {
+            failed = 1;
+            goto next;
+        }
+        for (v = 0; v < 3; v++) {
+            memset(&c[v], 0, sizeof(c[v]));
+            c[v].env = envs[v == 1];
+            c[v].comm = comm;
+            c[v].x = x[v == 1];
+            c[v].y = y[v == 1];
+            c[v].xa = xa;
+            c[v].ya = ya;
+            c[v].n = n;
+            c[v].mode = DC_REPRO_OFF;
+        }
+        iters = calibrate(fn[0], &c[0], fn[2], &c[2], comm);
+        fn[1](&c[1]);
+        for (r = 0; r < reps; r++) /* order: rotate the start, reverse every other cycle */
+            for (v = 0; v < 3; v++) {
+                int k = (r % 6 < 3) ? (r + v) % 3 : (r + 3 - v) % 3;
+                t[k][r] = time_calls(fn[k], &c[k], iters, comm);
+            }
+        /* rows: off / base, on / base, off / on (ratio = second time / first time) */
+        {
+            static const int pa[3][2] = {{0, 2}, {1, 2}, {0, 1}};
+            static const char *const what[3] = {"watchdog off: dot / cblas+MPI",
+                                                "watchdog on: dot / cblas+MPI",
+                                                "watchdog off / on: dot"};
+            int k;
+            for (k = 0; k < 3; k++) {
+                int a = pa[k][0], b = pa[k][1];
+                g_spread_lo = g_spread_hi = t[b][0] / t[a][0];
+                for (r = 1; r < reps; r++) {
+                    double q = t[b][r] / t[a][r];
+                    g_spread_lo = q < g_spread_lo ? q : g_spread_lo;
+                    g_spread_hi = q > g_spread_hi ? q : g_spread_hi;
+                }
+                if (k == 0)
+                    for (v = 0; v < 3; v++) {
+                        double tmp[64];
+                        memcpy(tmp, t[v], sizeof(double) * (size_t)reps);
+                        med[v] = median(tmp, reps);
+                    }
+                print_row(what[k], sz, med[a], med[b], 0.0, 0);
+            }
+        }
+        if (c[0].rc || c[1].rc || c[2].rc || c[0].result != c[1].result ||
+            fabs(c[0].result - c[2].result) > 1e-12 * fabs(c[2].result)) {
+            fprintf(stderr,
+                    "[rank %d] watchdog dot at %s: rc %d %d %d, results %.17g %.17g %.17g\n",
+                    g_rank, sz, c[0].rc, c[1].rc, c[2].rc, c[0].result, c[1].result, c[2].result);
+            failed = 1;
+        }
+    next:
+        if (xa != NULL)
+            dc_vec_restore_array_read(x[0], &xa);
+        if (ya != NULL)
+            dc_vec_restore_array_read(y[0], &ya);
+        for (v = 0; v < 2; v++) {
+            dc_vec_destroy(&x[v]);
+            dc_vec_destroy(&y[v]);
+            dc_layout_destroy(&l[v]);
+        }
+        failed = any_failed(failed, comm);
+    }
+    dc_env_destroy(&env_on);
+    return failed;
+}
+
 /* ---------------------------------------------------------------- main */
 
 static const char *verdict_name(dc_placement_verdict_t v)
@@ -639,7 +770,9 @@ int main(int argc, char **argv)
 
     /* Measure the hot path as users get it: no debug checks, no profiling, plain default. */
     memset(&p, 0, sizeof(p));
-    p.field_mask = DC_ENV_PARAM_DEBUG | DC_ENV_PARAM_PROFILE | DC_ENV_PARAM_REPRO;
+    p.field_mask =
+        DC_ENV_PARAM_DEBUG | DC_ENV_PARAM_PROFILE | DC_ENV_PARAM_REPRO | DC_ENV_PARAM_TIMEOUT;
+    p.timeout = 0.0; /* the watchdog off, whatever DC_TIMEOUT says */
     p.debug = 0;
     p.profile = 0;
     p.repro = DC_REPRO_OFF;
@@ -653,9 +786,13 @@ int main(int argc, char **argv)
     }
     print_preamble(env, comm, &o);
     print_header_row();
-    failed = bench_dot(env, comm, &o);
+    if (!o.watchdog_only) {
+        failed = bench_dot(env, comm, &o);
+        if (!failed)
+            failed = bench_allreduce(env, comm, &o);
+    }
     if (!failed)
-        failed = bench_allreduce(env, comm, &o);
+        failed = bench_watchdog(env, comm, &o);
     if (g_rank == 0) {
         printf("\n");
         if (failed)

@@ -14,10 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WD_HOST  64 /* node names are truncated to this (with the NUL) */
-#define WD_TAG   7
-#define WD_LIST  32   /* ranks listed by name in a diagnosis; the rest are counted */
-#define WD_BLOCK 4096 /* the stderr block of one diagnosis */
+#define WD_HOST   64 /* node names are truncated to this (with the NUL) */
+#define WD_TAG    7
+#define WD_GAVEUP 8    /* tag of the notice a rank that timed out sends to the ranks it missed */
+#define WD_LIST   32   /* ranks listed by name in a diagnosis; the rest are counted */
+#define WD_BLOCK  4096 /* the stderr block of one diagnosis */
 
 /* One entry record: 64 bytes, sent as bytes (the ranks run the same library build). */
 typedef struct {
@@ -26,6 +27,13 @@ typedef struct {
     char name[52];  /* the collective (or the function that agrees), truncated */
 } wd_rec_t;
 
+/* "I gave up waiting for you": sent once, after a timeout, to each rank that was missing. */
+typedef struct {
+    int64_t seq;   /* the collective the sender timed out in */
+    double waited; /* seconds it waited */
+    char name[52]; /* as in wd_rec_t */
+} wd_notice_t;
+
 struct dci_wd {
     MPI_Comm comm;         /* private duplicate: records never meet the library's messages */
     double timeout;        /* seconds */
@@ -33,6 +41,7 @@ struct dci_wd {
     int64_t seq;           /* collectives entered on this env */
     int broken;            /* a collective timed out: the ranks are out of step from then on */
     wd_rec_t mine;         /* this rank's record (the send buffer; never changed once broken) */
+    wd_notice_t notice;    /* sent after a timeout (the send buffer; written once) */
     char (*host)[WD_HOST]; /* node name of every rank */
     int *pid;              /* pid of every rank */
     wd_rec_t *last;        /* last record received from every rank (seq 0: none yet) */
@@ -193,6 +202,53 @@ static int wd_out_of_step(dc_env_t *env, struct dci_wd *wd, const char *name)
     return dci_error_set(env, DC_ERR_ARG, name, __FILE__, __LINE__, "%s", msg);
 }
 
+/* Tell each missing rank that this one gave up: at its next library collective on this env it
+ * then fails too (DC_ERR_TIMEOUT) instead of entering a collective that nobody else enters. */
+static void wd_send_notices(dc_env_t *env, struct dci_wd *wd, double waited)
+{
+    MPI_Request r;
+    int j;
+
+    wd->notice.seq = wd->mine.seq;
+    wd->notice.waited = waited;
+    snprintf(wd->notice.name, sizeof(wd->notice.name), "%s", wd->mine.name);
+    for (j = 0; j < env->size; j++)
+        if (wd->idx[j] && MPI_Isend(&wd->notice, (int)sizeof(wd->notice), MPI_BYTE, j, WD_GAVEUP,
+                                    wd->comm, &r) == MPI_SUCCESS)
+            MPI_Request_free(&r); /* completes on its own; the buffer is never written again */
+}
+
+/*
+ * After every record arrived: did a rank give up waiting for this one in an earlier
+ * collective (this rank came late)? Then the others are not coming into this one: fail.
+ */
+static int wd_check_notices(dc_env_t *env, struct dci_wd *wd, const char *name)
+{
+    wd_notice_t nt;
+    MPI_Status st;
+    int flag = 0, from;
+
+    if (MPI_Iprobe(MPI_ANY_SOURCE, WD_GAVEUP, wd->comm, &flag, &st) != MPI_SUCCESS || !flag)
+        return DC_SUCCESS;
+    from = st.MPI_SOURCE;
+    memset(&nt, 0, sizeof(nt));
+    MPI_Recv(&nt, (int)sizeof(nt), MPI_BYTE, from, WD_GAVEUP, wd->comm, MPI_STATUS_IGNORE);
+    nt.name[sizeof(nt.name) - 1] = '\0';
+    wd->broken = 1;
+    fprintf(stderr,
+            "[dcompute watchdog] rank %d (%s, pid %d): rank %d (%s, pid %d) gave up waiting for "
+            "this rank in library collective #%" PRId64 " %s after %.3g s (DC_TIMEOUT); this "
+            "rank entered #%" PRId64 " %s only now\n",
+            env->rank, wd->host[env->rank], wd->pid[env->rank], from, wd->host[from], wd->pid[from],
+            nt.seq, nt.name, nt.waited, wd->mine.seq, wd->mine.name);
+    fflush(stderr);
+    return dci_error_set(env, DC_ERR_TIMEOUT, name, __FILE__, __LINE__,
+                         "rank %d (node %s, pid %d) gave up waiting for this rank in library "
+                         "collective #%" PRId64 " %s after %.3g s (DC_TIMEOUT); the ranks are "
+                         "out of step: destroy the env",
+                         from, wd->host[from], wd->pid[from], nt.seq, nt.name, nt.waited);
+}
+
 /* Timed out: the diagnosis on stderr (one block) and in the env's message; then the code or
  * MPI_Abort. The ranks missing are marked in wd->idx[0, P) (wd_withdraw). */
 static int wd_timeout(dc_env_t *env, struct dci_wd *wd, const char *name, double waited,
@@ -343,8 +399,10 @@ int dci_wd_enter_slow(dc_env_t *env, const char *name, int strict)
                 if (wd->req[j] != MPI_REQUEST_NULL)
                     MPI_Request_free(&wd->req[j]);
             wd->broken = 1;
-            if (rc == DC_SUCCESS)
+            if (rc == DC_SUCCESS) {
+                wd_send_notices(env, wd, waited);
                 rc = wd_timeout(env, wd, name, waited, nmissing);
+            }
             return rc;
         }
         if (rc != DC_SUCCESS) {
@@ -352,6 +410,9 @@ int dci_wd_enter_slow(dc_env_t *env, const char *name, int strict)
             return rc;
         }
     }
+    rc = wd_check_notices(env, wd, name);
+    if (rc != DC_SUCCESS)
+        return rc;
     for (j = 0; j < P; j++) {
         const wd_rec_t *r0 = env->rank == 0 ? &wd->mine : &wd->in[0];
         const wd_rec_t *r = j == env->rank ? &wd->mine : &wd->in[j];
