@@ -8,6 +8,7 @@
  * tests/watchdog-abort.sh.)
  */
 #include "dc_test.h"
+#include "dc_testhook.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -449,6 +450,44 @@ static void test_out_of_step(void)
     dc_env_destroy(&env);
 }
 
+/* ---------------------------------------------------------------- allocation failures */
+
+/* Every allocation of dc_env_create with the watchdog on fails once, on every rank and on the
+ * last rank alone: every rank returns the same code, DC_ERR_NOMEM when the failure fired, and
+ * nothing leaks. */
+static void test_alloc_failures(void)
+{
+    dc_env_params_t p;
+    long n, live0 = dci_test_alloc_live();
+    int who, fired, any, rc;
+    double one = 1.0, sum = 0.0;
+
+    memset(&p, 0, sizeof(p));
+    p.field_mask = DC_ENV_PARAM_TIMEOUT;
+    p.timeout = 30.0;
+    for (who = 0; who < 2; who++) {
+        int rank = who == 0 ? -1 : dct_size - 1;
+        for (n = 1; n < 1000; n++) {
+            dc_env_t *env = NULL;
+            dci_test_fail_alloc(n, rank);
+            rc = dc_env_create(MPI_COMM_WORLD, &p, &env);
+            fired = dci_test_fail_alloc_fired();
+            dci_test_fail_alloc(0, -1);
+            MPI_Allreduce(&fired, &any, 1, MPI_INT, MPI_MAX, dct_comm);
+            expect_all(rc, any ? DC_ERR_NOMEM : DC_SUCCESS);
+            if (rc == DC_SUCCESS) { /* the env works, watched */
+                rc = dc_allreduce(env, &one, &sum, 1, DC_TYPE_DOUBLE, DC_REDUCE_SUM);
+                CU_ASSERT(rc == DC_SUCCESS && sum == dct_size);
+            }
+            dc_env_destroy(&env);
+            if (!any)
+                break; /* n is past the last allocation */
+        }
+        CU_ASSERT(n > 1 && n < 1000);
+    }
+    CU_ASSERT(dci_test_alloc_live() == live0);
+}
+
 void dct_register(void)
 {
     CU_pSuite s = CU_add_suite("watchdog", NULL, NULL);
@@ -459,4 +498,5 @@ void dct_register(void)
     CU_add_test(s, "one-rank env never times out", test_self_env_tiny_timeout);
     CU_add_test(s, "a rank skips dc_vec_dot: named on every waiting rank", test_skipped_dot);
     CU_add_test(s, "ranks in different collectives: named on every rank", test_out_of_step);
+    CU_add_test(s, "allocation failures in dc_env_create with the watchdog", test_alloc_failures);
 }

@@ -61,13 +61,17 @@ typedef struct dc_env_params {
     dc_allreduce_algo_t allreduce; /**< DC_ALLREDUCE */
     const char *topology;          /**< DC_TOPOLOGY: hwloc synthetic string or XML file (copied) */
     /**
-     * DC_TIMEOUT: hang watchdog, in seconds (0: off, the default). A library collective whose
-     * ranks have not all entered it after this long reports, on each waiting rank, the ranks
-     * missing (rank, node, pid, the last library collective each entered) and returns
-     * DC_ERR_TIMEOUT; the env's collectives are out of step from then on (destroy it or abort).
+     * DC_TIMEOUT: hang watchdog, in seconds, [0, 1e6] (0: off, the default). A library
+     * collective whose ranks have not all entered it after this long reports, on each waiting
+     * rank, the ranks missing (rank, node, pid, the last library collective each entered) on
+     * stderr and in dc_env_last_error() and returns DC_ERR_TIMEOUT; the env's collectives are
+     * out of step from then on (they return DC_ERR_TIMEOUT at once, also on a missing rank when
+     * it comes: destroy the env or abort). Ranks that entered different library collectives
+     * all return DC_ERR_ARG, naming them, and the env stays usable.
      */
     double timeout;
-    int timeout_abort; /**< DC_TIMEOUT_ABORT: 1 = MPI_Abort the job after the diagnosis */
+    /** DC_TIMEOUT_ABORT: nonzero = MPI_Abort (error code 13) right after the diagnosis */
+    int timeout_abort;
 } dc_env_params_t;
 
 /** Verdict on how the ranks of a node sit on its cores. */
