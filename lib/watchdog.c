@@ -14,11 +14,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WD_HOST   64 /* node names are truncated to this (with the NUL) */
-#define WD_TAG    7
-#define WD_GAVEUP 8    /* tag of the notice a rank that timed out sends to the ranks it missed */
-#define WD_LIST   32   /* ranks listed by name in a diagnosis; the rest are counted */
-#define WD_BLOCK  4096 /* the stderr block of one diagnosis */
+#define WD_HOST 64 /* node names are truncated to this (with the NUL) */
+/*
+ * Tags: records (even) and "gave up" notices (odd) of one watched env use their own pair,
+ * 16 + 2 g and 17 + 2 g for the env's generation g. A timeout leaves records and notices that
+ * nobody receives; once the env's communicator is freed, MPI may give its context id to a new
+ * communicator (MPICH does at once), and there a stale message on the same tag would be taken
+ * for a record of the new env. Generations are agreed at setup (the maximum over the ranks of
+ * the envs each has watched), so they differ between an env and the ones after it.
+ */
+#define WD_TAG_BASE 16
+#define WD_NGEN     8000 /* 16 + 2 * 8000 stays below 32767, the smallest MPI_TAG_UB */
+#define WD_LIST     32   /* ranks listed by name in a diagnosis; the rest are counted */
+#define WD_BLOCK    4096 /* the stderr block of one diagnosis */
 
 /* One entry record: 64 bytes, sent as bytes (the ranks run the same library build). */
 typedef struct {
@@ -36,6 +44,7 @@ typedef struct {
 
 struct dci_wd {
     MPI_Comm comm;         /* private duplicate: records never meet the library's messages */
+    int tag;               /* records: tag; notices: tag + 1 (this env's generation) */
     double timeout;        /* seconds */
     int abort_on;          /* DC_TIMEOUT_ABORT */
     int64_t seq;           /* collectives entered on this env */
@@ -50,12 +59,25 @@ struct dci_wd {
     int *idx;              /* MPI_Testsome's indices, 2P */
 };
 
+/* Watched envs set up by this process so far (the generation of the last one). */
+static int dci_wd_generations;
+
 static void wd_release(struct dci_wd *wd)
 {
     if (wd == NULL)
         return;
-    if (wd->comm != MPI_COMM_NULL)
+    if (wd->comm != MPI_COMM_NULL) {
+        /* after a timeout: take the records and notices that arrived and that nobody will
+         * receive now (the tags keep any later ones away from other envs) */
+        char junk[128];
+        int flag = 1;
+        MPI_Status st;
+        while (wd->broken && flag &&
+               MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, wd->comm, &flag, &st) == MPI_SUCCESS && flag)
+            MPI_Recv(junk, (int)sizeof(junk), MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, wd->comm,
+                     MPI_STATUS_IGNORE);
         MPI_Comm_free(&wd->comm);
+    }
     dci_free(wd->host);
     dci_free(wd->pid);
     dci_free(wd->last);
@@ -77,7 +99,7 @@ int dci_wd_setup(dc_env_t *env, int rc)
 {
     struct dci_wd *wd = NULL;
     char host[MPI_MAX_PROCESSOR_NAME];
-    int P = env->size, len = 0, mrc, pid = (int)getpid();
+    int P = env->size, len = 0, mrc, mrc2, pid = (int)getpid(), gen;
     size_t np = (size_t)P;
 
     if (!(env->opts.timeout > 0.0))
@@ -117,9 +139,17 @@ int dci_wd_setup(dc_env_t *env, int rc)
     if (len > WD_HOST - 1)
         len = WD_HOST - 1; /* the rest of the row is zero (calloc) */
     memcpy(wd->host[env->rank], host, (size_t)(len > 0 ? len : 0));
+    /* three collectives on every rank, whatever failed before (nobody may skip one) */
     mrc = MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, wd->host, WD_HOST, MPI_CHAR, env->comm);
-    if (mrc == MPI_SUCCESS)
-        mrc = MPI_Allgather(&pid, 1, MPI_INT, wd->pid, 1, MPI_INT, env->comm);
+    mrc2 = MPI_Allgather(&pid, 1, MPI_INT, wd->pid, 1, MPI_INT, env->comm);
+    mrc = mrc != MPI_SUCCESS ? mrc : mrc2;
+    gen = dci_wd_generations + 1;
+    mrc2 = MPI_Allreduce(MPI_IN_PLACE, &gen, 1, MPI_INT, MPI_MAX, env->comm);
+    mrc = mrc != MPI_SUCCESS ? mrc : mrc2;
+    if (mrc != MPI_SUCCESS && rc == DC_SUCCESS)
+        rc = DC_ERR_MPI_RC(env, mrc, "exchange of node names, pids and generation (watchdog)");
+    dci_wd_generations = gen;
+    wd->tag = WD_TAG_BASE + 2 * (gen % WD_NGEN);
     if (mrc != MPI_SUCCESS && rc == DC_SUCCESS)
         rc = DC_ERR_MPI_RC(env, mrc, "MPI_Allgather of node names and pids (watchdog)");
     rc = dci_agree(env, rc);
@@ -213,7 +243,7 @@ static void wd_send_notices(dc_env_t *env, struct dci_wd *wd, double waited)
     wd->notice.waited = waited;
     snprintf(wd->notice.name, sizeof(wd->notice.name), "%s", wd->mine.name);
     for (j = 0; j < env->size; j++)
-        if (wd->idx[j] && MPI_Isend(&wd->notice, (int)sizeof(wd->notice), MPI_BYTE, j, WD_GAVEUP,
+        if (wd->idx[j] && MPI_Isend(&wd->notice, (int)sizeof(wd->notice), MPI_BYTE, j, wd->tag + 1,
                                     wd->comm, &r) == MPI_SUCCESS)
             MPI_Request_free(&r); /* completes on its own; the buffer is never written again */
 }
@@ -228,11 +258,11 @@ static int wd_check_notices(dc_env_t *env, struct dci_wd *wd, const char *name)
     MPI_Status st;
     int flag = 0, from;
 
-    if (MPI_Iprobe(MPI_ANY_SOURCE, WD_GAVEUP, wd->comm, &flag, &st) != MPI_SUCCESS || !flag)
+    if (MPI_Iprobe(MPI_ANY_SOURCE, wd->tag + 1, wd->comm, &flag, &st) != MPI_SUCCESS || !flag)
         return DC_SUCCESS;
     from = st.MPI_SOURCE;
     memset(&nt, 0, sizeof(nt));
-    MPI_Recv(&nt, (int)sizeof(nt), MPI_BYTE, from, WD_GAVEUP, wd->comm, MPI_STATUS_IGNORE);
+    MPI_Recv(&nt, (int)sizeof(nt), MPI_BYTE, from, wd->tag + 1, wd->comm, MPI_STATUS_IGNORE);
     nt.name[sizeof(nt.name) - 1] = '\0';
     wd->broken = 1;
     fprintf(stderr,
@@ -305,10 +335,10 @@ static int wd_post(dc_env_t *env, struct dci_wd *wd, const char *name)
     for (j = 0; j < P; j++) {
         if (j == env->rank)
             continue;
-        mrc = MPI_Irecv(&wd->in[j], (int)sizeof(wd_rec_t), MPI_BYTE, j, WD_TAG, wd->comm,
+        mrc = MPI_Irecv(&wd->in[j], (int)sizeof(wd_rec_t), MPI_BYTE, j, wd->tag, wd->comm,
                         &wd->req[j]);
         if (mrc == MPI_SUCCESS)
-            mrc = MPI_Isend(&wd->mine, (int)sizeof(wd_rec_t), MPI_BYTE, j, WD_TAG, wd->comm,
+            mrc = MPI_Isend(&wd->mine, (int)sizeof(wd_rec_t), MPI_BYTE, j, wd->tag, wd->comm,
                             &wd->req[P + j]);
         if (mrc != MPI_SUCCESS)
             return dci_error_mpi(env, mrc, name, __FILE__, __LINE__,
