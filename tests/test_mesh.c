@@ -600,8 +600,11 @@ static int special_configs(cfg_t *out)
  */
 static int halo_configs(cfg_t *out)
 {
-    static const dc_gidx_t sz[3][3] = {{11, 1, 1}, {7, 6, 1}, {6, 5, 4}};
+    dc_gidx_t sz[3][3] = {{11, 1, 1}, {7, 6, 1}, {6, 5, 4}};
     int m = 0, dim, dof, width, shape, per;
+
+    if (dct_size > 4) /* more ranks: slabs of width 2 in y on a 1 x P grid */
+        sz[1][1] = sz[2][1] = 2 * dct_size;
 
     for (dim = 1; dim <= 3; dim++)
         for (per = 0; per < (dim == 1 ? 2 : 4); per++)
@@ -825,19 +828,21 @@ static void order_fn(const dc_gidx_t ijk[3], double *values, void *ctx)
 }
 
 /*
- * The default process grid of the odd sizes multigrid uses (2^k - 1) at 1-4 ranks, written out
+ * The default process grid of the odd sizes multigrid uses (2^k - 1) at 1-5 ranks, written out
  * (not from ref_procs): 1023^2 and 11^2 go to 1 x P for P <= 3 (one or two faces of 1023 per
  * box either way) and to 2 x 2 at 4 ranks (an inner rank of 1 x 4 strips has two faces of 1023;
  * the grid was 1 x 4 when only one face per dimension was counted); 127^3 at 4 ranks to 1 x 2 x 2
- * (it was 1 x 1 x 4).
+ * (it was 1 x 1 x 4). At 5 ranks (the multi-node check) the only grids are slabs: 1 x 5 and
+ * 1 x 1 x 5 (ties go to more ranks in z, y).
  */
 static void test_default_grid(void)
 {
-    static const int exp2[5][2] = {{0, 0}, {1, 1}, {1, 2}, {1, 3}, {2, 2}};
-    static const int exp3[5][3] = {{0, 0, 0}, {1, 1, 1}, {1, 1, 2}, {1, 1, 3}, {1, 2, 2}};
+    static const int exp2[6][2] = {{0, 0}, {1, 1}, {1, 2}, {1, 3}, {2, 2}, {1, 5}};
+    static const int exp3[6][3] = {{0, 0, 0}, {1, 1, 1}, {1, 1, 2},
+                                   {1, 1, 3}, {1, 2, 2}, {1, 1, 5}};
     dc_env_t *env = NULL;
     dc_gidx_t sq[2][2] = {{1023, 1023}, {11, 11}}, cube[3] = {127, 127, 127};
-    int k, ok = dct_size >= 1 && dct_size <= 4;
+    int k, ok = dct_size >= 1 && dct_size <= 5;
 
     dc_env_create(MPI_COMM_WORLD, NULL, &env);
     for (k = 0; k < 3 && ok; k++) {

@@ -477,7 +477,7 @@ static void test_laplacian_bcs(void)
 static void test_empty_boxes(void)
 {
     double h[1] = {0.1};
-    dc_gidx_t counts[4];
+    dc_gidx_t *counts = calloc((size_t)dct_size, sizeof(*counts)), k = dct_size <= 7 ? 5 : 1;
     mcase_t m;
     dc_stencil_t st;
     int r;
@@ -488,18 +488,17 @@ static void test_empty_boxes(void)
     m.n[1] = m.n[2] = 1;
     m.dof = 1;
     m.width = 1;
-    /* rank 0 (and 2) own nothing when there are 2 ranks or more */
-    for (r = 0; r < dct_size; r++)
-        counts[r] = 0;
+    /* the even ranks own nothing when there are 2 ranks or more (up to 17 / 2 odd ranks) */
     if (dct_size == 1)
         counts[0] = 17;
     else
         for (r = 1; r < dct_size; r += 2)
-            counts[r] = r == 1 ? 17 - (dc_gidx_t)((dct_size - 2) / 2) * 5 : 5;
+            counts[r] = r == 1 ? 17 - (dc_gidx_t)((dct_size - 2) / 2) * k : k;
     m.counts0 = counts;
     dc_stencil_laplacian(1, 3, h, 0, &st);
     st.bc[0][1] = DC_BC_NEUMANN;
     check_stencil(&m, &st, 7);
+    free(counts);
 }
 
 /* A general stencil: width 2, dof 2, BOX, any offsets (repeated ones too), mixed boundaries. */
@@ -515,7 +514,8 @@ static void test_general_width2_dof2(void)
         memset(&st, 0, sizeof(st));
         m.dim = dim;
         m.n[0] = dim == 2 ? 9 : 6;
-        m.n[1] = dim == 2 ? 8 : 5;
+        /* more than 4 ranks: slabs of width 2 in y on a 1 x P grid */
+        m.n[1] = dct_size <= 4 ? (dim == 2 ? 8 : 5) : 2 * dct_size;
         m.n[2] = dim == 3 ? 4 : 1;
         m.dof = 2;
         m.width = 2;
