@@ -261,6 +261,17 @@ out:
     if (rc == DC_SUCCESS)
         s->state = DCI_SCHED_SETUP;
 done:
+    if (rc != DC_SUCCESS && s->state == DCI_SCHED_CREATED) {
+        /* the settings may be fixed and setup called again: it allocates these anew */
+        dci_free(s->stats);
+        dci_free(s->xbuf);
+        dci_free(s->ibuf);
+        s->stats = NULL;
+        s->xbuf = NULL;
+        s->ibuf = NULL;
+        dci_stack_free(&s->run.stack);
+        dci_recs_free(&s->run.recs);
+    }
     dci_prof_end(env, DCI_EV_SCHED_SETUP, 0);
     return rc;
 }

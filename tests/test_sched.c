@@ -6,6 +6,7 @@
  * block and task must run exactly once, also when a callback fails.
  */
 #include "dc_test.h"
+#include "dc_testhook.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -764,6 +765,57 @@ static void test_arg_errors(void)
 }
 
 /* Two envs: a scheduler runs on its own env's ranks only (a split in halves). */
+/* One create, setup (failing first when fail_at > 0: that allocation of the setup fails on
+ * every rank; or, with mismatch, a chunk that differs on the last rank), setup again with
+ * agreed settings, destroy. 1 if the failing setup failed as expected and the second worked. */
+static int setup_retry_cycle(dc_env_t *env, long fail_at, int mismatch)
+{
+    dc_sched_t *s = NULL;
+    int rc, ok = 1;
+
+    rc = dc_sched_create(env, &s);
+    if (rc == DC_SUCCESS) {
+        dc_sched_set_kind(s, DC_SCHED_DYNAMIC);
+        dc_sched_set_chunk(s, mismatch && dct_rank == dct_size - 1 ? 3 : 2);
+        if (fail_at > 0)
+            dci_test_fail_alloc(fail_at, -1);
+        if (fail_at > 0 || mismatch) {
+            rc = dc_sched_setup(s);
+            ok = rc == (fail_at > 0 ? DC_ERR_NOMEM : DC_ERR_ARG);
+            if (fail_at > 0)
+                ok = ok && dci_test_fail_alloc_fired();
+            dci_test_fail_alloc(0, -1);
+        }
+        dc_sched_set_chunk(s, 2);
+        rc = dc_sched_setup(s);
+    }
+    ok = ok && rc == DC_SUCCESS;
+    dc_sched_destroy(&s);
+    return ok;
+}
+
+/* A setup that failed (an allocation, or settings that differ between ranks) and is called
+ * again once the settings agree leaves nothing behind: the second setup used to allocate its
+ * buffers anew and lose the first ones (found by the sanitizer job's leak check). */
+static void test_setup_retry(void)
+{
+    dc_env_t *env = dct_env_create();
+    long live0, k;
+    int ok;
+
+    if (env == NULL)
+        return;
+    ok = setup_retry_cycle(env, 0, 0); /* what the env sets up once stays out of the count */
+    live0 = dci_test_alloc_live();
+    for (k = 2; k <= 4; k++)
+        ok = setup_retry_cycle(env, k, 0) && ok;
+    if (dct_size > 1)
+        ok = setup_retry_cycle(env, 0, 1) && ok;
+    DCT_ASSERT_ALL(ok);
+    DCT_ASSERT_ALL(dci_test_alloc_live() == live0);
+    dc_env_destroy(&env);
+}
+
 static void test_two_envs(void)
 {
     MPI_Comm half;
@@ -1152,6 +1204,7 @@ void dct_register(void)
     CU_add_test(s, "user-defined non-commutative op", test_user_op);
     CU_add_test(s, "failing callbacks", test_callback_errors);
     CU_add_test(s, "argument errors", test_arg_errors);
+    CU_add_test(s, "setup again after a failed setup leaks nothing", test_setup_retry);
     CU_add_test(s, "two envs", test_two_envs);
     CU_add_test(s, "task trees", test_tasks);
     CU_add_test(s, "task with 70000 children", test_tasks_wide);
