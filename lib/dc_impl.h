@@ -413,6 +413,9 @@ void dci_blas_set_threads(int n);
 /* Types and operations (pair types, MINLOC/MAXLOC, user ops, identities): lib/dtype.h. */
 int dci_dtype_env_setup(dc_env_t *env);
 void dci_dtype_env_free(dc_env_t *env);
+/* A process-wide keyval (of datatypes when is_type, else of communicators), freed by
+ * MPI_Finalize (through an attribute on MPI_COMM_SELF); returns an MPI error code. */
+int dci_keyval_free_at_finalize(int *keyval, int is_type);
 MPI_Datatype dci_dtype_mpi(const dc_env_t *env, dc_dtype_t type);
 /* Allreduce with the env's algorithm choice (flat / node-aware); no checks, no profiling. */
 int dci_allreduce(dc_env_t *env, const void *sendbuf, void *recvbuf, int count, MPI_Datatype type,

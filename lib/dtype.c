@@ -15,10 +15,41 @@
 /*
  * One MINLOC and one MAXLOC op serve the four pair types, but an MPI op function sees only the
  * datatype handle. The pair kind is therefore cached on each pair datatype as an attribute;
- * the keyval is process-wide, created with the first env and kept until MPI_Finalize.
+ * the keyval is process-wide, created with the first env and freed by MPI_Finalize.
  */
 static int loc_keyval = MPI_KEYVAL_INVALID;
 static int loc_kinds[4] = {0, 1, 2, 3};
+
+/* MPI_Finalize deletes MPI_COMM_SELF's attributes first: this one frees a process-wide keyval
+ * there (and its own), so that none outlives MPI (memcheck and LeakSanitizer saw them lost). */
+static int keyval_release(MPI_Comm comm, int self_keyval, void *attr, void *extra)
+{
+    int *keyval = attr;
+
+    (void)comm;
+    if (*keyval != MPI_KEYVAL_INVALID) {
+        if (extra != NULL)
+            MPI_Type_free_keyval(keyval);
+        else
+            MPI_Comm_free_keyval(keyval);
+    }
+    MPI_Comm_free_keyval(&self_keyval);
+    return MPI_SUCCESS;
+}
+
+int dci_keyval_free_at_finalize(int *keyval, int is_type)
+{
+    int kv = MPI_KEYVAL_INVALID, rc;
+
+    rc = MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, keyval_release, &kv,
+                                is_type ? (void *)keyval : NULL);
+    if (rc != MPI_SUCCESS)
+        return rc;
+    rc = MPI_Comm_set_attr(MPI_COMM_SELF, kv, keyval);
+    if (rc != MPI_SUCCESS)
+        MPI_Comm_free_keyval(&kv);
+    return rc;
+}
 
 #define LOC_LOOP(T, WINS)                                                                          \
     do {                                                                                           \
@@ -115,11 +146,13 @@ int dci_dtype_env_setup(dc_env_t *env)
     env->minloc_op = env->maxloc_op = MPI_OP_NULL;
     for (i = 0; i < DCI_MAX_USER_OPS; i++)
         env->user_op[i] = MPI_OP_NULL;
-    if (loc_keyval == MPI_KEYVAL_INVALID)
+    if (loc_keyval == MPI_KEYVAL_INVALID) {
         DC_CHECK_MPI_GOTO(
             env,
             MPI_Type_create_keyval(MPI_TYPE_DUP_FN, MPI_TYPE_NULL_DELETE_FN, &loc_keyval, NULL),
             out);
+        DC_CHECK_MPI_GOTO(env, dci_keyval_free_at_finalize(&loc_keyval, 1), out);
+    }
     for (i = 0; i < 4; i++) {
         int blen[2] = {1, 1};
         MPI_Aint disp[2];

@@ -132,10 +132,13 @@ static int cache_get(dc_env_t *env, comm_cache_t **cc_p)
     void *attr = NULL;
     int found = 0, mrc;
 
-    if (cache_keyval == MPI_KEYVAL_INVALID &&
-        (mrc = MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, cache_delete, &cache_keyval, NULL)) !=
-            MPI_SUCCESS)
-        return DC_ERR_MPI_RC(env, mrc, "MPI_Comm_create_keyval");
+    if (cache_keyval == MPI_KEYVAL_INVALID) {
+        if ((mrc = MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, cache_delete, &cache_keyval,
+                                          NULL)) != MPI_SUCCESS)
+            return DC_ERR_MPI_RC(env, mrc, "MPI_Comm_create_keyval");
+        if ((mrc = dci_keyval_free_at_finalize(&cache_keyval, 0)) != MPI_SUCCESS)
+            return DC_ERR_MPI_RC(env, mrc, "MPI_Comm_set_attr (MPI_COMM_SELF)");
+    }
     if (MPI_Comm_get_attr(env->comm, cache_keyval, &attr, &found) == MPI_SUCCESS && found)
         cc = attr;
     if (cc == NULL) {

@@ -66,6 +66,31 @@ static int env_delete(MPI_Comm comm, int keyval, void *attr, void *extra)
     return MPI_SUCCESS;
 }
 
+/* Frees env_keyval at MPI_Finalize, which deletes MPI_COMM_SELF's attributes first (this
+ * library cannot reach libdcompute's hidden helper for the same). */
+static int keyval_release(MPI_Comm comm, int self_keyval, void *attr, void *extra)
+{
+    (void)comm;
+    (void)attr;
+    (void)extra;
+    if (env_keyval != MPI_KEYVAL_INVALID)
+        MPI_Comm_free_keyval(&env_keyval);
+    MPI_Comm_free_keyval(&self_keyval);
+    return MPI_SUCCESS;
+}
+
+static int keyval_create(void)
+{
+    int kv = MPI_KEYVAL_INVALID;
+
+    if (MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, env_delete, &env_keyval, NULL) != MPI_SUCCESS)
+        return 0;
+    if (MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, keyval_release, &kv, NULL) == MPI_SUCCESS &&
+        MPI_Comm_set_attr(MPI_COMM_SELF, kv, NULL) != MPI_SUCCESS)
+        MPI_Comm_free_keyval(&kv);
+    return 1;
+}
+
 /*
  * The dc_env of the grid of ctxt, whose ranks are numbered row-major over the grid (whatever
  * map BLACS used), created on first use and cached on the grid's communicator. Collective over
@@ -82,8 +107,7 @@ static dc_env_t *grid_env(int ctxt, int nprow, int npcol, int myrow, int mycol)
     (void)nprow;
     blacs_get_(&ctxt, &what, &fh);
     gcomm = MPI_Comm_f2c(fh);
-    if (env_keyval == MPI_KEYVAL_INVALID &&
-        MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, env_delete, &env_keyval, NULL) != MPI_SUCCESS)
+    if (env_keyval == MPI_KEYVAL_INVALID && !keyval_create())
         return NULL;
     if (MPI_Comm_get_attr(gcomm, env_keyval, &attr, &found) == MPI_SUCCESS && found)
         return attr;
