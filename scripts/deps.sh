@@ -1,7 +1,7 @@
 #!/bin/bash
 # Install the Debian 12 packages libdcompute needs, only those that are missing.
 #
-#   scripts/deps.sh [openmpi|mpich|both] [--doc] [--netns] [--format]
+#   scripts/deps.sh [openmpi|mpich|both] [--doc] [--netns] [--format] [--valgrind]
 #
 #   openmpi  (default) build tools, hwloc, OpenBLAS, CUnit, Open MPI and its ScaLAPACK (and
 #            scalapack-mpi-test, ScaLAPACK's own testers), and PETSc (petsc-dev, built for
@@ -11,6 +11,7 @@
 #   --doc    also doxygen, for `make doc`
 #   --netns  also iproute2, for the multi-node check on the simulated cluster (tests/netns-check.sh)
 #   --format also clang-format, for the format check of scripts/run-tests.sh (.clang-format)
+#   --valgrind also valgrind, for scripts/run-tests.sh --valgrind
 #
 # Runs apt-get as root directly, otherwise through `sudo -n` (never prompts). Without root and
 # without sudo it prints the exact apt-get line to run and exits with status 1.
@@ -24,7 +25,8 @@ for arg in "$@"; do
         --doc) extra+=(doxygen) ;;
         --netns) extra+=(iproute2) ;;
         --format) extra+=(clang-format) ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        --valgrind) extra+=(valgrind) ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
         *) echo "deps.sh: unknown argument '$arg' (see $0 --help)" >&2; exit 2 ;;
     esac
 done
