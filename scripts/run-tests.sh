@@ -166,6 +166,10 @@ case $mode in
         export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:exitcode=1:fast_unwind_on_malloc=0"
         export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:exitcode=1"
         export LSAN_OPTIONS="suppressions=$src/tests/lsan-mpi.supp:print_suppressions=0"
+        # Every rank gets the ASan runtime preloaded (not mpirun): test_scalapack_preload
+        # re-executes itself with libdcompute_scalapack in LD_PRELOAD, after it.
+        export DC_TEST_WRAPPER="env LD_PRELOAD=$(gcc -print-file-name=libasan.so)"
+        export DC_TEST_SANITIZE=1
         say "sanitizers: ASAN_OPTIONS=$ASAN_OPTIONS UBSAN_OPTIONS=$UBSAN_OPTIONS LSAN_OPTIONS=$LSAN_OPTIONS" ;;
     valgrind)
         supp=""

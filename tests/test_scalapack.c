@@ -98,12 +98,14 @@ __attribute__((constructor)) static void preload_self(int argc, char **argv, cha
         return;
     if (access(lib, R_OK) != 0)
         return; /* test_interposed then fails with a message */
+    /* after what is already preloaded: a sanitizer runtime there must stay first */
     val = malloc(strlen(lib) + (have ? strlen(have) + 2 : 1));
-    strcpy(val, lib);
+    val[0] = '\0';
     if (have != NULL && *have != '\0') {
+        strcpy(val, have);
         strcat(val, ":");
-        strcat(val, have);
     }
+    strcat(val, lib);
     setenv("LD_PRELOAD", val, 1);
     execv("/proc/self/exe", argv);
 }
