@@ -107,6 +107,16 @@ __attribute__((constructor)) static void preload_self(int argc, char **argv, cha
     }
     strcat(val, lib);
     setenv("LD_PRELOAD", val, 1);
+    {
+        /* the program's own path: under valgrind, /proc/self/exe itself is valgrind's loader
+         * (which refuses to run), while readlink of it gives the program */
+        char self[4096];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n > 0) {
+            self[n] = '\0';
+            execv(self, argv);
+        }
+    }
     execv("/proc/self/exe", argv);
 }
 #endif
