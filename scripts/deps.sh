@@ -3,10 +3,12 @@
 #
 #   scripts/deps.sh [openmpi|mpich|both] [--doc] [--netns] [--format] [--valgrind]
 #
-#   openmpi  (default) build tools, hwloc, OpenBLAS, CUnit, Open MPI and its ScaLAPACK (and
-#            scalapack-mpi-test, ScaLAPACK's own testers), and PETSc (petsc-dev, built for
-#            Open MPI) for bench/bench_solve
-#   mpich    the same with MPICH (and MPICH's ScaLAPACK) instead of Open MPI, without PETSc
+#   openmpi  (default) build tools, hwloc, OpenBLAS, CUnit, zlib, Open MPI and its ScaLAPACK (and
+#            scalapack-mpi-test, ScaLAPACK's own testers), its parallel HDF5 (checkpoints;
+#            hdf5-tools for h5dump), and PETSc (petsc-dev, built for Open MPI) for
+#            bench/bench_solve
+#   mpich    the same with MPICH (and MPICH's ScaLAPACK and HDF5) instead of Open MPI, without
+#            PETSc
 #   both     both MPIs (what .ci/run uses)
 #   --doc    also doxygen, for `make doc`
 #   --netns  also iproute2, for the multi-node check on the simulated cluster (tests/netns-check.sh)
@@ -26,13 +28,13 @@ for arg in "$@"; do
         --netns) extra+=(iproute2) ;;
         --format) extra+=(clang-format) ;;
         --valgrind) extra+=(valgrind) ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
         *) echo "deps.sh: unknown argument '$arg' (see $0 --help)" >&2; exit 2 ;;
     esac
 done
 
 pkgs=(build-essential autoconf automake libtool pkg-config libhwloc-dev libopenblas-dev
-      libcunit1-dev)
+      libcunit1-dev zlib1g-dev hdf5-tools)
 # ScaLAPACK (built for the same MPI) is optional for the build: the GEMM tests and benchmark
 # compare against its pdgemm_ when configure finds it, and skip that comparison otherwise.
 # scalapack-mpi-test holds ScaLAPACK's own testers for both MPIs (tests/pblas-tester.sh runs
@@ -40,12 +42,17 @@ pkgs=(build-essential autoconf automake libtool pkg-config libhwloc-dev libopenb
 # PETSc is optional too: bench/bench_solve compares against it and is built only when configure
 # finds it for the same MPI. Debian's petsc-dev is built for Open MPI (an MPICH build of
 # libdcompute cannot use it), so only the Open MPI sets install it.
+# The checkpoint module (dc_ckpt.h) needs a parallel HDF5 built for the same MPI, and zlib for
+# its checksums; without them configure leaves it out. hdf5-tools gives h5dump, with which the
+# tests read a checkpoint without libdcompute.
 case "$mpi" in
     openmpi) pkgs+=(libopenmpi-dev openmpi-bin libscalapack-openmpi-dev scalapack-mpi-test
-                    petsc-dev) ;;
-    mpich) pkgs+=(libmpich-dev mpich libscalapack-mpich-dev scalapack-mpi-test) ;;
+                    petsc-dev libhdf5-openmpi-dev) ;;
+    mpich) pkgs+=(libmpich-dev mpich libscalapack-mpich-dev scalapack-mpi-test
+                  libhdf5-mpich-dev) ;;
     both) pkgs+=(libopenmpi-dev openmpi-bin libscalapack-openmpi-dev
-                 libmpich-dev mpich libscalapack-mpich-dev scalapack-mpi-test petsc-dev) ;;
+                 libmpich-dev mpich libscalapack-mpich-dev scalapack-mpi-test petsc-dev
+                 libhdf5-openmpi-dev libhdf5-mpich-dev) ;;
 esac
 pkgs+=("${extra[@]}")
 

@@ -8,6 +8,17 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The optional modules this library was built with. */
+static void print_modules(void)
+{
+#if DC_HAVE_CKPT
+    printf("Checkpoints (dc_ckpt.h): yes, parallel HDF5 for this MPI\n\n");
+#else
+    printf("Checkpoints (dc_ckpt.h): no, built without parallel HDF5 for its MPI (dc_ckpt_* "
+           "return DC_ERR_NOTSUP; configure's summary says what was missing)\n\n");
+#endif
+}
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: dc_info [-c] [-h]\n"
@@ -53,6 +64,7 @@ int main(int argc, char **argv)
         printf("libdcompute %s\n\nOptions (environment variables):\n", DC_VERSION_STRING);
         rc = dc_options_view(env, stdout);
         printf("\n");
+        print_modules();
         fflush(stdout);
     }
     if (rc == DC_SUCCESS)
