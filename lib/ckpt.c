@@ -912,35 +912,35 @@ out:
     return rc;
 }
 
-/* Rank 0: delete the oldest committed checkpoints beyond keep. A failure leaves extra files
- * and is only logged: the new checkpoint is committed already. */
-static void ck_prune(dc_ckpt_t *ck)
+/* Rank 0, after the commit of step: delete the oldest of the committed checkpoints listed
+ * before it (steps, n) so that keep remain with the new one. A failure leaves extra files and
+ * is only logged: the new checkpoint is committed already. */
+static void ck_prune(dc_ckpt_t *ck, const int64_t *steps, int n, int64_t step)
 {
-    int64_t *steps = NULL;
-    int n = 0, i;
-    char *p = NULL;
+    char path[4352];
+    int i, others = 0, del;
 
-    if (ck_scan(ck, 0, &steps, &n) != DC_SUCCESS) {
-        dci_log(ck->hdr.env, 1, "dc_ckpt_write_end: %s\n", dc_env_last_error(ck->hdr.env));
-        return;
-    }
-    for (i = 0; i + ck->keep < n; i++) {
-        if (ck_file_name(ck, steps[i], 0, &p) != DC_SUCCESS)
-            break;
-        if (unlink(p) != 0 && errno != ENOENT)
-            dci_log(ck->hdr.env, 1, "dc_ckpt_write_end: cannot remove '%s': %s\n", p,
+    for (i = 0; i < n; i++)
+        others += steps[i] != step;
+    del = others - (ck->keep - 1);
+    for (i = 0; i < n && del > 0; i++) {
+        if (steps[i] == step)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s.%012lld.h5", ck->dir, ck->prefix, (long long)steps[i]);
+        if (unlink(path) != 0 && errno != ENOENT)
+            dci_log(ck->hdr.env, 1, "dc_ckpt_write_end: cannot remove '%s': %s\n", path,
                     strerror(errno));
-        dci_free(p);
+        del--;
     }
-    dci_free(steps);
 }
 
 int dc_ckpt_write_end(dc_ckpt_t *ckpt)
 {
     dc_ckpt_t *ck = ckpt;
     dc_env_t *env;
-    int rc = DC_SUCCESS, rc2;
+    int rc = DC_SUCCESS, rc2, nsteps = 0;
     char *final = NULL;
+    int64_t *steps = NULL;
 
     DC_VALIDATE(ckpt, DCI_CLASS_CKPT);
     env = ck->hdr.env;
@@ -972,6 +972,9 @@ int dc_ckpt_write_end(dc_ckpt_t *ckpt)
         rc = ck_fsync_path(ck, ck->path, 0);
     if (rc == DC_SUCCESS)
         rc = ck_file_name(ck, ck->step, 0, &final);
+    /* the committed ones now, listed before the rename: nothing can fail after it */
+    if (rc == DC_SUCCESS && env->rank == 0)
+        rc = ck_scan(ck, 0, &steps, &nsteps);
     rc = dci_agree(env, rc);
     /* 3. all have: rank 0 makes it current and syncs the directory, then removes old ones */
     if (rc == DC_SUCCESS && env->rank == 0) {
@@ -980,7 +983,7 @@ int dc_ckpt_write_end(dc_ckpt_t *ckpt)
         else {
             rc = ck_fsync_path(ck, ck->dir, 1);
             if (rc == DC_SUCCESS)
-                ck_prune(ck);
+                ck_prune(ck, steps, nsteps, ck->step);
         }
     }
     rc = dci_agree(env, rc);
@@ -990,6 +993,7 @@ int dc_ckpt_write_end(dc_ckpt_t *ckpt)
         dci_log(env, 1, "dc_ckpt_write_end: %s\n", dc_env_last_error(env));
 done:
     dci_free(final);
+    dci_free(steps);
     dci_prof_end(env, DCI_EV_CKPT_COMMIT, 0);
     dci_ck_leave(ck);
     return rc;

@@ -561,8 +561,9 @@ int dc_ckpt_read_layout(dc_ckpt_t *ckpt, const char *name, dc_layout_t **layout_
     for (k = 0; rc == DC_SUCCESS && k < 5; k++)
         if (strcmp(kind, ck_layout_kind_name((dc_layout_kind_t)k)) == 0)
             break;
-    if (rc == DC_SUCCESS && (k == 5 || n < 0 || block < 1 || nranks < 1 || o.ndims != 1 ||
-                             o.dims[0] != (hsize_t)nranks))
+    if (rc == DC_SUCCESS &&
+        (k == 5 || n < 0 || block < 0 || (k == DC_LAYOUT_BLOCK_CYCLIC && block < 1) || nranks < 1 ||
+         o.ndims != 1 || o.dims[0] != (hsize_t)nranks))
         rc = DC_ERR(env, DC_ERR_CORRUPT, "checkpoint '%s': layout '%s' has invalid attributes",
                     ck->path, name);
     if (rc == DC_SUCCESS)
