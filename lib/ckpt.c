@@ -1132,6 +1132,18 @@ int dc_ckpt_has(dc_ckpt_t *ckpt, const char *name, int *has_p)
     return rc;
 }
 
+/* The element type every object of a kind has (-1: any, for user data). */
+static int ck_kind_type(const char *kind)
+{
+    if (strcmp(kind, "vec") == 0 || strcmp(kind, "mat") == 0 || strcmp(kind, "mesh_field") == 0)
+        return DCI_CK_DOUBLE;
+    if (strcmp(kind, "layout") == 0)
+        return DCI_CK_INT64;
+    if (strcmp(kind, "blob") == 0)
+        return DCI_CK_UINT8;
+    return -1;
+}
+
 int dci_ck_open_obj(dc_ckpt_t *ck, const char *name, const char *kind, dci_ck_obj_t *o,
                     const char *func)
 {
@@ -1185,6 +1197,9 @@ int dci_ck_open_obj(dc_ckpt_t *ck, const char *name, const char *kind, dci_ck_ob
     if (kind != NULL && strcmp(k, kind) != 0)
         rc = dci_error_set(env, DC_ERR_ARG, func, __FILE__, __LINE__,
                            "object '%s' is a %s, not a %s", name, k, kind);
+    else if (ck_kind_type(k) >= 0 && ck_kind_type(k) != o->type)
+        rc = DC_ERR(env, DC_ERR_CORRUPT, "object '%s' of '%s': a %s stored as %s values", name,
+                    ck->path, k, dci_ck_type_name(o->type));
 out:
     if (space >= 0)
         H5Sclose(space);
