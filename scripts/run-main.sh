@@ -10,6 +10,8 @@
 # verdict. Where OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE is set (the machine picks OpenBLAS's
 # kernel), bench/bench_gemm runs with that setting and again, for the ScaLAPACK drop-in case
 # (--compat), with both unset (OpenBLAS's native kernel); each run prints the kernel it used.
+# bench/bench_ckpt (when the checkpoint module is built) writes and reads 16 MiB, 128 MiB and
+# 1 GiB checkpoints in $TMPDIR or /tmp (5 GiB must be free there).
 # Exits non-zero if the build, an example or a benchmark fails. Environment: DC_NP
 # (rank count, default nproc), DC_BENCH_TIMEOUT (seconds per benchmark, default 300; 180 more
 # for bench_gemm, which ends by itself after its --time-limit),
@@ -95,6 +97,12 @@ case " $benches " in
     *) petsc=$(sed -n 's/^ *PETSc: *//p' configure.out 2>/dev/null | tail -n 1)
        bench_report+=("  skipped bench/bench_solve: not built (PETSc: ${petsc:-see configure.out})") ;;
 esac
+# bench/bench_ckpt (checkpoints against dd and MPI-IO) is built only with the checkpoint module.
+case " $benches " in
+    *" bench/bench_ckpt "*) ;;
+    *) ckpt=$(sed -n 's/^ *checkpoints: *//p' configure.out 2>/dev/null | tail -n 1)
+       bench_report+=("  skipped bench/bench_ckpt: not built (checkpoints: ${ckpt:-see configure.out})") ;;
+esac
 run_bench() {   # run_bench OUTFILE LABEL NATIVE PROGRAM [ARGS]; NATIVE=1: OpenBLAS's own kernel
     local out=$1 label=$2 b=$4 envs=(env) tmo=$bench_tmo rc dt st met t0
     [ "$3" = 1 ] && envs+=(-u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
@@ -132,6 +140,10 @@ for b in $benches; do
         run_bench "$bdir/bench_gemm.txt" "$b, the machine's OpenBLAS kernel setting" 0 "$b"
         run_bench "$bdir/bench_gemm_native.txt" "$b --compat, OpenBLAS's native kernel" 1 \
             "$b" --compat
+    elif [ "$b" = bench/bench_ckpt ]; then
+        # 16 MiB, 128 MiB and the issue's 1 GiB, 3 repetitions of 1 GiB: about a minute here
+        run_bench "$bdir/bench_ckpt.txt" "$b" 0 "$b" --bytes 16M,128M,1G --reps 3 \
+            --time-limit 150
     else
         run_bench "$bdir/$(basename "$b").txt" "$b" 0 "$b"
     fi
