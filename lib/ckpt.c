@@ -5,6 +5,7 @@
  * zlib crc32 per rank block combined in rank order). HDF5's own error printing is off while a
  * call runs; its errors become DC_ERR_IO or DC_ERR_CORRUPT with HDF5's text in the message.
  */
+#define _GNU_SOURCE /* fallocate */
 #include "ckpt_impl.h"
 
 #include <dirent.h>
@@ -257,7 +258,9 @@ static int ck_scan(dc_ckpt_t *ck, int remove_tmp, int64_t **steps_p, int *n_p)
         if (remove_tmp && ck_parse_name(ck->prefix, e->d_name, 1) >= 0) {
             char path[4352];
             snprintf(path, sizeof(path), "%s/%s", ck->dir, e->d_name);
-            if (unlink(path) != 0 && errno != ENOENT) {
+            /* where nothing can be removed (read-only), the temporary stays: it is never read */
+            if (unlink(path) != 0 && errno != ENOENT && errno != EROFS && errno != EACCES &&
+                errno != EPERM) {
                 rc = CK_SYSERR(ck, DC_ERR_IO, "cannot remove the stale temporary '%s'", path);
                 break;
             }
@@ -327,8 +330,10 @@ static int ck_mkdir_p(dc_ckpt_t *ck, const char *dir)
     }
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return CK_SYSERR(ck, DC_ERR_IO, "'%s' is not a directory", dir);
-    if (access(dir, W_OK | X_OK) != 0)
-        return CK_SYSERR(ck, DC_ERR_IO, "checkpoint directory '%s' is not writable", dir);
+    /* a directory that is not writable (a read-only file system) still opens for reading;
+     * dc_ckpt_write_begin fails there */
+    if (access(dir, R_OK | X_OK) != 0)
+        return CK_SYSERR(ck, DC_ERR_IO, "checkpoint directory '%s' is not readable", dir);
     return DC_SUCCESS;
 }
 
@@ -577,8 +582,8 @@ static int ck_close_file(dc_ckpt_t *ck, int remove)
     if (ck->file >= 0 && H5Fclose(ck->file) < 0)
         rc = CK_H5ERR(ck, DC_ERR_IO, "closing checkpoint file '%s' failed", ck->path);
     ck->file = H5I_INVALID_HID;
-    if (remove && ck->hdr.env->rank == 0 && ck->path != NULL && unlink(ck->path) != 0 &&
-        errno != ENOENT && rc == DC_SUCCESS)
+    if (remove && ck->hdr.env->rank == 0 && ck->path != NULL && access(ck->path, F_OK) == 0 &&
+        unlink(ck->path) != 0 && errno != ENOENT && rc == DC_SUCCESS)
         rc = CK_SYSERR(ck, DC_ERR_IO, "cannot remove the temporary '%s'", ck->path);
     dci_free(ck->path);
     ck->path = NULL;
@@ -772,6 +777,57 @@ int dci_ck_check_read(dc_ckpt_t *ck, const char *name, const char *func)
     return DC_SUCCESS;
 }
 
+/* fallocate, first keeping the file's size (HDF5 sets it at close), else extending it; 0, or
+ * -1 with errno (EOPNOTSUPP: the file system reserves nothing ahead). */
+static int ck_fallocate(int fd, off_t off, off_t len)
+{
+    if (len <= 0)
+        return 0;
+    if (fallocate(fd, FALLOC_FL_KEEP_SIZE, off, len) == 0)
+        return 0;
+    if (errno != EOPNOTSUPP)
+        return -1;
+    return fallocate(fd, 0, off, len);
+}
+
+/* Metadata HDF5 places after a dataset's data (its attributes): reserved with the data. */
+#define CK_META_SLACK ((hsize_t)1 << 20)
+
+/*
+ * Rank 0: reserve the file's blocks up to the end of this dataset's data and some metadata after
+ * it, before any data goes in. A full file system then fails here, on one rank and agreed,
+ * instead of inside the write: there an MPI-IO aggregator can lose the error (Open MPI 4.1's
+ * OMPIO at 4 ranks committed a 16 MiB checkpoint to an 8 MiB tmpfs), and HDF5's close after a
+ * failed collective write hangs. When the data does not fit, the metadata before and after it
+ * is still reserved, so that closing the abandoned file succeeds. File systems without
+ * fallocate reserve nothing. (H5Fget_filesize cannot give the end: the MPI-IO driver forgets
+ * the file's end after a write.)
+ */
+static int ck_reserve(dc_ckpt_t *ck, hid_t dset, const char *name)
+{
+    hsize_t dsz = H5Dget_storage_size(dset);
+    haddr_t off = H5Dget_offset(dset);
+    int fd, rc = DC_SUCCESS, err;
+
+    if (off == HADDR_UNDEF || dsz == 0)
+        return DC_SUCCESS;
+    fd = open(ck->path, O_WRONLY);
+    if (fd < 0)
+        return CK_SYSERR(ck, DC_ERR_IO, "cannot open '%s' to reserve its space", ck->path);
+    if (ck_fallocate(fd, 0, (off_t)(off + dsz + CK_META_SLACK)) != 0 && errno != EOPNOTSUPP &&
+        errno != ENOSYS) {
+        err = errno;
+        (void)ck_fallocate(fd, 0, (off_t)off);
+        (void)ck_fallocate(fd, (off_t)(off + dsz), (off_t)CK_META_SLACK);
+        errno = err;
+        rc = CK_SYSERR(ck, DC_ERR_IO, "no room for object '%s' (%llu bytes) in '%s'", name,
+                       (unsigned long long)dsz, ck->path);
+    }
+    if (close(fd) != 0 && rc == DC_SUCCESS)
+        rc = CK_SYSERR(ck, DC_ERR_IO, "close of '%s' failed", ck->path);
+    return rc;
+}
+
 int dci_ck_write_array(dc_ckpt_t *ck, const dci_ck_array_t *a, const void *buf, const char *func)
 {
     dc_env_t *env = ck->hdr.env;
@@ -859,6 +915,12 @@ agree:
                       a->name);
         goto fail;
     }
+    /* the space first, agreed: a full file system fails here, with nothing written */
+    if (env->rank == 0)
+        rc = ck_reserve(ck, dset, a->name);
+    rc = dci_agree(env, rc);
+    if (rc != DC_SUCCESS)
+        goto fail;
     /* this rank's rows: one hyperslab of the file, one contiguous run in memory */
     fspace = H5Dget_space(dset);
     mspace = H5Screate_simple(1, &nloc, NULL);

@@ -56,13 +56,15 @@ typedef struct dc_ckpt_params {
 
 /**
  * \brief Open (creating it if needed, like mkdir -p) the checkpoint directory \p dir.
- * Temporaries left by a write that never committed are removed.
+ * Temporaries left by a write that never committed are removed. A directory that cannot be
+ * written (a read-only file system) opens for reading; writing there fails at
+ * dc_ckpt_write_begin() with DC_ERR_IO.
  * \param[in]  env     the env whose ranks write and read
  * \param[in]  dir     directory path, the same on every rank (a shared file system across nodes)
  * \param[in]  params  settings, or NULL for the defaults
  * \param[out] ckpt_p  the handle, set only on success
  * \return DC_SUCCESS; DC_ERR_ARG (NULL argument, dir or a params field differing between ranks
- *         or invalid); DC_ERR_IO (dir cannot be created or is not a writable directory);
+ *         or invalid); DC_ERR_IO (dir cannot be created or is not a readable directory);
  *         DC_ERR_NOTSUP (built without parallel HDF5); DC_ERR_NOMEM; DC_ERR_MPI
  */
 DC_API int dc_ckpt_create(dc_env_t *env, const char *dir, const dc_ckpt_params_t *params,
@@ -92,6 +94,9 @@ DC_API int dc_ckpt_write_begin(dc_ckpt_t *ckpt, int64_t step);
  * Names are HDF5 paths without a leading '/': "x", "solver/r"; unique within a checkpoint.
  * \return DC_SUCCESS; DC_ERR_ARG (invalid handle, name invalid, taken or differing between
  *         ranks, x from another env); DC_ERR_STATE (no write open, x borrowed); DC_ERR_IO
+ *         (the object's space is reserved before its data is written, where the file system
+ *         can: a full one fails here with nothing written; dc_ckpt_write_end() then removes
+ *         the temporary)
  */
 DC_API int dc_ckpt_write_vec(dc_ckpt_t *ckpt, const char *name, const dc_vec_t *x);
 /**
