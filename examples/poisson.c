@@ -28,8 +28,22 @@
  * so CG converges in one iteration and the solvers would show nothing. The factor e^(x+y)
  * keeps u smooth and zero on the boundary but mixes all the discrete modes.
  *
+ * The run ends with one line "final solves=S its=T xnorm=... xsum=..." (S solves, T iterations
+ * in all, the last solution's 2-norm and sum as %a), for drivers that compare whole runs.
+ *
+ * Checkpoint and restart (--ckpt-dir DIR --ckpt-every K): every K iterations of a solve, its
+ * monitor (dc_solver_set_monitor) writes a checkpoint into DIR (dc_ckpt; the last 2 are kept):
+ * the solver's state (dc_ckpt_write_solver), which solve of the sequence is running, and the
+ * results of the solves already done. Started again with the same options and a DIR that holds
+ * a checkpoint, on any rank count, the example reads the newest one (and prints "poisson:
+ * resumed at N rank(s) from the checkpoint of step S in DIR (solve I)"), prints the table rows
+ * of the solves done from it, and continues the running solve from its iteration
+ * (dc_ckpt_read_solver). With DC_REPRO=binned or exact the "solve" and "final" lines are then
+ * the same bits as those of a run that was never interrupted. Remove DIR to start afresh.
+ *
  * Run: mpirun -np 4 ./poisson [--dim 2|3] [--n N] [--grids K] [--solver cg|pipecg|mgcg|all]
  *                             [--rtol R] [--mg-coarse N] [--quick]
+ *                             [--ckpt-dir DIR [--ckpt-every K]]
  */
 #include <dcompute.h>
 
@@ -41,7 +55,9 @@
 #define MAX_GRIDS   8
 #define RATIO_LO    3.5
 #define RATIO_HI    4.5
-#define TRES_FACTOR 100.0 /* true residual allowed above the recurrence's tolerance */
+#define TRES_FACTOR 100.0               /* true residual allowed above the recurrence's tolerance */
+#define CKPT_KEEP   2                   /* checkpoints kept in --ckpt-dir */
+#define MAX_SOLVES  (2 * MAX_GRIDS * 3) /* dimensions x grids x solver kinds */
 
 typedef struct {
     const char *name;
@@ -67,9 +83,127 @@ typedef struct {
     double tres;         /* ||b - A x|| computed again from x */
     double err;          /* max |x - u| over the grid points */
     double xnorm;        /* ||x||_2 */
+    double xsum;         /* sum of the entries of x */
     double setup, solve; /* seconds, slowest rank */
     int procs[3];
 } outcome_t;
+
+/* An outcome as the doubles a checkpoint stores (every int fits a double exactly). */
+#define OUTCOME_NVAL 16
+static void outcome_pack(const outcome_t *o, double *v)
+{
+    const double a[OUTCOME_NVAL] = {
+        o->ok,        o->res.reason, o->res.iterations, o->res.mg_levels,
+        o->res.rnorm, o->res.rnorm0, o->res.bnorm,      o->tres,
+        o->err,       o->xnorm,      o->xsum,           o->setup,
+        o->solve,     o->procs[0],   o->procs[1],       o->procs[2]};
+    memcpy(v, a, sizeof(a));
+}
+
+static void outcome_unpack(const double *v, outcome_t *o)
+{
+    int d;
+
+    memset(o, 0, sizeof(*o));
+    o->ok = (int)v[0];
+    o->res.reason = (dc_solve_reason_t)v[1];
+    o->res.iterations = (int)v[2];
+    o->res.mg_levels = (int)v[3];
+    o->res.rnorm = v[4];
+    o->res.rnorm0 = v[5];
+    o->res.bnorm = v[6];
+    o->tres = v[7];
+    o->err = v[8];
+    o->xnorm = v[9];
+    o->xsum = v[10];
+    o->setup = v[11];
+    o->solve = v[12];
+    for (d = 0; d < 3; d++)
+        o->procs[d] = (int)v[13 + d];
+}
+
+/*
+ * Checkpoints of a run (--ckpt-dir): the sequence of solves is numbered 0, 1, ... in the order
+ * they run; a checkpoint holds the number of the running solve ("poisson/solve"), the outcomes
+ * of those before it ("poisson/done"), the options that define the sequence ("poisson/args":
+ * a restart with other ones is refused) and the running solver's state ("solver").
+ */
+typedef struct {
+    dc_ckpt_t *ckpt;            /* NULL: no checkpoints */
+    int every;                  /* iterations between checkpoints */
+    int64_t step;               /* step of the newest checkpoint (-1: none) */
+    const char *args;           /* the options, as text */
+    int seq;                    /* number of the solve running */
+    int resume;                 /* 1: the checkpoint open for reading holds solve seq's state */
+    outcome_t done[MAX_SOLVES]; /* outcomes of solves 0 .. seq - 1 */
+    double vals[MAX_SOLVES * OUTCOME_NVAL]; /* the same as stored */
+} run_t;
+
+/* The solver's monitor: every K iterations, one checkpoint of the running solve. */
+static int ckpt_monitor(dc_solver_t *solver, int it, double rnorm, void *ctx)
+{
+    run_t *run = ctx;
+    int64_t seq = run->seq;
+    int rc, i;
+
+    (void)rnorm;
+    if (it == 0) /* nothing to save yet */
+        return DC_SUCCESS;
+    for (i = 0; i < run->seq; i++)
+        outcome_pack(&run->done[i], run->vals + i * OUTCOME_NVAL);
+    rc = dc_ckpt_write_begin(run->ckpt, run->step + 1);
+    if (rc == DC_SUCCESS)
+        rc = dc_ckpt_write_blob(run->ckpt, "poisson/args", run->args, strlen(run->args));
+    if (rc == DC_SUCCESS)
+        rc = dc_ckpt_write_data(run->ckpt, "poisson/solve", DC_TYPE_INT64, 1, &seq);
+    if (rc == DC_SUCCESS && run->seq > 0)
+        rc = dc_ckpt_write_data(run->ckpt, "poisson/done", DC_TYPE_DOUBLE,
+                                (size_t)run->seq * OUTCOME_NVAL, run->vals);
+    if (rc == DC_SUCCESS)
+        rc = dc_ckpt_write_solver(run->ckpt, "solver", solver);
+    if (rc == DC_SUCCESS)
+        rc = dc_ckpt_write_end(run->ckpt); /* atomic: the step is now the newest */
+    if (rc == DC_SUCCESS)
+        run->step++;
+    return rc;
+}
+
+/* Open the checkpoint directory; if it holds a checkpoint, read what the run needs from the
+ * newest one and leave it open for the running solve's state (run->resume). */
+static int ckpt_open(dc_env_t *env, const char *dir, run_t *run)
+{
+    dc_ckpt_params_t cp;
+    int64_t seq = 0;
+    size_t len = 0;
+    char args[512] = "";
+    int rc, i;
+
+    memset(&cp, 0, sizeof(cp));
+    cp.field_mask = DC_CKPT_PARAM_KEEP;
+    cp.keep = CKPT_KEEP;
+    rc = dc_ckpt_create(env, dir, &cp, &run->ckpt);
+    if (rc == DC_SUCCESS)
+        rc = dc_ckpt_latest(run->ckpt, &run->step);
+    if (rc != DC_SUCCESS || run->step < 0)
+        return rc; /* error, or nothing to resume from */
+    rc = dc_ckpt_read_begin(run->ckpt, run->step, NULL);
+    if (rc == DC_SUCCESS)
+        rc = dc_ckpt_read_blob(run->ckpt, "poisson/args", args, sizeof(args) - 1, &len);
+    if (rc == DC_SUCCESS && (len != strlen(run->args) || memcmp(args, run->args, len) != 0))
+        return DC_ERR_ARG; /* another sequence of solves: main says so */
+    if (rc == DC_SUCCESS)
+        rc = dc_ckpt_read_data(run->ckpt, "poisson/solve", DC_TYPE_INT64, 1, &seq);
+    if (rc == DC_SUCCESS && !(seq >= 0 && seq < MAX_SOLVES))
+        rc = DC_ERR_CORRUPT;
+    if (rc == DC_SUCCESS && seq > 0)
+        rc = dc_ckpt_read_data(run->ckpt, "poisson/done", DC_TYPE_DOUBLE,
+                               (size_t)seq * OUTCOME_NVAL, run->vals);
+    for (i = 0; rc == DC_SUCCESS && i < seq; i++)
+        outcome_unpack(run->vals + i * OUTCOME_NVAL, &run->done[i]);
+    run->seq = (int)seq;
+    run->resume = rc == DC_SUCCESS;
+    return rc;
+}
 
 /* g(t) = e^t sin(pi t) and its second derivative */
 static double g(double t)
@@ -121,9 +255,11 @@ static double max_over_ranks(double v)
     return v;
 }
 
-/* One solve of problem p with solver kind k; library errors are printed and leave out->ok 0. */
+/* One solve of problem p with solver kind k; library errors are printed and leave out->ok 0.
+ * With checkpoints, the solve continues from the open checkpoint's state if it holds one
+ * (run->resume), and checkpoints itself every run->every iterations. */
 static int solve_one(dc_env_t *env, const problem_t *p, const solver_kind_t *k, double rtol,
-                     int mg_coarse, outcome_t *out)
+                     int mg_coarse, run_t *run, outcome_t *out)
 {
     dc_mesh_t *mesh = NULL;
     dc_op_t *op = NULL;
@@ -180,6 +316,15 @@ static int solve_one(dc_env_t *env, const problem_t *p, const solver_kind_t *k, 
         rc = dc_mesh_fill(mesh, u, exact_fn, (void *)p);
     if (rc == DC_SUCCESS)
         rc = dc_solver_create(op, &sp, &solver);
+    if (rc == DC_SUCCESS && run->resume) {
+        /* continue from the checkpoint: x and the iteration come from it */
+        rc = dc_ckpt_read_solver(run->ckpt, "solver", solver);
+        if (rc == DC_SUCCESS)
+            rc = dc_ckpt_read_end(run->ckpt);
+        run->resume = 0;
+    }
+    if (rc == DC_SUCCESS && run->ckpt != NULL)
+        rc = dc_solver_set_monitor(solver, run->every, ckpt_monitor, run);
     if (rc == DC_SUCCESS)
         rc = dc_solver_solve(solver, b, x);
     if (rc == DC_SUCCESS)
@@ -193,6 +338,8 @@ static int solve_one(dc_env_t *env, const problem_t *p, const solver_kind_t *k, 
         rc = dc_vec_nrm2(r, &out->tres);
     if (rc == DC_SUCCESS)
         rc = dc_vec_nrm2(x, &out->xnorm);
+    if (rc == DC_SUCCESS)
+        rc = dc_vec_sum(x, &out->xsum);
     /* error: u = x - u; max and min are exact, so the max-norm has no rounding of its own */
     if (rc == DC_SUCCESS)
         rc = dc_vec_axpby(u, 1.0, x, -1.0);
@@ -227,7 +374,7 @@ static int solve_one(dc_env_t *env, const problem_t *p, const solver_kind_t *k, 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: poisson [--dim 2|3] [--n N] [--grids K] [--solver cg|pipecg|mgcg|all]"
-               " [--rtol R] [--mg-coarse N] [--quick]\n"
+               " [--rtol R] [--mg-coarse N] [--quick] [--ckpt-dir DIR [--ckpt-every K]]\n"
                "  --dim     2 or 3 (default: both)\n"
                "  --n       points per dimension of the coarsest grid (default 31 in 2-D,"
                " 7 in 3-D;\n"
@@ -237,7 +384,11 @@ static void usage(FILE *f)
                " or all (default)\n"
                "  --rtol    relative residual tolerance (default 1e-10)\n"
                "  --mg-coarse  MG: most points of the coarsest grid, solved directly (default"
-               " 64)\n");
+               " 64)\n"
+               "  --ckpt-dir   checkpoint every K iterations into DIR; continue from the newest"
+               " checkpoint\n"
+               "               there if there is one (on any rank count)\n"
+               "  --ckpt-every K (default 50)\n");
 }
 
 int main(int argc, char **argv)
@@ -246,11 +397,14 @@ int main(int argc, char **argv)
     dc_env_t *env = NULL;
     dc_repro_t repro = DC_REPRO_OFF;
     int rank = 0, size = 1, dims[2] = {2, 3}, ndims = 2, quick = 0, ngrids = 3, bad = 0;
-    int kind_sel = -1, stop = 0, mg_coarse = 64, i, di, gi, ki;
-    long long n_arg = 0;
+    int kind_sel = -1, stop = 0, mg_coarse = 64, ckpt_every = 50, i, di, gi, ki, seq = 0;
+    int resume_from = 0;
+    long long n_arg = 0, its_all = 0;
     double rtol = 1e-10;
-    char lines[MAX_GRIDS * NKINDS][256];
+    const char *ckpt_dir = NULL;
+    char lines[MAX_GRIDS * NKINDS][256], args[256];
     int nlines = 0;
+    static run_t run; /* large: not on the stack */
 
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -293,6 +447,11 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--rtol")) {
             rtol = atof(v);
             bad = !(rtol > 0.0 && rtol < 1.0) ? 2 : bad;
+        } else if (!strcmp(a, "--ckpt-dir")) {
+            ckpt_dir = v;
+        } else if (!strcmp(a, "--ckpt-every")) {
+            ckpt_every = atoi(v);
+            bad = ckpt_every < 1 ? 2 : bad;
         } else {
             bad = 2;
         }
@@ -318,6 +477,33 @@ int main(int argc, char **argv)
                " %d rank(s), DC_REPRO %s, rtol %g\n",
                size, repro_names[repro], rtol);
 
+    /* checkpoints: the options that define the sequence of solves must be those of the run
+     * that wrote them */
+    snprintf(args, sizeof(args),
+             "dims=%d,%d n=%lld grids=%d solver=%d rtol=%a mg-coarse=%d quick=%d", dims[0],
+             ndims > 1 ? dims[1] : 0, n_arg, ngrids, kind_sel, rtol, mg_coarse, quick);
+    run.every = ckpt_every;
+    run.step = -1;
+    run.args = args;
+    if (ckpt_dir != NULL) {
+        int rc = ckpt_open(env, ckpt_dir, &run);
+        if (rc != DC_SUCCESS) {
+            if (rank == 0)
+                fprintf(stderr, "poisson: checkpoints in %s: %s: %s\n", ckpt_dir, dc_strerror(rc),
+                        rc == DC_ERR_ARG && run.step >= 0 ? "written by a run with other options"
+                                                          : dc_env_last_error(env));
+            dc_ckpt_destroy(&run.ckpt);
+            dc_env_destroy(&env);
+            MPI_Finalize();
+            return 1;
+        }
+        resume_from = run.seq;
+        if (rank == 0 && run.resume)
+            printf("poisson: resumed at %d rank(s) from the checkpoint of step %lld in %s (solve "
+                   "%d)\n",
+                   size, (long long)run.step, ckpt_dir, run.seq);
+    }
+
     for (di = 0; di < ndims && !stop; di++) {
         int dim = dims[di];
         dc_gidx_t n0 = n_arg ? (dc_gidx_t)n_arg : (dim == 2 ? (quick ? 15 : 31) : 7);
@@ -340,11 +526,19 @@ int main(int argc, char **argv)
 
                 if (stop || (kind_sel >= 0 && ki != kind_sel))
                     continue;
-                if (solve_one(env, &p, k, rtol, mg_coarse, &o) != DC_SUCCESS) {
-                    /* after a failed collective the env may only be destroyed */
-                    bad = stop = 1;
-                    continue;
+                if (seq < resume_from) {
+                    o = run.done[seq]; /* done before the checkpoint */
+                } else {
+                    run.seq = seq;
+                    if (solve_one(env, &p, k, rtol, mg_coarse, &run, &o) != DC_SUCCESS) {
+                        /* after a failed collective the env may only be destroyed */
+                        bad = stop = 1;
+                        continue;
+                    }
+                    run.done[seq] = o;
                 }
+                seq++;
+                its_all += o.res.iterations;
                 err[ki][gi] = o.err;
                 if (gi > 0) {
                     ratio = err[ki][gi - 1] / o.err;
@@ -372,9 +566,9 @@ int main(int argc, char **argv)
                     }
                     snprintf(lines[nlines++], sizeof(lines[0]),
                              "solve dim=%d n=%lld solver=%s reason=%d its=%d rnorm=%a tres=%a "
-                             "err=%a xnorm=%a",
+                             "err=%a xnorm=%a xsum=%a",
                              dim, (long long)p.n, k->name, (int)o.res.reason, o.res.iterations,
-                             o.res.rnorm, o.tres, o.err, o.xnorm);
+                             o.res.rnorm, o.tres, o.err, o.xnorm, o.xsum);
                 }
             }
         }
@@ -387,8 +581,14 @@ int main(int argc, char **argv)
     }
 
     MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (rank == 0 && seq > 0)
+        printf("final solves=%d its=%lld xnorm=%a xsum=%a\n", seq, its_all, run.done[seq - 1].xnorm,
+               run.done[seq - 1].xsum);
     if (rank == 0)
         printf("poisson: %s\n", bad ? "FAILED" : "ok");
+    if (run.resume)
+        dc_ckpt_read_end(run.ckpt);
+    dc_ckpt_destroy(&run.ckpt);
     dc_env_destroy(&env);
     MPI_Finalize();
     return bad ? 1 : 0;

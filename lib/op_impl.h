@@ -77,6 +77,9 @@ typedef struct dci_solver_state {
     int pc;    /* dc_pc_type_t */
     int mode;  /* dc_repro_t: OFF, BINNED or EXACT */
     int64_t n; /* global size */
+    /* a mesh operator's mesh: the vectors are its fields, stored in the mesh's natural order
+     * (dc_ckpt_write_mesh_field); NULL: plain vectors in the layout's order */
+    dc_mesh_t *mesh;
     /* the iteration */
     int it;
     int reason;    /* dc_solve_reason_t decided at it (DC_SOLVE_ITERATING: goes on) */
@@ -95,9 +98,9 @@ typedef struct dci_solver_state {
 int dci_solver_state_get(const dc_solver_t *s, dci_solver_state_t *st);
 /* The description of s (type, pc, mode, n, nvec, nscal, vname) into st; no vectors. Local. */
 void dci_solver_state_describe(const dc_solver_t *s, dci_solver_state_t *st);
-/* Prepare to load a state of iteration it into s: cancels a pending resume, makes room for the
- * history and the stored iterate; st gets the vectors and history array to fill. Collective
- * (agreed): DC_ERR_STATE inside the monitor, DC_ERR_NOMEM. */
+/* Prepare to load a state of iteration it into s: cancels a pending resume and the last
+ * solve's history, makes room for the history and the stored iterate; st gets the vectors and
+ * history array to fill. Collective (agreed): DC_ERR_STATE inside the monitor, DC_ERR_NOMEM. */
 int dci_solver_state_load_begin(dc_solver_t *s, int it, dci_solver_state_t *st);
 /* Install the filled state (it, reason, bnorm, rnorm0, scal, and the filled vectors and
  * history): the next dc_solver_solve on s continues from it. Local. */

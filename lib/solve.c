@@ -632,6 +632,7 @@ void dci_solver_state_describe(const dc_solver_t *s, dci_solver_state_t *st)
     st->pc = s->prm.pc;
     st->mode = s->mode;
     st->n = s->op->layout->n;
+    st->mesh = s->op->mesh;
     st->nscal = s->prm.type == DC_SOLVER_CG ? 3 : 4;
     st->nvec = state_vecs(s, NULL, st->vname, st->vec);
 }
@@ -663,6 +664,7 @@ int dci_solver_state_load_begin(dc_solver_t *s, int it, dci_solver_state_t *st)
                     "a state cannot be loaded into a solver from its own monitor");
     DC_REQUIRE_GOTO(env, it >= 0 && it < INT_MAX, DC_ERR_ARG, out, "iteration %d out of range", it);
     s->resume = 0;
+    s->hist_n = 0; /* the last solve's history goes: the loaded one takes its place */
     DC_CHECK_GOTO(hist_reserve(s, it + 1), out);
 out:
     rc = dci_agree(env, rc);

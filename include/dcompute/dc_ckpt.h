@@ -133,8 +133,10 @@ DC_API int dc_ckpt_write_blob(dc_ckpt_t *ckpt, const char *name, const void *dat
  * \brief Store a solver's iteration state (iterate, residual, search directions, scalars, the
  * residual history) under group \p name. Call it from the solver's monitor
  * (dc_solver_set_monitor()) while a solve runs; dc_ckpt_read_solver() lets a later solve go on
- * from that iteration.
- * \return as dc_ckpt_write_vec(); DC_ERR_STATE also when no solve is running
+ * from that iteration. A mesh operator's vectors are stored as mesh fields (natural order), other
+ * operators' as vectors; docs/architecture.md lists the group's objects.
+ * \return as dc_ckpt_write_vec(); DC_ERR_STATE also when no solve is running (called outside the
+ *         solver's monitor)
  */
 DC_API int dc_ckpt_write_solver(dc_ckpt_t *ckpt, const char *name, const dc_solver_t *solver);
 /**
@@ -205,8 +207,12 @@ DC_API int dc_ckpt_read_blob(dc_ckpt_t *ckpt, const char *name, void *data, size
  * preconditioner and global size; any rank count). The next dc_solver_solve() on this solver
  * continues from the stored iteration instead of starting over (with the same b; x is
  * overwritten by the stored iterate). In reproducible mode (binned or exact) the continued solve
- * gives the same bits as an uninterrupted one.
- * \return as dc_ckpt_read_vec(); DC_ERR_ARG also when the stored solver does not match
+ * gives the same bits as an uninterrupted one. The solver's last history is discarded; on failure
+ * nothing is installed (the next solve starts from its beginning). The next solve returns
+ * DC_ERR_ARG if its b does not have the stored ||b||.
+ * \return as dc_ckpt_read_vec(); DC_ERR_ARG also when the stored solver does not match (type,
+ *         preconditioner, global size, reproducibility mode); DC_ERR_STATE also from the
+ *         solver's own monitor
  */
 DC_API int dc_ckpt_read_solver(dc_ckpt_t *ckpt, const char *name, dc_solver_t *solver);
 /**
