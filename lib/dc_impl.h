@@ -205,6 +205,10 @@ int dci_error_mpi(dc_env_t *env, int mpirc, const char *func, const char *file, 
             return dci_error_mpi((env), mpirc_, __func__, __FILE__, __LINE__, #expr);              \
     } while (0)
 
+/* The most negative library code: a callback's return value in [DCI_ERR_MIN, 0) is a DC_ERR_*
+ * code and passes through; anything else non-zero is reported as DC_ERR_ARG. */
+#define DCI_ERR_MIN DC_ERR_TIMEOUT
+
 /* Handle validation: NULL, wrong class or a released handle (destroyed by the user, maybe
  * still alive for other objects, and not lent out again by a getter) fails at once on this rank
  * (no env to agree on). */

@@ -63,7 +63,7 @@ static int callback_rc(dc_env_t *env, int crc, const char *what)
 
     if (crc == DC_SUCCESS)
         return DC_SUCCESS;
-    if (crc > 0 || crc < DC_ERR_INTERNAL)
+    if (crc > 0 || crc < DCI_ERR_MIN)
         code = DC_ERR_ARG;
     return DC_ERR(env, code, "the operator's %s callback returned %d", what, crc);
 }

@@ -554,7 +554,7 @@ static int pc_apply(dc_solver_t *s, const dc_vec_t *r, dc_vec_t *z)
         crc = s->prm.pc_apply(r, z, s->prm.pc_ctx);
         if (crc == DC_SUCCESS)
             return DC_SUCCESS;
-        return DC_ERR(s->hdr.env, crc < 0 && crc >= DC_ERR_INTERNAL ? crc : DC_ERR_ARG,
+        return DC_ERR(s->hdr.env, crc < 0 && crc >= DCI_ERR_MIN ? crc : DC_ERR_ARG,
                       "the preconditioner's pc_apply callback returned %d", crc);
     default: return DC_SUCCESS;
     }
@@ -719,7 +719,7 @@ static int monitor_call(dc_solver_t *s, dc_vec_t *x, int k, double rnorm, dc_sol
     s->running = 0;
     s->x_cur = NULL;
     if (mrc != DC_SUCCESS)
-        mrc = DC_ERR(env, mrc < 0 && mrc >= DC_ERR_TIMEOUT ? mrc : DC_ERR_ARG,
+        mrc = DC_ERR(env, mrc < 0 && mrc >= DCI_ERR_MIN ? mrc : DC_ERR_ARG,
                      "the monitor returned %d (%s) at iteration %d: the solve stops", mrc,
                      dc_strerror(mrc), k);
     return dci_agree(env, mrc);

@@ -147,9 +147,9 @@ static int tri_diag(dc_vec_t *dv, void *ctx)
 }
 
 /* Shell preconditioner: z_i = r_i / w_i with w_i = 1 + (i mod 3) (SPD, not Jacobi); with
- * negate, z = -r (indefinite); fail_rank's call fails. */
+ * negate, z = -r (indefinite); fail_rank's call fails with fail_code (0: DC_ERR_NOTSUP). */
 typedef struct pcx {
-    int rank, negate, fail_rank;
+    int rank, negate, fail_rank, fail_code;
 } pcx_t;
 
 static double pc_weight(int64_t g)
@@ -173,7 +173,9 @@ static int pc_shell(const dc_vec_t *r, dc_vec_t *z, void *ctx)
         za[g - lo] = c->negate ? -ra[g - lo] : ra[g - lo] / pc_weight(g);
     dc_vec_restore_array_read(r, &ra);
     dc_vec_restore_array(z, &za);
-    return c->fail_rank == c->rank ? DC_ERR_NOTSUP : DC_SUCCESS;
+    if (c->fail_rank != c->rank)
+        return DC_SUCCESS;
+    return c->fail_code != 0 ? c->fail_code : DC_ERR_NOTSUP;
 }
 
 /* Diagonal operator y = dv .* x (dv global, on every rank); a negative entry makes it
@@ -1017,6 +1019,16 @@ static void test_bad_input(void)
             DCT_ASSERT_ALL(dc_solver_create(op, &p, &s) == DC_SUCCESS);
             rc = dc_solver_solve(s, b, x);
             DCT_ASSERT_ALL(rc == DC_ERR_NOTSUP);
+            /* every library code passes through, the newest included; others become ARG */
+            pc.fail_code = DC_ERR_TIMEOUT;
+            rc = dc_solver_solve(s, b, x);
+            DCT_ASSERT_ALL(rc == DC_ERR_TIMEOUT);
+            pc.fail_code = DC_ERR_CORRUPT;
+            rc = dc_solver_solve(s, b, x);
+            DCT_ASSERT_ALL(rc == DC_ERR_CORRUPT);
+            pc.fail_code = -1000;
+            rc = dc_solver_solve(s, b, x);
+            DCT_ASSERT_ALL(rc == DC_ERR_ARG);
             dc_solver_destroy(&s);
         }
     }
