@@ -62,6 +62,9 @@ typedef struct dci_opts {
     int timeout_abort;       /* DC_TIMEOUT_ABORT: MPI_Abort after the diagnosis */
     char topology[1024];     /* "" = discover */
     char profile_file[1024]; /* "" = stderr */
+    int profile_sync;        /* DC_PROFILE_SYNC: barrier at collective entry timed as wait */
+    char trace[1024];        /* DC_TRACE: path of the Chrome trace; "" = off */
+    int trace_events;        /* DC_TRACE_EVENTS: ring buffer capacity per rank */
 } dci_opts_t;
 
 /* ---------------------------------------------------------------- profiling */
@@ -74,13 +77,34 @@ typedef enum {
     DCI_EV_COUNT
 } dci_event_t;
 
+/* One event's counters on this rank (the fields of dc_prof_stats_t). */
+typedef struct dci_prof_ev {
+    uint64_t calls;
+    double time, comm, wait;
+    uint64_t sbytes, rbytes, smsgs, rmsgs;
+    double flops;
+    uint64_t mem; /* bytes of memory touched (dci_prof_end's argument; dc_prof_get_event) */
+} dci_prof_ev_t;
+
+#define DCI_PROF_STACK 32 /* open public operations tracked for attribution */
+
+struct dci_prof_regions; /* lib/prof.c: user regions (dc_prof_region_begin/end) */
+struct dci_trace;        /* lib/trace.c: the DC_TRACE ring buffer */
+
 typedef struct dci_prof {
-    int on;
+    int on;                  /* profiling or tracing: the hooks take the slow path */
+    int sync;                /* time a barrier at collective entry as wait (DC_PROFILE_SYNC) */
+    MPI_Comm sync_comm;      /* private duplicate for that barrier; MPI_COMM_NULL when off */
     double t0[DCI_EV_COUNT]; /* start of the open interval; nesting is not counted twice */
     int depth[DCI_EV_COUNT];
-    uint64_t calls[DCI_EV_COUNT];
-    uint64_t bytes[DCI_EV_COUNT];
-    double time[DCI_EV_COUNT];
+    dci_prof_ev_t ev[DCI_EV_COUNT]; /* totals over all regions */
+    int stack[DCI_PROF_STACK];      /* open events, innermost last: counts go to the innermost */
+    int nstack;
+    double comm, wait;                /* this rank's totals over all events */
+    uint64_t *peer_sent, *peer_recv;  /* [env size] point-to-point bytes; NULL until on */
+    struct dci_prof_regions *regions; /* NULL until the first region */
+    struct dci_trace *trace;          /* NULL unless DC_TRACE */
+    double t_create;                  /* dci_wtime() at dc_env_create */
 } dci_prof_t;
 
 /* ---------------------------------------------------------------- env */
@@ -326,10 +350,16 @@ void dci_wd_free(dc_env_t *env);
  */
 int dci_wd_enter_slow(dc_env_t *env, const char *name, int strict);
 /* The hook at the start of every library collective: one predictable branch when off. */
+void dci_prof_sync_slow(dc_env_t *env);
 static inline int dci_wd_enter(dc_env_t *env, const char *name)
 {
-    if (DCI_UNLIKELY(env->wd != NULL))
-        return dci_wd_enter_slow(env, name, 1);
+    if (DCI_UNLIKELY(env->wd != NULL)) {
+        int rc = dci_wd_enter_slow(env, name, 1);
+        if (rc != DC_SUCCESS)
+            return rc;
+    }
+    if (DCI_UNLIKELY(env->prof.on))
+        dci_prof_sync_slow(env); /* profiler: wait at entry (after the watchdog's check) */
     return DC_SUCCESS;
 }
 
@@ -443,13 +473,39 @@ int dci_sum_collective(dc_env_t *env, const char *fn, dci_event_t ev, int kind, 
 
 /* ---------------------------------------------------------------- profiling (lib/prof.c) */
 
+/*
+ * Counting communication where the library calls MPI (no PMPI layer). Every call site that
+ * moves data counts it, attributed to the innermost open operation, with these hooks (one
+ * branch when off):
+ *   double t = dci_prof_mpi_begin(env);          before a blocking MPI call (or a wait)
+ *   rc = MPI_Allreduce(...);
+ *   dci_prof_mpi_end(env, t);                    adds the elapsed time to comm time
+ *   dci_prof_coll(env, sbytes, rbytes);          a collective call: this rank's buffers
+ *   dci_prof_send(env, peer, bytes);             a point-to-point message to env rank peer
+ *   dci_prof_recv(env, peer, bytes);             ... from env rank peer (-1: unknown)
+ *   dci_prof_flops(env, flops);                  floating-point work of a kernel
+ * peer is a rank of env->comm: translate ranks of sub-communicators (grid rows, node comm).
+ */
 double dci_wtime(void);
 void dci_prof_begin_slow(dc_env_t *env, dci_event_t ev);
 void dci_prof_end_slow(dc_env_t *env, dci_event_t ev, size_t bytes);
+void dci_prof_mpi_end_slow(dc_env_t *env, double t0);
+void dci_prof_msg_slow(dc_env_t *env, int peer, size_t sbytes, size_t rbytes, int smsgs, int rmsgs);
+void dci_prof_flops_slow(dc_env_t *env, double flops);
+/* At every library collective's entry (from dci_wd_enter): with DC_PROFILE_SYNC, a barrier on
+ * a private communicator timed as wait (time from entry to the last rank's arrival). */
+void dci_prof_sync_slow(dc_env_t *env);
+/* Set up / free the profiler's state at dc_env_create / destroy (peer arrays, trace). */
+int dci_prof_init(dc_env_t *env);
+void dci_prof_fini(dc_env_t *env);
 /* Collective: the table of events on rank 0 (lib/prof.c). */
 int dci_prof_table(dc_env_t *env, FILE *f);
 /* Collective: the report (profile and placement) to stderr or DC_PROFILE_FILE (lib/report.c). */
 int dci_prof_print_at_destroy(dc_env_t *env);
+
+/* Trace (lib/trace.c): one complete event [t0, t1] named name on this rank. */
+void dci_trace_record(dc_env_t *env, const char *name, double t0, double t1, uint64_t sbytes,
+                      uint64_t rbytes);
 
 static inline void dci_prof_begin(dc_env_t *env, dci_event_t ev)
 {
@@ -461,6 +517,41 @@ static inline void dci_prof_end(dc_env_t *env, dci_event_t ev, size_t bytes)
 {
     if (DCI_UNLIKELY(env->prof.on))
         dci_prof_end_slow(env, ev, bytes);
+}
+
+static inline double dci_prof_mpi_begin(const dc_env_t *env)
+{
+    return DCI_UNLIKELY(env->prof.on) ? dci_wtime() : 0.0;
+}
+
+static inline void dci_prof_mpi_end(dc_env_t *env, double t0)
+{
+    if (DCI_UNLIKELY(env->prof.on))
+        dci_prof_mpi_end_slow(env, t0);
+}
+
+static inline void dci_prof_send(dc_env_t *env, int peer, size_t bytes)
+{
+    if (DCI_UNLIKELY(env->prof.on))
+        dci_prof_msg_slow(env, peer, bytes, 0, 1, 0);
+}
+
+static inline void dci_prof_recv(dc_env_t *env, int peer, size_t bytes)
+{
+    if (DCI_UNLIKELY(env->prof.on))
+        dci_prof_msg_slow(env, peer, 0, bytes, 0, 1);
+}
+
+static inline void dci_prof_coll(dc_env_t *env, size_t sbytes, size_t rbytes)
+{
+    if (DCI_UNLIKELY(env->prof.on))
+        dci_prof_msg_slow(env, -1, sbytes, rbytes, 1, 1);
+}
+
+static inline void dci_prof_flops(dc_env_t *env, double flops)
+{
+    if (DCI_UNLIKELY(env->prof.on))
+        dci_prof_flops_slow(env, flops);
 }
 
 /* ---------------------------------------------------------------- logging (lib/log.c) */

@@ -18,6 +18,7 @@ static void env_free(dc_env_t *env)
 
     MPI_Finalized(&finalized);
     if (!finalized) {
+        dci_prof_fini(env);
         dci_wd_free(env);
         dci_dtype_env_free(env);
         dci_topo_free(env);
@@ -77,6 +78,7 @@ int dc_env_create(MPI_Comm comm, const dc_env_params_t *params, dc_env_t **env_p
     }
     dci_obj_init(&env->hdr, DCI_CLASS_ENV, env, env_free_obj);
     env->comm = env->node_comm = env->leader_comm = MPI_COMM_NULL;
+    env->prof.sync_comm = MPI_COMM_NULL;
     env->initialized_mpi = !initialized;
     if (env->initialized_mpi)
         dci_mpi_owned_envs++;
@@ -116,7 +118,9 @@ int dc_env_create(MPI_Comm comm, const dc_env_params_t *params, dc_env_t **env_p
                                  "an option (bind, blas_threads, repro, debug, profile, "
                                  "allreduce, timeout or timeout_abort) of dc_env_params_t"),
                   out);
-    env->prof.on = env->opts.profile;
+    rc = dci_agree(env, dci_prof_init(env)); /* a failed allocation on one rank fails all */
+    if (rc != DC_SUCCESS)
+        goto out;
     dci_prof_begin(env, DCI_EV_ENV_CREATE);
     rc = dci_topo_setup(env);
     if (rc == DC_SUCCESS)

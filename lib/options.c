@@ -47,6 +47,15 @@ static const opt_desc_t opt_table[] = {
      "print a per-operation profile and the placement map at dc_env_destroy (rank 0)"},
     {"DC_PROFILE_FILE", OPT_STRING, "", NULL, OFF(profile_file), SZ(profile_file),
      "file for the profile instead of stderr"},
+    {"DC_PROFILE_SYNC", OPT_BOOL, "1", NULL, OFF(profile_sync), 0,
+     "with DC_PROFILE: time a barrier at each library collective's entry as waiting (the "
+     "load-imbalance signal); 0 = no barrier, wait not measured"},
+    {"DC_TRACE", OPT_STRING, "", NULL, OFF(trace), SZ(trace),
+     "write a Chrome trace-event timeline (Perfetto, chrome://tracing) of every library "
+     "operation and user region per rank to this file at dc_env_destroy"},
+    {"DC_TRACE_EVENTS", OPT_INT, "100000", NULL, OFF(trace_events), 0,
+     "trace ring buffer capacity in events per rank (48 bytes each); the oldest are dropped "
+     "and counted beyond it"},
     {"DC_ALLREDUCE", OPT_ENUM, "flat", allreduce_names, OFF(allreduce), 0,
      "allreduce algorithm: flat (one MPI_Allreduce) or node (reduce in node, allreduce over "
      "node leaders, broadcast in node)"},
