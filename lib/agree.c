@@ -50,6 +50,29 @@ static void format_value(const dci_arg_t *a, int64_t v, char *buf, size_t len)
     }
 }
 
+/* The profiler's counts of the agreements' MPI calls (dc_events.h): they belong to the operation
+ * that agrees. An allreduce sends and receives its buffer; a broadcast sends at the root,
+ * receives elsewhere. */
+static int agree_allreduce(dc_env_t *env, const void *in, void *out, int count, MPI_Datatype type,
+                           MPI_Op op, size_t bytes)
+{
+    double t = dci_prof_mpi_begin(env);
+    int mrc = MPI_Allreduce(in, out, count, type, op, env->comm);
+
+    dci_prof_coll_end(env, t, bytes, bytes);
+    return mrc;
+}
+
+static int agree_bcast(dc_env_t *env, void *buf, int count, MPI_Datatype type, int root,
+                       size_t bytes)
+{
+    double t = dci_prof_mpi_begin(env);
+    int mrc = MPI_Bcast(buf, count, type, root, env->comm);
+
+    dci_prof_coll_end(env, t, env->rank == root ? bytes : 0, env->rank == root ? 0 : bytes);
+    return mrc;
+}
+
 /* Every rank saw a failure: give the others the message of the failing rank. */
 static void share_message(dc_env_t *env, int from)
 {
@@ -57,7 +80,7 @@ static void share_message(dc_env_t *env, int from)
 
     if (env->rank == from)
         memcpy(msg, env->errbuf, sizeof(msg));
-    if (MPI_Bcast(msg, (int)sizeof(msg), MPI_CHAR, from, env->comm) != MPI_SUCCESS)
+    if (agree_bcast(env, msg, (int)sizeof(msg), MPI_CHAR, from, sizeof(msg)) != MPI_SUCCESS)
         return;
     msg[sizeof(msg) - 1] = '\0';
     if (env->rank == from)
@@ -84,14 +107,15 @@ static int mismatch(dc_env_t *env, const dci_arg_t *args, int nargs, const char 
     /* 1. different numbers of arguments: the ranks are not in the same call */
     nn[0] = nargs;
     nn[1] = -nargs;
-    if ((mrc = MPI_Allreduce(nn, nr, 2, MPI_INT, MPI_MAX, env->comm)) != MPI_SUCCESS)
+    if ((mrc = agree_allreduce(env, nn, nr, 2, MPI_INT, MPI_MAX, sizeof(nn))) != MPI_SUCCESS)
         return DC_ERR_MPI_RC(env, mrc, "agreement on the arguments (MPI_Allreduce)");
     if (nr[0] != -nr[1] || nargs > DCI_MAX_ARGS) {
         mine = nargs;
-        if ((mrc = MPI_Bcast(&mine, 1, MPI_INT, 0, env->comm)) != MPI_SUCCESS)
+        if ((mrc = agree_bcast(env, &mine, 1, MPI_INT, 0, sizeof(mine))) != MPI_SUCCESS)
             return DC_ERR_MPI_RC(env, mrc, "agreement on the arguments (MPI_Bcast)");
         r = nargs != mine ? env->rank : P;
-        if ((mrc = MPI_Allreduce(MPI_IN_PLACE, &r, 1, MPI_INT, MPI_MIN, env->comm)) != MPI_SUCCESS)
+        if ((mrc = agree_allreduce(env, MPI_IN_PLACE, &r, 1, MPI_INT, MPI_MIN, sizeof(r))) !=
+            MPI_SUCCESS)
             return DC_ERR_MPI_RC(env, mrc, "agreement on the arguments (MPI_Allreduce)");
         return dci_error_set(env, DC_ERR_ARG, func, __FILE__, __LINE__,
                              "the ranks are not in the same collective call: rank %d differs "
@@ -103,23 +127,26 @@ static int mismatch(dc_env_t *env, const dci_arg_t *args, int nargs, const char 
         ref[i] = args[i].value;
         ref[nargs + i] = args[i].code;
     }
-    if ((mrc = MPI_Bcast(ref, 2 * nargs, MPI_INT64_T, 0, env->comm)) != MPI_SUCCESS)
+    if ((mrc = agree_bcast(env, ref, 2 * nargs, MPI_INT64_T, 0,
+                           2 * (size_t)nargs * sizeof(int64_t))) != MPI_SUCCESS)
         return DC_ERR_MPI_RC(env, mrc, "agreement on the arguments (MPI_Bcast)");
     for (first = 0; first < nargs && args[first].value == ref[first]; first++)
         ;
     /* the first differing argument, then the lowest rank that differs there */
     key = (int64_t)first * P + env->rank;
-    if ((mrc = MPI_Allreduce(&key, &best, 1, MPI_INT64_T, MPI_MIN, env->comm)) != MPI_SUCCESS)
+    if ((mrc = agree_allreduce(env, &key, &best, 1, MPI_INT64_T, MPI_MIN, sizeof(key))) !=
+        MPI_SUCCESS)
         return DC_ERR_MPI_RC(env, mrc, "agreement on the arguments (MPI_Allreduce)");
     first = (int)(best / P);
     r = (int)(best % P);
     if (first >= nargs) /* cannot happen: equal values give equal fingerprints */
         return DC_ERR(env, DC_ERR_INTERNAL, "argument fingerprints differ, values do not");
     mine = args[first].value != ref[first];
-    if ((mrc = MPI_Allreduce(&mine, &ndiff, 1, MPI_INT, MPI_SUM, env->comm)) != MPI_SUCCESS)
+    if ((mrc = agree_allreduce(env, &mine, &ndiff, 1, MPI_INT, MPI_SUM, sizeof(mine))) !=
+        MPI_SUCCESS)
         return DC_ERR_MPI_RC(env, mrc, "agreement on the arguments (MPI_Allreduce)");
     v = args[first].value;
-    if ((mrc = MPI_Bcast(&v, 1, MPI_INT64_T, r, env->comm)) != MPI_SUCCESS)
+    if ((mrc = agree_bcast(env, &v, 1, MPI_INT64_T, r, sizeof(v))) != MPI_SUCCESS)
         return DC_ERR_MPI_RC(env, mrc, "agreement on the arguments (MPI_Bcast)");
     name = args[first].name != NULL ? args[first].name : "an argument";
     code = (int)ref[nargs + first];
@@ -152,7 +179,7 @@ int dci_agree_args(dc_env_t *env, int rc, const dci_arg_t *args, int nargs, cons
         rc < 0 ? ((uint64_t)(uint32_t)-rc << 32) | (uint32_t)(UINT32_MAX - (uint32_t)env->rank) : 0;
     in[1] = h;
     in[2] = ~h; /* max(~h) = ~min(h) */
-    mrc = MPI_Allreduce(in, out, 3, MPI_UINT64_T, MPI_MAX, env->comm);
+    mrc = agree_allreduce(env, in, out, 3, MPI_UINT64_T, MPI_MAX, sizeof(in));
     if (mrc != MPI_SUCCESS)
         return DC_ERR_MPI_RC(env, mrc, "agreement on the outcome (MPI_Allreduce)");
     if (out[0] != 0) {

@@ -727,7 +727,7 @@ int dc_ckpt_write_begin(dc_ckpt_t *ckpt, int64_t step)
     DC_VALIDATE(ckpt, DCI_CLASS_CKPT);
     env = ck->hdr.env;
     dci_ck_enter(ck);
-    dci_prof_begin(env, DCI_EV_CKPT_WRITE);
+    dci_prof_begin(env, DCI_EV_CKPT_WRITE_BEGIN);
     DC_REQUIRE_GOTO(env, step >= 0, DC_ERR_ARG, out, "step %lld is negative", (long long)step);
     DC_REQUIRE_GOTO(env, ck->mode == DCI_CKPT_IDLE, DC_ERR_STATE, out, "a %s is open",
                     ck->mode == DCI_CKPT_WRITE ? "write" : "read");
@@ -762,7 +762,7 @@ out:
     ck->step = step;
     ck->failed = 0;
 done:
-    dci_prof_end(env, DCI_EV_CKPT_WRITE, 0);
+    dci_prof_end(env, DCI_EV_CKPT_WRITE_BEGIN, 0);
     dci_ck_leave(ck);
     return rc;
 }
@@ -1029,7 +1029,7 @@ int dc_ckpt_write_end(dc_ckpt_t *ckpt)
     DC_VALIDATE(ckpt, DCI_CLASS_CKPT);
     env = ck->hdr.env;
     dci_ck_enter(ck);
-    dci_prof_begin(env, DCI_EV_CKPT_COMMIT);
+    dci_prof_begin(env, DCI_EV_CKPT_WRITE_END);
     if (ck->mode != DCI_CKPT_WRITE)
         rc = DC_ERR(env, DC_ERR_STATE, "no write is open%s",
                     ck->mode == DCI_CKPT_READ ? " (a read is)" : "");
@@ -1078,7 +1078,7 @@ int dc_ckpt_write_end(dc_ckpt_t *ckpt)
 done:
     dci_free(final);
     dci_free(steps);
-    dci_prof_end(env, DCI_EV_CKPT_COMMIT, 0);
+    dci_prof_end(env, DCI_EV_CKPT_WRITE_END, 0);
     dci_ck_leave(ck);
     return rc;
 }
@@ -1119,7 +1119,7 @@ int dc_ckpt_read_begin(dc_ckpt_t *ckpt, int64_t step, int64_t *step_p)
     DC_VALIDATE(ckpt, DCI_CLASS_CKPT);
     env = ck->hdr.env;
     dci_ck_enter(ck);
-    dci_prof_begin(env, DCI_EV_CKPT_READ);
+    dci_prof_begin(env, DCI_EV_CKPT_READ_BEGIN);
     DC_REQUIRE_GOTO(env, step >= 0 || step == DC_CKPT_LATEST, DC_ERR_ARG, out,
                     "step %lld is invalid (>= 0 or DC_CKPT_LATEST)", (long long)step);
     DC_REQUIRE_GOTO(env, ck->mode == DCI_CKPT_IDLE, DC_ERR_STATE, out, "a %s is open",
@@ -1173,7 +1173,7 @@ out:
 fail:
     ck_close_file(ck, 0);
 done:
-    dci_prof_end(env, DCI_EV_CKPT_READ, 0);
+    dci_prof_end(env, DCI_EV_CKPT_READ_BEGIN, 0);
     dci_ck_leave(ck);
     return rc;
 }

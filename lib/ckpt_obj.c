@@ -62,7 +62,7 @@ int dc_ckpt_write_vec(dc_ckpt_t *ckpt, const char *name, const dc_vec_t *x)
     DC_VALIDATE(x, DCI_CLASS_VEC);
     env = ck->hdr.env;
     dci_ck_enter(ck);
-    dci_prof_begin(env, DCI_EV_CKPT_WRITE);
+    dci_prof_begin(env, DCI_EV_CKPT_WRITE_VEC);
     rc = dci_ck_check_write(ck, name, __func__);
     if (rc == DC_SUCCESS && x->hdr.env != env)
         rc = DC_ERR(env, DC_ERR_ARG, "x lives on another env than the checkpoint");
@@ -97,7 +97,7 @@ int dc_ckpt_write_vec(dc_ckpt_t *ckpt, const char *name, const dc_vec_t *x)
 out:
     dc_vec_destroy(&t);
     dc_layout_destroy(&bl);
-    dci_prof_end(env, DCI_EV_CKPT_WRITE, rc == DC_SUCCESS ? x->nlocal * sizeof(double) : 0);
+    dci_prof_end(env, DCI_EV_CKPT_WRITE_VEC, rc == DC_SUCCESS ? x->nlocal * sizeof(double) : 0);
     dci_ck_leave(ck);
     return rc;
 }
@@ -118,7 +118,7 @@ int dc_ckpt_read_vec(dc_ckpt_t *ckpt, const char *name, dc_vec_t *x)
     DC_VALIDATE(x, DCI_CLASS_VEC);
     env = ck->hdr.env;
     dci_ck_enter(ck);
-    dci_prof_begin(env, DCI_EV_CKPT_READ);
+    dci_prof_begin(env, DCI_EV_CKPT_READ_VEC);
     rc = dci_ck_check_read(ck, name, __func__);
     if (rc == DC_SUCCESS && x->hdr.env != env)
         rc = DC_ERR(env, DC_ERR_ARG, "x lives on another env than the checkpoint");
@@ -164,7 +164,7 @@ out:
     dci_free(buf);
     dc_vec_destroy(&t);
     dc_layout_destroy(&bl);
-    dci_prof_end(env, DCI_EV_CKPT_READ, rc == DC_SUCCESS ? x->nlocal * sizeof(double) : 0);
+    dci_prof_end(env, DCI_EV_CKPT_READ_VEC, rc == DC_SUCCESS ? x->nlocal * sizeof(double) : 0);
     dci_ck_leave(ck);
     return rc;
 }
@@ -201,7 +201,7 @@ int dc_ckpt_write_mat(dc_ckpt_t *ckpt, const char *name, const dc_mat_t *a)
     DC_VALIDATE(a, DCI_CLASS_MAT);
     env = ck->hdr.env;
     dci_ck_enter(ck);
-    dci_prof_begin(env, DCI_EV_CKPT_WRITE);
+    dci_prof_begin(env, DCI_EV_CKPT_WRITE_MAT);
     rc = dci_ck_check_write(ck, name, __func__);
     if (rc == DC_SUCCESS && a->hdr.env != env)
         rc = DC_ERR(env, DC_ERR_ARG, "a lives on another env than the checkpoint");
@@ -243,7 +243,7 @@ int dc_ckpt_write_mat(dc_ckpt_t *ckpt, const char *name, const dc_mat_t *a)
 out:
     dci_free(buf);
     dc_mat_destroy(&t);
-    dci_prof_end(env, DCI_EV_CKPT_WRITE, 0);
+    dci_prof_end(env, DCI_EV_CKPT_WRITE_MAT, 0);
     dci_ck_leave(ck);
     return rc;
 }
@@ -265,7 +265,7 @@ int dc_ckpt_read_mat(dc_ckpt_t *ckpt, const char *name, dc_mat_t *a)
     DC_VALIDATE(a, DCI_CLASS_MAT);
     env = ck->hdr.env;
     dci_ck_enter(ck);
-    dci_prof_begin(env, DCI_EV_CKPT_READ);
+    dci_prof_begin(env, DCI_EV_CKPT_READ_MAT);
     rc = dci_ck_check_read(ck, name, __func__);
     if (rc == DC_SUCCESS && a->hdr.env != env)
         rc = DC_ERR(env, DC_ERR_ARG, "a lives on another env than the checkpoint");
@@ -308,7 +308,7 @@ out:
         dci_ck_close_obj(&o);
     dci_free(buf);
     dc_mat_destroy(&t);
-    dci_prof_end(env, DCI_EV_CKPT_READ, 0);
+    dci_prof_end(env, DCI_EV_CKPT_READ_MAT, 0);
     dci_ck_leave(ck);
     return rc;
 }
@@ -376,7 +376,7 @@ int dc_ckpt_write_mesh_field(dc_ckpt_t *ckpt, const char *name, dc_mesh_t *mesh,
     DC_VALIDATE(global, DCI_CLASS_VEC);
     env = ck->hdr.env;
     dci_ck_enter(ck);
-    dci_prof_begin(env, DCI_EV_CKPT_WRITE);
+    dci_prof_begin(env, DCI_EV_CKPT_WRITE_MESH_FIELD);
     rc = dci_ck_check_write(ck, name, __func__);
     if (rc == DC_SUCCESS)
         rc = ck_mesh_check(ck, mesh, global, 0, __func__);
@@ -412,7 +412,7 @@ int dc_ckpt_write_mesh_field(dc_ckpt_t *ckpt, const char *name, dc_mesh_t *mesh,
 out:
     dc_vec_destroy(&nat);
     dc_layout_destroy(&l);
-    dci_prof_end(env, DCI_EV_CKPT_WRITE, 0);
+    dci_prof_end(env, DCI_EV_CKPT_WRITE_MESH_FIELD, 0);
     dci_ck_leave(ck);
     return rc;
 }
@@ -434,7 +434,7 @@ int dc_ckpt_read_mesh_field(dc_ckpt_t *ckpt, const char *name, dc_mesh_t *mesh, 
     DC_VALIDATE(global, DCI_CLASS_VEC);
     env = ck->hdr.env;
     dci_ck_enter(ck);
-    dci_prof_begin(env, DCI_EV_CKPT_READ);
+    dci_prof_begin(env, DCI_EV_CKPT_READ_MESH_FIELD);
     rc = dci_ck_check_read(ck, name, __func__);
     if (rc == DC_SUCCESS)
         rc = ck_mesh_check(ck, mesh, global, 1, __func__);
@@ -467,7 +467,7 @@ out:
         dci_ck_close_obj(&o);
     dc_vec_destroy(&nat);
     dc_layout_destroy(&l);
-    dci_prof_end(env, DCI_EV_CKPT_READ, 0);
+    dci_prof_end(env, DCI_EV_CKPT_READ_MESH_FIELD, 0);
     dci_ck_leave(ck);
     return rc;
 }
@@ -488,7 +488,7 @@ int dc_ckpt_write_layout(dc_ckpt_t *ckpt, const char *name, const dc_layout_t *l
     DC_VALIDATE(layout, DCI_CLASS_LAYOUT);
     env = ck->hdr.env;
     dci_ck_enter(ck);
-    dci_prof_begin(env, DCI_EV_CKPT_WRITE);
+    dci_prof_begin(env, DCI_EV_CKPT_WRITE_LAYOUT);
     rc = dci_ck_check_write(ck, name, __func__);
     if (rc == DC_SUCCESS && layout->hdr.env != env)
         rc = DC_ERR(env, DC_ERR_ARG, "layout lives on another env than the checkpoint");
@@ -522,7 +522,7 @@ int dc_ckpt_write_layout(dc_ckpt_t *ckpt, const char *name, const dc_layout_t *l
     rc = dci_ck_write_array(ck, &a, counts, __func__);
 out:
     dci_free(counts);
-    dci_prof_end(env, DCI_EV_CKPT_WRITE, 0);
+    dci_prof_end(env, DCI_EV_CKPT_WRITE_LAYOUT, 0);
     dci_ck_leave(ck);
     return rc;
 }
@@ -541,7 +541,7 @@ int dc_ckpt_read_layout(dc_ckpt_t *ckpt, const char *name, dc_layout_t **layout_
     DC_VALIDATE(ckpt, DCI_CLASS_CKPT);
     env = ck->hdr.env;
     dci_ck_enter(ck);
-    dci_prof_begin(env, DCI_EV_CKPT_READ);
+    dci_prof_begin(env, DCI_EV_CKPT_READ_LAYOUT);
     rc = dci_ck_check_read(ck, name, __func__);
     if (rc == DC_SUCCESS && layout_p == NULL)
         rc = DC_ERR(env, DC_ERR_ARG, "layout_p is NULL");
@@ -594,7 +594,7 @@ out:
     dci_free(counts);
     if (rc == DC_SUCCESS)
         *layout_p = l;
-    dci_prof_end(env, DCI_EV_CKPT_READ, 0);
+    dci_prof_end(env, DCI_EV_CKPT_READ_LAYOUT, 0);
     dci_ck_leave(ck);
     return rc;
 }
@@ -656,9 +656,9 @@ int dc_ckpt_write_data(dc_ckpt_t *ckpt, const char *name, dc_dtype_t type, size_
 
     DC_VALIDATE(ckpt, DCI_CLASS_CKPT);
     dci_ck_enter(ckpt);
-    dci_prof_begin(ckpt->hdr.env, DCI_EV_CKPT_WRITE);
+    dci_prof_begin(ckpt->hdr.env, DCI_EV_CKPT_WRITE_DATA);
     rc = ck_write_rank0(ckpt, name, "data", ck_dtype(type), (int64_t)type, count, data, __func__);
-    dci_prof_end(ckpt->hdr.env, DCI_EV_CKPT_WRITE, 0);
+    dci_prof_end(ckpt->hdr.env, DCI_EV_CKPT_WRITE_DATA, 0);
     dci_ck_leave(ckpt);
     return rc;
 }
@@ -669,9 +669,9 @@ int dc_ckpt_write_blob(dc_ckpt_t *ckpt, const char *name, const void *data, size
 
     DC_VALIDATE(ckpt, DCI_CLASS_CKPT);
     dci_ck_enter(ckpt);
-    dci_prof_begin(ckpt->hdr.env, DCI_EV_CKPT_WRITE);
+    dci_prof_begin(ckpt->hdr.env, DCI_EV_CKPT_WRITE_BLOB);
     rc = ck_write_rank0(ckpt, name, "blob", DCI_CK_UINT8, -1, size, data, __func__);
-    dci_prof_end(ckpt->hdr.env, DCI_EV_CKPT_WRITE, 0);
+    dci_prof_end(ckpt->hdr.env, DCI_EV_CKPT_WRITE_BLOB, 0);
     dci_ck_leave(ckpt);
     return rc;
 }
@@ -713,7 +713,7 @@ int dc_ckpt_read_data(dc_ckpt_t *ckpt, const char *name, dc_dtype_t type, size_t
     DC_VALIDATE(ckpt, DCI_CLASS_CKPT);
     env = ck->hdr.env;
     dci_ck_enter(ck);
-    dci_prof_begin(env, DCI_EV_CKPT_READ);
+    dci_prof_begin(env, DCI_EV_CKPT_READ_DATA);
     rc = dci_ck_check_read(ck, name, __func__);
     if (rc == DC_SUCCESS && t < 0)
         rc = DC_ERR(env, DC_ERR_ARG, "type %d is not DC_TYPE_DOUBLE, _FLOAT, _INT32 or _INT64",
@@ -739,7 +739,7 @@ int dc_ckpt_read_data(dc_ckpt_t *ckpt, const char *name, dc_dtype_t type, size_t
 out:
     if (opened)
         dci_ck_close_obj(&o);
-    dci_prof_end(env, DCI_EV_CKPT_READ, 0);
+    dci_prof_end(env, DCI_EV_CKPT_READ_DATA, 0);
     dci_ck_leave(ck);
     return rc;
 }
@@ -756,7 +756,7 @@ int dc_ckpt_read_blob(dc_ckpt_t *ckpt, const char *name, void *data, size_t size
     DC_VALIDATE(ckpt, DCI_CLASS_CKPT);
     env = ck->hdr.env;
     dci_ck_enter(ck);
-    dci_prof_begin(env, DCI_EV_CKPT_READ);
+    dci_prof_begin(env, DCI_EV_CKPT_READ_BLOB);
     rc = dci_ck_check_read(ck, name, __func__);
     args[0] = dci_arg_int("name", dci_ck_name_hash(name), DC_ERR_ARG);
     args[1] = dci_arg_int("size", (int64_t)size, DC_ERR_ARG);
@@ -783,7 +783,7 @@ int dc_ckpt_read_blob(dc_ckpt_t *ckpt, const char *name, void *data, size_t size
 out:
     if (opened)
         dci_ck_close_obj(&o);
-    dci_prof_end(env, DCI_EV_CKPT_READ, 0);
+    dci_prof_end(env, DCI_EV_CKPT_READ_BLOB, 0);
     dci_ck_leave(ck);
     return rc;
 }

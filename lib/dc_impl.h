@@ -554,6 +554,39 @@ static inline void dci_prof_flops(dc_env_t *env, double flops)
         dci_prof_flops_slow(env, flops);
 }
 
+/* A collective call's time and this rank's buffers in one hook (t from dci_prof_mpi_begin). */
+static inline void dci_prof_coll_end(dc_env_t *env, double t, size_t sbytes, size_t rbytes)
+{
+    if (DCI_UNLIKELY(env->prof.on)) {
+        dci_prof_mpi_end_slow(env, t);
+        dci_prof_msg_slow(env, -1, sbytes, rbytes, 1, 1);
+    }
+}
+
+/*
+ * A collective with per-peer counts (alltoallv, gatherv, scatterv, allgatherv): each peer's
+ * part counts as a point-to-point message to or from that peer, this rank's own part not.
+ * n peers of a communicator whose rank i is env rank ranks[i] (ranks NULL: env->comm itself);
+ * scnt/rcnt: elements sent to / received from each (NULL: none), elsize bytes each.
+ */
+static inline void dci_prof_peers(dc_env_t *env, int n, const int *ranks, const int *scnt,
+                                  const int *rcnt, size_t elsize)
+{
+    int i, r;
+
+    if (DCI_LIKELY(!env->prof.on))
+        return;
+    for (i = 0; i < n; i++) {
+        r = ranks != NULL ? ranks[i] : i;
+        if (r == env->rank)
+            continue;
+        if (scnt != NULL && scnt[i] > 0)
+            dci_prof_msg_slow(env, r, (size_t)scnt[i] * elsize, 0, 1, 0);
+        if (rcnt != NULL && rcnt[i] > 0)
+            dci_prof_msg_slow(env, r, 0, (size_t)rcnt[i] * elsize, 0, 1);
+    }
+}
+
 /* ---------------------------------------------------------------- logging (lib/log.c) */
 
 /* Prints to stderr only when DC_VERBOSE >= level; the library is silent otherwise. */

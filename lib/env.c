@@ -190,6 +190,7 @@ int dc_env_set_repro(dc_env_t *env, dc_repro_t mode)
     int64_t v = mode;
 
     DC_VALIDATE(env, DCI_CLASS_ENV);
+    dci_prof_begin(env, DCI_EV_ENV_SET_REPRO);
     if (!dci_repro_mode_valid((int)mode, 0))
         rc = DC_ERR(env, DC_ERR_ARG, "mode %d is not DC_REPRO_OFF, _BINNED or _EXACT", (int)mode);
     rc = dci_agree(env, rc);
@@ -197,6 +198,7 @@ int dc_env_set_repro(dc_env_t *env, dc_repro_t mode)
         rc = dci_check_same(env, DC_ERR_ARG, &v, 1, "the reproducibility mode");
     if (rc == DC_SUCCESS)
         env->opts.repro = mode;
+    dci_prof_end(env, DCI_EV_ENV_SET_REPRO, 0);
     return rc;
 }
 
@@ -214,15 +216,23 @@ int dc_env_set_debug(dc_env_t *env, int on)
     int rc;
 
     DC_VALIDATE(env, DCI_CLASS_ENV);
+    dci_prof_begin(env, DCI_EV_ENV_SET_DEBUG);
     rc = dci_check_same(env, DC_ERR_ARG, &v, 1, "the debug flag");
     if (rc == DC_SUCCESS)
         env->opts.debug = (int)v;
+    dci_prof_end(env, DCI_EV_ENV_SET_DEBUG, 0);
     return rc;
 }
 
 int dc_env_view(dc_env_t *env, FILE *f)
 {
+    int rc;
+
     DC_VALIDATE(env, DCI_CLASS_ENV);
-    DC_CHECK(dci_wd_enter(env, __func__)); /* hang watchdog: one branch when off */
-    return dci_topo_view(env, f);
+    dci_prof_begin(env, DCI_EV_ENV_VIEW);
+    rc = dci_wd_enter(env, __func__); /* hang watchdog: one branch when off */
+    if (rc == DC_SUCCESS)
+        rc = dci_topo_view(env, f);
+    dci_prof_end(env, DCI_EV_ENV_VIEW, 0);
+    return rc;
 }

@@ -576,15 +576,19 @@ int dc_mat_gemm_plan(dc_mat_op_t opa, dc_mat_op_t opb, const dc_mat_t *a, const 
 {
     gemm_args_t g;
     dci_gemm_plan_t pl;
+    int rc;
 
     DC_VALIDATE(a, DCI_CLASS_MAT);
     DC_VALIDATE(b, DCI_CLASS_MAT);
     DC_VALIDATE(c, DCI_CLASS_MAT);
     DC_REQUIRE(c->hdr.env, plan_p != NULL, DC_ERR_ARG, "plan_p is NULL");
+    dci_prof_begin(c->hdr.env, DCI_EV_MAT_GEMM_PLAN);
     memset(&pl, 0, sizeof(pl));
-    DC_CHECK(gemm_prepare((int)opa, (int)opb, a, b, c, params, __func__, &g, &pl));
-    *plan_p = pl.pub;
-    return DC_SUCCESS;
+    rc = gemm_prepare((int)opa, (int)opb, a, b, c, params, __func__, &g, &pl);
+    if (rc == DC_SUCCESS)
+        *plan_p = pl.pub;
+    dci_prof_end(c->hdr.env, DCI_EV_MAT_GEMM_PLAN, 0);
+    return rc;
 }
 
 /* Only scale C: alpha = 0, k = 0 (BLAS: A and B are not read), or an empty C. */
@@ -647,33 +651,33 @@ static int gemm_agree(dc_env_t *env, int rc, int opa, int opb, double alpha, dou
     return dci_agree_args(env, rc, x, n, func);
 }
 
-int dc_mat_gemm_ex(dc_mat_op_t opa, dc_mat_op_t opb, double alpha, const dc_mat_t *a,
-                   const dc_mat_t *b, double beta, dc_mat_t *c, const dc_gemm_params_t *params,
-                   dc_gemm_plan_t *plan_p)
+/* Body of dc_mat_gemm and dc_mat_gemm_ex under the caller's own event (messages name
+ * dc_mat_gemm_ex, as before). */
+static int gemm_ex(dci_event_t ev, dc_mat_op_t opa, dc_mat_op_t opb, double alpha,
+                   const dc_mat_t *a, const dc_mat_t *b, double beta, dc_mat_t *c,
+                   const dc_gemm_params_t *params, dc_gemm_plan_t *plan_p)
 {
+    static const char func[] = "dc_mat_gemm_ex";
     dc_env_t *env;
     gemm_args_t g;
     dci_gemm_plan_t pl;
     dci_comm_count_t cnt = {0.0, 0.0, 0.0, 0.0};
     int rc = DC_SUCCESS;
 
-    DC_VALIDATE(a, DCI_CLASS_MAT);
-    DC_VALIDATE(b, DCI_CLASS_MAT);
-    DC_VALIDATE(c, DCI_CLASS_MAT);
     env = c->hdr.env;
-    dci_prof_begin(env, DCI_EV_GEMM);
+    dci_prof_begin(env, ev);
     memset(&g, 0, sizeof(g));
     memset(&pl, 0, sizeof(pl));
     /* A or B of another env: gemm_prepare says so, and the agreement on C's env spreads it */
-    rc = gemm_prepare((int)opa, (int)opb, a, b, c, params, __func__, &g, &pl);
+    rc = gemm_prepare((int)opa, (int)opb, a, b, c, params, func, &g, &pl);
     if (rc == DC_SUCCESS)
-        rc = dci_mat_state_read(a, "A", __func__);
+        rc = dci_mat_state_read(a, "A", func);
     if (rc == DC_SUCCESS)
-        rc = dci_mat_state_read(b, "B", __func__);
+        rc = dci_mat_state_read(b, "B", func);
     if (rc == DC_SUCCESS)
-        rc = dci_mat_state_write(c, "C", __func__);
+        rc = dci_mat_state_write(c, "C", func);
     /* borrow states are per rank, arguments may differ: agree before anything collective */
-    rc = gemm_agree(env, rc, (int)opa, (int)opb, alpha, beta, a, b, c, &g, &pl, __func__);
+    rc = gemm_agree(env, rc, (int)opa, (int)opb, alpha, beta, a, b, c, &g, &pl, func);
     if (rc != DC_SUCCESS)
         goto out;
     if (g.m == 0 || g.n == 0)
@@ -692,12 +696,25 @@ done:
         plan_p->comm.msgs_recv = cnt.mrecv;
     }
 out:
-    dci_prof_end(env, DCI_EV_GEMM, 0);
+    dci_prof_end(env, ev, 0);
     return rc;
+}
+
+int dc_mat_gemm_ex(dc_mat_op_t opa, dc_mat_op_t opb, double alpha, const dc_mat_t *a,
+                   const dc_mat_t *b, double beta, dc_mat_t *c, const dc_gemm_params_t *params,
+                   dc_gemm_plan_t *plan_p)
+{
+    DC_VALIDATE(a, DCI_CLASS_MAT);
+    DC_VALIDATE(b, DCI_CLASS_MAT);
+    DC_VALIDATE(c, DCI_CLASS_MAT);
+    return gemm_ex(DCI_EV_MAT_GEMM_EX, opa, opb, alpha, a, b, beta, c, params, plan_p);
 }
 
 int dc_mat_gemm(dc_mat_op_t opa, dc_mat_op_t opb, double alpha, const dc_mat_t *a,
                 const dc_mat_t *b, double beta, dc_mat_t *c)
 {
-    return dc_mat_gemm_ex(opa, opb, alpha, a, b, beta, c, NULL, NULL);
+    DC_VALIDATE(a, DCI_CLASS_MAT);
+    DC_VALIDATE(b, DCI_CLASS_MAT);
+    DC_VALIDATE(c, DCI_CLASS_MAT);
+    return gemm_ex(DCI_EV_MAT_GEMM, opa, opb, alpha, a, b, beta, c, NULL, NULL);
 }

@@ -206,6 +206,27 @@ static int plan_comms(dc_env_t *env, comm_cache_t *cc, const dci_gemm_plan_t *pl
     return rc;
 }
 
+/* The env rank at grid row r, column c, layer l (the inverse of dci_gemm_coords): the profiler
+ * translates ranks of the row, column and fiber communicators with it. */
+static int gemm_rank(const dci_gemm_plan_t *pl, int r, int c, int l)
+{
+    return r * pl->pc * pl->pk + (pl->cyc ? l * pl->pc + c : c * pl->pk + l);
+}
+
+/* Profiler: a broadcast of 'words' doubles from root, as this rank takes part (dc_events.h). */
+static void prof_bcast(dc_env_t *env, int me, int root, size_t words)
+{
+    size_t b = words * sizeof(double);
+
+    dci_prof_coll(env, me == root ? b : 0, me == root ? 0 : b);
+}
+
+/* Profiler: a local DGEMM of m x n x k (dc_events.h). */
+static void prof_dgemm(dc_env_t *env, size_t m, size_t n, size_t k)
+{
+    dci_prof_flops(env, 2.0 * (double)m * (double)n * (double)k);
+}
+
 /* Coordinate inside the layer's grid row/column of the part of a k map (1 coordinate: 0).
  * Cyclic layers: A's k coordinate is layer * pc + grid column, B's grid row * pk + layer. */
 static int kcoord(const dci_gemm_plan_t *pl, const dci_map1_t *m, int part, int is_b)
@@ -383,8 +404,11 @@ static int gather_run(dc_env_t *env, const dci_gemm_plan_t *pl, int myr, const d
                       double *Cw, size_t ldc, MPI_Comm colc, dci_comm_count_t *cnt)
 {
     const int pr = pl->pr;
-    int *gdsp = gcnt + pr, i, mrc;
+    int *gdsp = gcnt + pr, i, mrc, myc, myl, r0;
     size_t off = 0, li, j, x;
+    double t;
+
+    dci_gemm_coords(pl, env->rank, &r0, &myc, &myl);
 
     for (i = 0; i < pr; i++) {
         size_t ki = (size_t)dci_map1_count(&pl->db.row, i);
@@ -412,12 +436,23 @@ static int gather_run(dc_env_t *env, const dci_gemm_plan_t *pl, int myr, const d
         cnt->wsent += (double)gcnt[myr] * (pr - 1);
         cnt->msent += pr - 1;
     }
+    t = dci_prof_mpi_begin(env);
     mrc = MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DOUBLE, gbt, gcnt, gdsp, MPI_DOUBLE, colc);
+    dci_prof_mpi_end(env, t);
     if (mrc != MPI_SUCCESS)
         return dci_error_mpi(env, mrc, __func__, __FILE__, __LINE__, "MPI_Allgatherv");
-    if (mloc > 0 && nloc > 0)
+    if (DCI_UNLIKELY(env->prof.on)) /* per peer: my block to each, each one's block from it */
+        for (i = 0; i < pr; i++)
+            if (i != myr) {
+                int peer = gemm_rank(pl, i, myc, myl);
+                dci_prof_send(env, peer, (size_t)gcnt[myr] * sizeof(double));
+                dci_prof_recv(env, peer, (size_t)gcnt[i] * sizeof(double));
+            }
+    if (mloc > 0 && nloc > 0) {
         cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, (int)mloc, (int)nloc, (int)pl->k,
                     alpha, gap, (int)mloc, gbt, (int)nloc, beta0, Cw, (int)ldc);
+        prof_dgemm(env, mloc, nloc, (size_t)pl->k);
+    }
     return DC_SUCCESS;
 }
 
@@ -443,7 +478,7 @@ int dci_gemm_run(dc_env_t *env, const dci_gemm_plan_t *pl, double alpha, const d
     int *rcounts = NULL, nbuf = pl->nbuf < MAX_NBUF ? pl->nbuf : MAX_NBUF;
     dc_gidx_t k0, k1, nbq = 1;
     size_t lldA, lldB, nfin = 0;
-    double beta0 = 1.0;
+    double beta0 = 1.0, tw;
     int apack = pc > 1, bpack = pr > 1;
 
     for (s = 0; s < 2 * MAX_NBUF; s++)
@@ -598,6 +633,7 @@ agree:
                 }
                 if (pc > 1) {
                     count_bcast(cnt, myc, sg->ca, pc, mloc * w);
+                    prof_bcast(env, myc, sg->ca, mloc * w); /* counted when posted */
                     mrc = MPI_Ibcast(apan[sl], (int)(mloc * w), MPI_DOUBLE, sg->ca, rowc,
                                      &req[2 * sl]);
                     if (mrc != MPI_SUCCESS)
@@ -617,6 +653,7 @@ agree:
                 }
                 if (pr > 1) {
                     count_bcast(cnt, myr, sg->rb, pr, w * nloc);
+                    prof_bcast(env, myr, sg->rb, w * nloc);
                     mrc = MPI_Ibcast(bpan[sl], (int)(w * nloc), MPI_DOUBLE, sg->rb, colc,
                                      &req[2 * sl + 1]);
                     if (mrc != MPI_SUCCESS)
@@ -629,7 +666,9 @@ agree:
                 goto out;
             }
             s = (int)(t % (size_t)nbuf);
+            tw = dci_prof_mpi_begin(env);
             mrc = MPI_Waitall(2, &req[2 * s], MPI_STATUSES_IGNORE);
+            dci_prof_mpi_end(env, tw);
             if (mrc != MPI_SUCCESS) {
                 rc = dci_error_mpi(env, mrc, __func__, __FILE__, __LINE__, "MPI_Waitall");
                 goto out;
@@ -649,6 +688,7 @@ agree:
                                 (int)(c1 - c0), (int)segs[t].w, alpha, apan[s], (int)alda[s],
                                 bpan[s] + c0 * bldb[s], (int)bldb[s], t == 0 ? beta0 : 1.0,
                                 Cw + c0 * ldc, (int)ldc);
+                    prof_dgemm(env, mloc, c1 - c0, (size_t)segs[t].w);
                     if (ch + 1 < nch)
                         MPI_Testall(2 * nbuf, req, &flag, MPI_STATUSES_IGNORE);
                 }
@@ -660,6 +700,7 @@ agree:
                                     (int)ct.len[tj], (int)segs[t].w, 1.0, apan[s] + rt.start[ti],
                                     (int)alda[s], bpan[s] + ct.start[tj] * bldb[s], (int)bldb[s],
                                     1.0, Cw + rt.start[ti] + ct.start[tj] * ldc, (int)ldc);
+                prof_dgemm(env, mloc, nloc, (size_t)segs[t].w); /* the tiles cover the block */
             }
         }
     }
@@ -681,7 +722,18 @@ agree:
                 cnt->wsent += rcounts[s];
                 cnt->msent += rcounts[s] > 0;
             }
+        tw = dci_prof_mpi_begin(env);
         mrc = MPI_Reduce_scatter(Cw, Cfin, rcounts, MPI_DOUBLE, MPI_SUM, fibc);
+        dci_prof_mpi_end(env, tw);
+        if (DCI_UNLIKELY(env->prof.on)) /* per peer (layer): its chunk to it, mine from it */
+            for (s = 0; s < pk; s++)
+                if (s != myl) {
+                    int peer = gemm_rank(pl, myr, myc, s);
+                    if (rcounts[s] > 0)
+                        dci_prof_send(env, peer, (size_t)rcounts[s] * sizeof(double));
+                    if (rcounts[myl] > 0)
+                        dci_prof_recv(env, peer, (size_t)rcounts[myl] * sizeof(double));
+                }
         if (mrc != MPI_SUCCESS) {
             rc = dci_error_mpi(env, mrc, __func__, __FILE__, __LINE__, "MPI_Reduce_scatter");
             goto out;

@@ -152,6 +152,17 @@ typedef struct {
     size_t nlocal;
 } layout_spec_t;
 
+static dci_event_t layout_event(dc_layout_kind_t kind)
+{
+    switch (kind) {
+    case DC_LAYOUT_BLOCK: return DCI_EV_LAYOUT_CREATE_BLOCK;
+    case DC_LAYOUT_CYCLIC: return DCI_EV_LAYOUT_CREATE_CYCLIC;
+    case DC_LAYOUT_BLOCK_CYCLIC: return DCI_EV_LAYOUT_CREATE_BLOCK_CYCLIC;
+    case DC_LAYOUT_WEIGHTED: return DCI_EV_LAYOUT_CREATE_WEIGHTED;
+    default: return DCI_EV_LAYOUT_CREATE_EXPLICIT;
+    }
+}
+
 static int layout_create(dc_env_t *env, const layout_spec_t *s, dc_layout_t **layout_p)
 {
     dc_layout_t *l = NULL;
@@ -159,8 +170,10 @@ static int layout_create(dc_env_t *env, const layout_spec_t *s, dc_layout_t **la
     double *w = NULL;
     int rc = DC_SUCCESS, r;
     int64_t vals[2];
+    dci_event_t ev = layout_event(s->kind);
+    double t;
 
-    dci_prof_begin(env, DCI_EV_LAYOUT_CREATE);
+    dci_prof_begin(env, ev);
     DC_REQUIRE_GOTO(env, layout_p != NULL, DC_ERR_ARG, out, "layout_p is NULL");
     if (s->kind != DC_LAYOUT_EXPLICIT) {
         DC_REQUIRE_GOTO(env, s->n >= 0, DC_ERR_SIZE, out, "global size %lld < 0", (long long)s->n);
@@ -210,7 +223,10 @@ out:
         double mine =
             s->weight < 0 ? (double)(env->place.ncores > 0 ? env->place.ncores : 1) : s->weight;
         double total = 0.0;
-        int mrc = MPI_Allgather(&mine, 1, MPI_DOUBLE, w, 1, MPI_DOUBLE, env->comm);
+        int mrc;
+        t = dci_prof_mpi_begin(env);
+        mrc = MPI_Allgather(&mine, 1, MPI_DOUBLE, w, 1, MPI_DOUBLE, env->comm);
+        dci_prof_coll_end(env, t, sizeof(mine), (size_t)env->size * sizeof(mine));
         rc = mrc == MPI_SUCCESS ? DC_SUCCESS
                                 : DC_ERR_MPI_RC(env, mrc, "MPI_Allgather of the weights");
         if (rc != DC_SUCCESS)
@@ -240,7 +256,10 @@ out:
     }
     case DC_LAYOUT_EXPLICIT: {
         int64_t mine = (int64_t)s->nlocal;
-        int mrc = MPI_Allgather(&mine, 1, MPI_INT64_T, counts, 1, MPI_INT64_T, env->comm);
+        int mrc;
+        t = dci_prof_mpi_begin(env);
+        mrc = MPI_Allgather(&mine, 1, MPI_INT64_T, counts, 1, MPI_INT64_T, env->comm);
+        dci_prof_coll_end(env, t, sizeof(mine), (size_t)env->size * sizeof(mine));
         rc = mrc == MPI_SUCCESS ? DC_SUCCESS
                                 : DC_ERR_MPI_RC(env, mrc, "MPI_Allgather of the local sizes");
         if (rc == DC_SUCCESS)
@@ -265,12 +284,12 @@ err:
             dci_free(l->offsets);
             dci_free(l);
         }
-        dci_prof_end(env, DCI_EV_LAYOUT_CREATE, 0);
+        dci_prof_end(env, ev, 0);
         return rc;
     }
     dci_obj_init(&l->hdr, DCI_CLASS_LAYOUT, dci_env_ref(env), layout_free_obj);
     *layout_p = l;
-    dci_prof_end(env, DCI_EV_LAYOUT_CREATE, 0);
+    dci_prof_end(env, ev, 0);
     return DC_SUCCESS;
 }
 

@@ -136,14 +136,14 @@ static int mat_new(dc_env_t *env, const dc_mat_dist_t *in, int view, double *dat
  * Collective create from a public distribution: local checks and the allocation, then one
  * agreement on the outcome and on the distribution (it must match everywhere, debug mode or not).
  */
-static int mat_create(dc_env_t *env, const dc_mat_dist_t *d, int view, double *data, size_t lld,
-                      dc_mat_t **mat_p, const char *func)
+static int mat_create(dc_env_t *env, dci_event_t ev, const dc_mat_dist_t *d, int view, double *data,
+                      size_t lld, dc_mat_t **mat_p, const char *func)
 {
     dc_mat_t *a = NULL;
     int rc = DC_SUCCESS, n;
     dci_arg_t args[11];
 
-    dci_prof_begin(env, DCI_EV_MAT_CREATE);
+    dci_prof_begin(env, ev);
     DC_REQUIRE_GOTO(env, mat_p != NULL, DC_ERR_ARG, out, "mat_p is NULL");
     DC_CHECK_GOTO(mat_new(env, d, view, data, lld, &a), out);
 out:
@@ -157,7 +157,7 @@ out:
         dci_env_ref(env);
         *mat_p = a;
     }
-    dci_prof_end(env, DCI_EV_MAT_CREATE, a != NULL ? a->lld * a->nloc * sizeof(double) : 0);
+    dci_prof_end(env, ev, a != NULL ? a->lld * a->nloc * sizeof(double) : 0);
     return rc;
 }
 
@@ -177,29 +177,39 @@ int dc_mat_create(dc_grid_t *grid, dc_gidx_t m, dc_gidx_t n, dc_gidx_t mb, dc_gi
     d.csrc = csrc;
     d.ioff = d.joff = 0;
     dc_grid_get_info(grid, &d.nprow, &d.npcol, NULL, NULL);
-    return mat_create(((dci_obj_t *)grid)->env, &d, 0, NULL, 0, mat_p, __func__);
+    return mat_create(((dci_obj_t *)grid)->env, DCI_EV_MAT_CREATE, &d, 0, NULL, 0, mat_p, __func__);
 }
 
 int dc_mat_create_dist(dc_env_t *env, const dc_mat_dist_t *dist, dc_mat_t **mat_p)
 {
+    int rc;
+
     DC_VALIDATE(env, DCI_CLASS_ENV);
     if (dist == NULL) {
         /* the others may have passed a valid dist: take part in the agreement, then fail */
+        dci_prof_begin(env, DCI_EV_MAT_CREATE_DIST);
         DC_ERR(env, DC_ERR_ARG, "dist is NULL");
-        return dci_agree(env, DC_ERR_ARG);
+        rc = dci_agree(env, DC_ERR_ARG);
+        dci_prof_end(env, DCI_EV_MAT_CREATE_DIST, 0);
+        return rc;
     }
-    return mat_create(env, dist, 0, NULL, 0, mat_p, __func__);
+    return mat_create(env, DCI_EV_MAT_CREATE_DIST, dist, 0, NULL, 0, mat_p, __func__);
 }
 
 int dc_mat_create_view(dc_env_t *env, const dc_mat_dist_t *dist, double *data, size_t lld,
                        dc_mat_t **mat_p)
 {
+    int rc;
+
     DC_VALIDATE(env, DCI_CLASS_ENV);
     if (dist == NULL) {
+        dci_prof_begin(env, DCI_EV_MAT_CREATE_VIEW);
         DC_ERR(env, DC_ERR_ARG, "dist is NULL");
-        return dci_agree(env, DC_ERR_ARG);
+        rc = dci_agree(env, DC_ERR_ARG);
+        dci_prof_end(env, DCI_EV_MAT_CREATE_VIEW, 0);
+        return rc;
     }
-    return mat_create(env, dist, 1, data, lld, mat_p, __func__);
+    return mat_create(env, DCI_EV_MAT_CREATE_VIEW, dist, 1, data, lld, mat_p, __func__);
 }
 
 /* Agreement on the outcome and on the matrix a (its distribution). */
@@ -219,7 +229,7 @@ int dc_mat_dup(const dc_mat_t *a, dc_mat_t **b_p)
 
     DC_VALIDATE(a, DCI_CLASS_MAT);
     env = a->hdr.env;
-    dci_prof_begin(env, DCI_EV_MAT_CREATE);
+    dci_prof_begin(env, DCI_EV_MAT_DUP);
     DC_REQUIRE_GOTO(env, b_p != NULL, DC_ERR_ARG, out, "b_p is NULL");
     DC_CHECK_GOTO(dci_mat_state_read(a, "a", __func__), out);
     DC_CHECK_GOTO(mat_new(env, &a->pub, 0, NULL, 0, &b), out);
@@ -236,7 +246,7 @@ out:
         dci_env_ref(env);
         *b_p = b;
     }
-    dci_prof_end(env, DCI_EV_MAT_CREATE, rc == DC_SUCCESS ? 2 * a->lld * a->nloc * 8 : 0);
+    dci_prof_end(env, DCI_EV_MAT_DUP, rc == DC_SUCCESS ? 2 * a->lld * a->nloc * 8 : 0);
     return rc;
 }
 
@@ -382,13 +392,13 @@ int dc_mat_set_all(dc_mat_t *a, double value)
 
     DC_VALIDATE(a, DCI_CLASS_MAT);
     env = a->hdr.env;
-    dci_prof_begin(env, DCI_EV_MAT_FILL);
+    dci_prof_begin(env, DCI_EV_MAT_SET_ALL);
     DC_CHECK_GOTO(dci_mat_state_write(a, "a", __func__), out);
     for (j = 0; j < a->nloc; j++)
         for (i = 0; i < a->mloc; i++)
             a->data[i + j * a->lld] = value;
 out:
-    dci_prof_end(env, DCI_EV_MAT_FILL, rc == DC_SUCCESS ? a->mloc * a->nloc * 8 : 0);
+    dci_prof_end(env, DCI_EV_MAT_SET_ALL, rc == DC_SUCCESS ? a->mloc * a->nloc * 8 : 0);
     return rc;
 }
 
@@ -481,7 +491,10 @@ static int bcast_full(dc_env_t *env, double *global, size_t lda, dc_gidx_t m, dc
     }
     for (off = 0; off < total && rc == DC_SUCCESS; off += INT_MAX / 2) {
         size_t cnt = total - off < INT_MAX / 2 ? total - off : INT_MAX / 2;
+        double t = dci_prof_mpi_begin(env);
         int mrc = MPI_Bcast(buf + off, (int)cnt, MPI_DOUBLE, 0, env->comm);
+        dci_prof_coll_end(env, t, env->rank == 0 ? cnt * sizeof(double) : 0,
+                          env->rank == 0 ? 0 : cnt * sizeof(double));
         if (mrc != MPI_SUCCESS)
             rc = dci_error_mpi(env, mrc, __func__, __FILE__, __LINE__, "MPI_Bcast");
     }
@@ -637,6 +650,7 @@ int dc_mat_gemv(dc_mat_op_t op, double alpha, const dc_mat_t *a, const dc_vec_t 
     dc_gidx_t xn = 0, yn = 0, want_x, want_y, g;
     size_t i, xloc = 0, yloc = 0, nin = 0, nout = 0;
     int rp, cp, mrc;
+    double t;
 
     DC_VALIDATE(a, DCI_CLASS_MAT);
     DC_VALIDATE(x, DCI_CLASS_VEC);
@@ -685,8 +699,18 @@ out:
     if (rc != DC_SUCCESS)
         goto done;
     /* 1. every rank gets all of x (x is one row or column of A: small next to A) */
+    t = dci_prof_mpi_begin(env);
     mrc = MPI_Allgatherv(xa, (int)xloc, MPI_DOUBLE, rbuf, cnt, cnt + env->size, MPI_DOUBLE,
                          env->comm);
+    dci_prof_mpi_end(env, t);
+    if (DCI_UNLIKELY(env->prof.on)) /* per peer: my part of x to each, each one's from it */
+        for (r = 0; r < env->size; r++)
+            if (r != env->rank) {
+                if (xloc > 0)
+                    dci_prof_send(env, r, xloc * sizeof(double));
+                if (cnt[r] > 0)
+                    dci_prof_recv(env, r, (size_t)cnt[r] * sizeof(double));
+            }
     rc = mrc == MPI_SUCCESS ? DC_SUCCESS : DC_ERR_MPI_RC(env, mrc, "MPI_Allgatherv of x");
     if (rc != DC_SUCCESS)
         goto done;
@@ -701,6 +725,7 @@ out:
     if (a->mloc > 0 && a->nloc > 0) {
         cblas_dgemv(CblasColMajor, trans ? CblasTrans : CblasNoTrans, (int)a->mloc, (int)a->nloc,
                     1.0, a->data, (int)a->lld, xsub, 1, 0.0, sbuf, 1);
+        dci_prof_flops(env, 2.0 * (double)a->mloc * (double)a->nloc);
         for (i = 0; i < nout; i++) {
             g = trans ? dci_map1_global(&a->dist.col, cp, (dc_gidx_t)i)
                       : dci_map1_global(&a->dist.row, rp, (dc_gidx_t)i);
@@ -711,7 +736,17 @@ out:
     for (r = 0; r < env->size; r++)
         for (i = 0; i < (size_t)cnt[2 * env->size + r]; i++)
             sbuf[cnt[3 * env->size + r] + i] = part[dci_layout_l2g(yl, r, i)];
+    t = dci_prof_mpi_begin(env);
     mrc = MPI_Reduce_scatter(sbuf, rbuf, cnt + 2 * env->size, MPI_DOUBLE, MPI_SUM, env->comm);
+    dci_prof_mpi_end(env, t);
+    if (DCI_UNLIKELY(env->prof.on)) /* per peer: its entries of y to each, mine from each */
+        for (r = 0; r < env->size; r++)
+            if (r != env->rank) {
+                if (cnt[2 * env->size + r] > 0)
+                    dci_prof_send(env, r, (size_t)cnt[2 * env->size + r] * sizeof(double));
+                if (yloc > 0)
+                    dci_prof_recv(env, r, yloc * sizeof(double));
+            }
     rc = mrc == MPI_SUCCESS ? DC_SUCCESS : DC_ERR_MPI_RC(env, mrc, "MPI_Reduce_scatter of y");
     if (rc == DC_SUCCESS) {
         for (i = 0; i < yloc; i++)

@@ -602,8 +602,11 @@ out:
                 cnt->wrecv += rcnt[r];
                 cnt->mrecv += rcnt[r] > 0;
             }
+        double t = dci_prof_mpi_begin(env);
         mrc = MPI_Alltoallv(sendbuf, scnt, sdsp, MPI_DOUBLE, recvbuf, rcnt, rdsp, MPI_DOUBLE,
                             env->comm);
+        dci_prof_mpi_end(env, t);
+        dci_prof_peers(env, P, NULL, scnt, rcnt, sizeof(double)); /* per peer, as posted */
         if (mrc != MPI_SUCCESS) {
             rc = dci_error_mpi(env, mrc, __func__, __FILE__, __LINE__, "MPI_Alltoallv");
             goto done;

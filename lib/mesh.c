@@ -845,13 +845,13 @@ int dc_mesh_get_box(const dc_mesh_t *mesh, int rank, dc_gidx_t *start, dc_gidx_t
 int dc_mesh_create_global(dc_mesh_t *mesh, dc_vec_t **vec_p)
 {
     DC_VALIDATE(mesh, DCI_CLASS_MESH);
-    return dc_vec_create(mesh->layout, vec_p);
+    return dci_vec_create_ev(mesh->layout, DCI_EV_MESH_CREATE_GLOBAL, vec_p);
 }
 
 int dc_mesh_create_local(dc_mesh_t *mesh, dc_vec_t **vec_p)
 {
     DC_VALIDATE(mesh, DCI_CLASS_MESH);
-    return dc_vec_create(mesh->llayout, vec_p);
+    return dci_vec_create_ev(mesh->llayout, DCI_EV_MESH_CREATE_LOCAL, vec_p);
 }
 
 /* A field on one of the mesh's layouts (the same layout, or one congruent with it). */
@@ -865,18 +865,15 @@ static int check_field(const dc_mesh_t *m, const dc_vec_t *v, const dc_layout_t 
     return DC_SUCCESS;
 }
 
-int dc_mesh_fill(dc_mesh_t *mesh, dc_vec_t *global, dc_mesh_point_fn fn, void *ctx)
+static int mesh_fill(dc_mesh_t *mesh, dc_vec_t *global, dc_mesh_point_fn fn, void *ctx)
 {
     const dc_mesh_info_t *in;
     dc_gidx_t ijk[3];
     double *x;
 
-    DC_VALIDATE(mesh, DCI_CLASS_MESH);
-    DC_VALIDATE(global, DCI_CLASS_VEC);
     in = &mesh->info;
-    DC_REQUIRE(mesh->hdr.env, fn != NULL, DC_ERR_ARG, "fn is NULL");
-    DC_CHECK(check_field(mesh, global, mesh->layout, "global", __func__));
-    DC_CHECK(dci_vec_state_write(global, "global", __func__));
+    DC_CHECK(check_field(mesh, global, mesh->layout, "global", "dc_mesh_fill"));
+    DC_CHECK(dci_vec_state_write(global, "global", "dc_mesh_fill"));
     x = global->data;
     if (in->nlocal == 0)
         return DC_SUCCESS;
@@ -889,7 +886,39 @@ int dc_mesh_fill(dc_mesh_t *mesh, dc_vec_t *global, dc_mesh_point_fn fn, void *c
     return DC_SUCCESS;
 }
 
+int dc_mesh_fill(dc_mesh_t *mesh, dc_vec_t *global, dc_mesh_point_fn fn, void *ctx)
+{
+    int rc;
+
+    DC_VALIDATE(mesh, DCI_CLASS_MESH);
+    DC_VALIDATE(global, DCI_CLASS_VEC);
+    DC_REQUIRE(mesh->hdr.env, fn != NULL, DC_ERR_ARG, "fn is NULL");
+    dci_prof_begin(mesh->hdr.env, DCI_EV_MESH_FILL);
+    rc = mesh_fill(mesh, global, fn, ctx);
+    dci_prof_end(mesh->hdr.env, DCI_EV_MESH_FILL, rc == DC_SUCCESS ? global->nlocal * 8 : 0);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- halo exchange */
+
+/* Profiler (dc_events.h): the messages of one exchange, counted when posted, per peer (ranks of
+ * m->comm are the env's). Forward: the owned parts out, the ghosts in; reverse the other way. */
+static void halo_count(dc_env_t *env, const dci_mesh_halo_t *h, int forward)
+{
+    int i;
+
+    if (DCI_LIKELY(!env->prof.on))
+        return;
+    for (i = 0; i < h->npeers; i++) {
+        size_t so = (h->soff[i + 1] - h->soff[i]) * sizeof(double);
+        size_t ro = (h->roff[i + 1] - h->roff[i]) * sizeof(double);
+        size_t out = forward ? so : ro, in = forward ? ro : so;
+        if (out > 0)
+            dci_prof_send(env, h->peer[i], out);
+        if (in > 0)
+            dci_prof_recv(env, h->peer[i], in);
+    }
+}
 
 /* Start the exchange, the values sent read from src (the local array itself, or the owned
  * values when owned = 1); the periodic copies onto this rank are done here. */
@@ -904,7 +933,8 @@ static int halo_start(dc_mesh_t *m, const double *src, int owned, double *local)
 
     if (m->state != DCI_MESH_IDLE)
         return DC_ERR(env, DC_ERR_STATE, "a halo exchange of this mesh is already under way");
-    dci_prof_begin(env, DCI_EV_MESH_HALO);
+    /* counted in the caller's operation (dc_mesh_global_to_local*, dc_op_apply) */
+    halo_count(env, h, 1);
     /* receives first, so that early senders find them posted */
     if (h->nfrecv > 0) {
         mrc = MPI_Startall(h->nfrecv, h->req);
@@ -937,7 +967,6 @@ static int halo_start(dc_mesh_t *m, const double *src, int owned, double *local)
     m->cur_global = NULL;
     return DC_SUCCESS;
 out:
-    dci_prof_end(env, DCI_EV_MESH_HALO, 0);
     return rc;
 }
 
@@ -965,7 +994,9 @@ int dci_mesh_halo_end(dc_mesh_t *m, double *local)
     m->cur_local = NULL;
     m->cur_global = NULL;
     if (h->nfwd > 0) {
+        double t = dci_prof_mpi_begin(env);
         mrc = MPI_Waitall(h->nfwd, h->req, MPI_STATUSES_IGNORE);
+        dci_prof_mpi_end(env, t);
         if (mrc != MPI_SUCCESS) {
             rc = DC_ERR_MPI_RC(env, mrc, "MPI_Waitall (halo)");
             goto out;
@@ -975,7 +1006,6 @@ int dci_mesh_halo_end(dc_mesh_t *m, double *local)
         unpack(m, h->rregion + h->rreg[i], h->rreg[i + 1] - h->rreg[i], h->rbuf + h->roff[i],
                local);
 out:
-    dci_prof_end(env, DCI_EV_MESH_HALO, rc == DC_SUCCESS ? h->nvalues * sizeof(double) : 0);
     return rc;
 }
 
@@ -995,12 +1025,10 @@ static int check_pair(const dc_mesh_t *m, const dc_vec_t *global, const dc_vec_t
     return DC_SUCCESS;
 }
 
-int dc_mesh_global_to_local_begin(dc_mesh_t *mesh, const dc_vec_t *global, dc_vec_t *local)
+/* Bodies of the public halo calls, profiled by their callers (one event per public call). */
+static int g2l_begin(dc_mesh_t *mesh, const dc_vec_t *global, dc_vec_t *local, const char *func)
 {
-    DC_VALIDATE(mesh, DCI_CLASS_MESH);
-    DC_VALIDATE(global, DCI_CLASS_VEC);
-    DC_VALIDATE(local, DCI_CLASS_VEC);
-    DC_CHECK(check_pair(mesh, global, local, 0, __func__));
+    DC_CHECK(check_pair(mesh, global, local, 0, func));
     if (mesh->state != DCI_MESH_IDLE)
         return DC_ERR(mesh->hdr.env, DC_ERR_STATE,
                       "a halo exchange of this mesh is already under way");
@@ -1012,11 +1040,8 @@ int dc_mesh_global_to_local_begin(dc_mesh_t *mesh, const dc_vec_t *global, dc_ve
     return DC_SUCCESS;
 }
 
-int dc_mesh_global_to_local_end(dc_mesh_t *mesh, const dc_vec_t *global, dc_vec_t *local)
+static int g2l_end(dc_mesh_t *mesh, const dc_vec_t *global, dc_vec_t *local)
 {
-    DC_VALIDATE(mesh, DCI_CLASS_MESH);
-    DC_VALIDATE(global, DCI_CLASS_VEC);
-    DC_VALIDATE(local, DCI_CLASS_VEC);
     if (mesh->state != DCI_MESH_FWD)
         return DC_ERR(mesh->hdr.env, DC_ERR_STATE, "no halo exchange of this mesh is under way");
     if (mesh->cur_global != global || mesh->cur_local != local->data)
@@ -1025,10 +1050,53 @@ int dc_mesh_global_to_local_end(dc_mesh_t *mesh, const dc_vec_t *global, dc_vec_
     return dci_mesh_halo_end(mesh, local->data);
 }
 
+int dc_mesh_global_to_local_begin(dc_mesh_t *mesh, const dc_vec_t *global, dc_vec_t *local)
+{
+    dc_env_t *env;
+    int rc;
+
+    DC_VALIDATE(mesh, DCI_CLASS_MESH);
+    DC_VALIDATE(global, DCI_CLASS_VEC);
+    DC_VALIDATE(local, DCI_CLASS_VEC);
+    env = mesh->hdr.env;
+    dci_prof_begin(env, DCI_EV_MESH_G2L_BEGIN);
+    rc = g2l_begin(mesh, global, local, __func__);
+    dci_prof_end(env, DCI_EV_MESH_G2L_BEGIN, rc == DC_SUCCESS ? mesh->info.nlocal * 8 : 0);
+    return rc;
+}
+
+int dc_mesh_global_to_local_end(dc_mesh_t *mesh, const dc_vec_t *global, dc_vec_t *local)
+{
+    dc_env_t *env;
+    int rc;
+
+    DC_VALIDATE(mesh, DCI_CLASS_MESH);
+    DC_VALIDATE(global, DCI_CLASS_VEC);
+    DC_VALIDATE(local, DCI_CLASS_VEC);
+    env = mesh->hdr.env;
+    dci_prof_begin(env, DCI_EV_MESH_G2L_END);
+    rc = g2l_end(mesh, global, local);
+    dci_prof_end(env, DCI_EV_MESH_G2L_END,
+                 rc == DC_SUCCESS ? mesh->halo.nvalues * sizeof(double) : 0);
+    return rc;
+}
+
 int dc_mesh_global_to_local(dc_mesh_t *mesh, const dc_vec_t *global, dc_vec_t *local)
 {
-    DC_CHECK(dc_mesh_global_to_local_begin(mesh, global, local));
-    return dc_mesh_global_to_local_end(mesh, global, local);
+    dc_env_t *env;
+    int rc;
+
+    DC_VALIDATE(mesh, DCI_CLASS_MESH);
+    DC_VALIDATE(global, DCI_CLASS_VEC);
+    DC_VALIDATE(local, DCI_CLASS_VEC);
+    env = mesh->hdr.env;
+    dci_prof_begin(env, DCI_EV_MESH_G2L);
+    rc = g2l_begin(mesh, global, local, __func__);
+    if (rc == DC_SUCCESS)
+        rc = g2l_end(mesh, global, local);
+    dci_prof_end(env, DCI_EV_MESH_G2L,
+                 rc == DC_SUCCESS ? (mesh->info.nlocal + mesh->halo.nvalues) * sizeof(double) : 0);
+    return rc;
 }
 
 /*
@@ -1043,6 +1111,7 @@ static int reverse_add(dc_mesh_t *m, const double *local, double *global)
     dci_mesh_halo_t *h = &m->halo;
     int i, mrc, self_done = 0, rc = DC_SUCCESS, me = env->rank;
 
+    halo_count(env, h, 0); /* counted when posted, in dc_mesh_local_to_global */
     if (h->nrrecv > 0) {
         mrc = MPI_Startall(h->nrrecv, h->rev);
         if (mrc != MPI_SUCCESS)
@@ -1058,7 +1127,9 @@ static int reverse_add(dc_mesh_t *m, const double *local, double *global)
     }
     dci_mesh_local_to_owned(m, local, global);
     if (h->nrev > 0) {
+        double t = dci_prof_mpi_begin(env);
         mrc = MPI_Waitall(h->nrev, h->rev, MPI_STATUSES_IGNORE);
+        dci_prof_mpi_end(env, t);
         if (mrc != MPI_SUCCESS && rc == DC_SUCCESS)
             rc = DC_ERR_MPI_RC(env, mrc, "MPI_Waitall (reverse halo)");
     }
@@ -1103,8 +1174,12 @@ int dc_mesh_local_to_global(dc_mesh_t *mesh, const dc_vec_t *local, dc_vec_t *gl
     DC_CHECK(check_pair(mesh, global, local, 1, __func__));
     DC_REQUIRE(env, mesh->state == DCI_MESH_IDLE, DC_ERR_STATE,
                "a halo exchange of this mesh is under way");
-    DC_CHECK(dci_wd_enter(env, __func__)); /* hang watchdog: one branch when off */
-    dci_prof_begin(env, DCI_EV_MESH_L2G);
+    dci_prof_begin(env, DCI_EV_MESH_L2G); /* first: the profiler's wait at entry is ours */
+    rc = dci_wd_enter(env, __func__);     /* hang watchdog: one branch when off */
+    if (rc != DC_SUCCESS) {
+        dci_prof_end(env, DCI_EV_MESH_L2G, 0);
+        return rc;
+    }
     if (mode == DC_MESH_INSERT) {
         dci_mesh_local_to_owned(mesh, local->data, global->data);
     } else {
@@ -1222,22 +1297,32 @@ int dc_mesh_gather_natural(dc_mesh_t *mesh, const dc_vec_t *global, int root, do
 {
     dc_env_t *env;
     int *cd = NULL, rc, mrc, am_root, r;
-    double *tmp = NULL;
+    double *tmp = NULL, t;
 
     DC_VALIDATE(mesh, DCI_CLASS_MESH);
     DC_VALIDATE(global, DCI_CLASS_VEC);
     env = mesh->hdr.env;
-    dci_prof_begin(env, DCI_EV_MESH_NATURAL);
+    dci_prof_begin(env, DCI_EV_MESH_GATHER_NATURAL);
     am_root = root == -1 || root == env->rank;
     rc = natural_setup(__func__, mesh, global, 0, root, 1, natural, &cd, &tmp);
     if (rc != DC_SUCCESS)
         goto out;
+    t = dci_prof_mpi_begin(env);
     if (root == -1)
         mrc = MPI_Allgatherv(global->data, (int)global->nlocal, MPI_DOUBLE, tmp, cd, cd + env->size,
                              MPI_DOUBLE, env->comm);
     else
         mrc = MPI_Gatherv(global->data, (int)global->nlocal, MPI_DOUBLE, tmp, cd, cd + env->size,
                           MPI_DOUBLE, root, env->comm);
+    dci_prof_mpi_end(env, t);
+    /* per peer (dc_events.h): each rank's part to the root(s), the root's from each rank */
+    if (DCI_UNLIKELY(env->prof.on) && global->nlocal > 0) {
+        for (r = 0; r < env->size; r++)
+            if (r != env->rank && (root == -1 || r == root))
+                dci_prof_send(env, r, global->nlocal * sizeof(double));
+    }
+    if (am_root)
+        dci_prof_peers(env, env->size, NULL, NULL, cd, sizeof(double));
     if (mrc != MPI_SUCCESS) {
         rc = DC_ERR_MPI_RC(env, mrc, root == -1 ? "MPI_Allgatherv" : "MPI_Gatherv");
         goto out;
@@ -1248,7 +1333,7 @@ int dc_mesh_gather_natural(dc_mesh_t *mesh, const dc_vec_t *global, int root, do
 out:
     dci_free(cd);
     dci_free(tmp);
-    dci_prof_end(env, DCI_EV_MESH_NATURAL,
+    dci_prof_end(env, DCI_EV_MESH_GATHER_NATURAL,
                  rc != DC_SUCCESS ? 0
                  : am_root        ? (size_t)mesh->layout->n * sizeof(double)
                                   : global->nlocal * sizeof(double));
@@ -1259,12 +1344,12 @@ int dc_mesh_scatter_natural(dc_mesh_t *mesh, int root, const double *natural, dc
 {
     dc_env_t *env;
     int *cd = NULL, rc, mrc, am_root, r;
-    double *tmp = NULL;
+    double *tmp = NULL, t;
 
     DC_VALIDATE(mesh, DCI_CLASS_MESH);
     DC_VALIDATE(global, DCI_CLASS_VEC);
     env = mesh->hdr.env;
-    dci_prof_begin(env, DCI_EV_MESH_NATURAL);
+    dci_prof_begin(env, DCI_EV_MESH_SCATTER_NATURAL);
     am_root = root == env->rank;
     rc = natural_setup(__func__, mesh, global, 1, root, 0, natural, &cd, &tmp);
     if (rc != DC_SUCCESS)
@@ -1272,14 +1357,21 @@ int dc_mesh_scatter_natural(dc_mesh_t *mesh, int root, const double *natural, dc
     if (am_root)
         for (r = 0; r < env->size; r++)
             box_runs(mesh, r, (double *)natural, tmp + cd[env->size + r], 0);
+    t = dci_prof_mpi_begin(env);
     mrc = MPI_Scatterv(tmp, cd, cd + env->size, MPI_DOUBLE, global->data, (int)global->nlocal,
                        MPI_DOUBLE, root, env->comm);
+    dci_prof_mpi_end(env, t);
+    /* per peer (dc_events.h): the root's part for each rank, a rank's own part from the root */
+    if (am_root)
+        dci_prof_peers(env, env->size, NULL, cd, NULL, sizeof(double));
+    else if (global->nlocal > 0)
+        dci_prof_recv(env, root, global->nlocal * sizeof(double));
     if (mrc != MPI_SUCCESS)
         rc = DC_ERR_MPI_RC(env, mrc, "MPI_Scatterv");
 out:
     dci_free(cd);
     dci_free(tmp);
-    dci_prof_end(env, DCI_EV_MESH_NATURAL,
+    dci_prof_end(env, DCI_EV_MESH_SCATTER_NATURAL,
                  rc != DC_SUCCESS ? 0
                  : am_root        ? (size_t)mesh->layout->n * sizeof(double)
                                   : global->nlocal * sizeof(double));
@@ -1293,20 +1385,20 @@ out:
  * increasing order and find, per peer, the order the peer sends in: the mesh side walks its box,
  * the natural side its layout's global indices, each looking up the other side's owner.
  */
-static int natural_move(const char *func, dc_mesh_t *m, const dc_vec_t *global, dc_vec_t *nat,
-                        int to_natural)
+static int natural_move(const char *func, dci_event_t ev, dc_mesh_t *m, const dc_vec_t *global,
+                        dc_vec_t *nat, int to_natural)
 {
     dc_env_t *env = m->hdr.env;
     const dc_mesh_info_t *in = &m->info;
     const dc_layout_t *ln;
     int rc = DC_SUCCESS, mrc, p = env->size, r, me = env->rank;
     int *cnt = NULL, *mpeer = NULL, *npeer = NULL;
-    double *mbuf = NULL, *nbuf = NULL;
+    double *mbuf = NULL, *nbuf = NULL, t;
     size_t i, li, nn;
 
     ln = nat->layout;
     nn = nat->nlocal;
-    dci_prof_begin(env, DCI_EV_MESH_NATURAL);
+    dci_prof_begin(env, ev);
     DC_CHECK_GOTO(check_field(m, global, m->layout, "global", func), agree);
     DC_CHECK_GOTO(to_natural ? dci_vec_state_read(global, "global", func)
                              : dci_vec_state_write(global, "global", func),
@@ -1363,8 +1455,11 @@ agree:
                 mbuf[mdsp[mpeer[i]]++] = global->data[i];
             for (r = 0; r < p; r++)
                 mdsp[r] -= mcnt[r];
+            t = dci_prof_mpi_begin(env);
             mrc = MPI_Alltoallv(mbuf, mcnt, mdsp, MPI_DOUBLE, nbuf, ncnt, ndsp, MPI_DOUBLE,
                                 env->comm);
+            dci_prof_mpi_end(env, t);
+            dci_prof_peers(env, p, NULL, mcnt, ncnt, sizeof(double)); /* per peer */
             if (mrc == MPI_SUCCESS)
                 for (i = 0; i < nn; i++)
                     nat->data[i] = nbuf[ndsp[npeer[i]]++];
@@ -1373,8 +1468,11 @@ agree:
                 nbuf[ndsp[npeer[i]]++] = nat->data[i];
             for (r = 0; r < p; r++)
                 ndsp[r] -= ncnt[r];
+            t = dci_prof_mpi_begin(env);
             mrc = MPI_Alltoallv(nbuf, ncnt, ndsp, MPI_DOUBLE, mbuf, mcnt, mdsp, MPI_DOUBLE,
                                 env->comm);
+            dci_prof_mpi_end(env, t);
+            dci_prof_peers(env, p, NULL, ncnt, mcnt, sizeof(double)); /* per peer */
             if (mrc == MPI_SUCCESS)
                 for (i = 0; i < in->nlocal; i++)
                     global->data[i] = mbuf[mdsp[mpeer[i]]++];
@@ -1388,8 +1486,7 @@ out:
     dci_free(npeer);
     dci_free(mbuf);
     dci_free(nbuf);
-    dci_prof_end(env, DCI_EV_MESH_NATURAL,
-                 rc == DC_SUCCESS ? (in->nlocal + nn) * sizeof(double) : 0);
+    dci_prof_end(env, ev, rc == DC_SUCCESS ? (in->nlocal + nn) * sizeof(double) : 0);
     return rc;
 }
 
@@ -1398,7 +1495,7 @@ int dc_mesh_global_to_natural(dc_mesh_t *mesh, const dc_vec_t *global, dc_vec_t 
     DC_VALIDATE(mesh, DCI_CLASS_MESH);
     DC_VALIDATE(global, DCI_CLASS_VEC);
     DC_VALIDATE(natural, DCI_CLASS_VEC);
-    return natural_move(__func__, mesh, global, natural, 1);
+    return natural_move(__func__, DCI_EV_MESH_GLOBAL_TO_NATURAL, mesh, global, natural, 1);
 }
 
 int dc_mesh_natural_to_global(dc_mesh_t *mesh, const dc_vec_t *natural, dc_vec_t *global)
@@ -1406,5 +1503,6 @@ int dc_mesh_natural_to_global(dc_mesh_t *mesh, const dc_vec_t *natural, dc_vec_t
     DC_VALIDATE(mesh, DCI_CLASS_MESH);
     DC_VALIDATE(natural, DCI_CLASS_VEC);
     DC_VALIDATE(global, DCI_CLASS_VEC);
-    return natural_move(__func__, mesh, global, (dc_vec_t *)natural, 0);
+    return natural_move(__func__, DCI_EV_MESH_NATURAL_TO_GLOBAL, mesh, global, (dc_vec_t *)natural,
+                        0);
 }

@@ -283,6 +283,9 @@ static int sop_run(dc_op_t *op, const dc_vec_t *x, dc_vec_t *y, double *xy_p)
                                    &pa);
         } else {
             dci_stencil_apply(k, DCI_STENCIL_BOUNDARY, s->work, ya, 0, xy_p != NULL ? &xy : NULL);
+            /* dc_events.h: 2 * npoints - 1 per owned value, and 2 for the dot x . y */
+            dci_prof_flops(s->env, (double)(2 * k->npoints - 1 + (xy_p != NULL ? 2 : 0)) *
+                                       (double)k->info.nlocal);
         }
     }
     if (xy_p != NULL)
@@ -471,6 +474,7 @@ int dc_mesh_op_create_stencil(dc_mesh_t *mesh, const dc_stencil_t *st, dc_op_t *
 
     DC_VALIDATE(mesh, DCI_CLASS_MESH);
     env = ((const dci_obj_t *)mesh)->env;
+    dci_prof_begin(env, DCI_EV_MESH_OP_CREATE_STENCIL);
     DC_CHECK_GOTO(dc_mesh_get_info(mesh, &info), agree);
     DC_REQUIRE_GOTO(env, op_p != NULL, DC_ERR_ARG, agree, "op_p is NULL");
     DC_REQUIRE_GOTO(env, st != NULL, DC_ERR_ARG, agree, "st is NULL");
@@ -495,11 +499,12 @@ agree:
     args[7] = dci_arg_dbl("st->h[2]", rc == DC_SUCCESS ? st->h[2] : 0);
     args[8] = dci_arg_dbl("st->shift", rc == DC_SUCCESS ? st->shift : 0);
     rc = dci_agree_args(env, rc, args, 9, __func__);
-    if (rc != DC_SUCCESS) {
+    if (rc != DC_SUCCESS)
         dci_free(s);
-        return rc;
-    }
-    return sop_make(mesh, env, s, DCI_OP_STENCIL, op_p);
+    else
+        rc = sop_make(mesh, env, s, DCI_OP_STENCIL, op_p);
+    dci_prof_end(env, DCI_EV_MESH_OP_CREATE_STENCIL, 0);
+    return rc;
 }
 
 int dc_mesh_op_create_pointwise(dc_mesh_t *mesh, dc_mesh_point_op_fn fn, dc_mesh_point_fn diag,
@@ -514,6 +519,7 @@ int dc_mesh_op_create_pointwise(dc_mesh_t *mesh, dc_mesh_point_op_fn fn, dc_mesh
 
     DC_VALIDATE(mesh, DCI_CLASS_MESH);
     env = ((const dci_obj_t *)mesh)->env;
+    dci_prof_begin(env, DCI_EV_MESH_OP_CREATE_POINTWISE);
     DC_CHECK_GOTO(dc_mesh_get_info(mesh, &info), agree);
     DC_REQUIRE_GOTO(env, op_p != NULL, DC_ERR_ARG, agree, "op_p is NULL");
     DC_REQUIRE_GOTO(env, fn != NULL, DC_ERR_ARG, agree, "fn is NULL");
@@ -536,11 +542,12 @@ agree:
     args[0] = dci_arg_int("bc (fingerprint)", (int64_t)hbc, DC_ERR_ARG);
     args[1] = dci_arg_int("diag != NULL", diag != NULL, DC_ERR_ARG);
     rc = dci_agree_args(env, rc, args, 2, __func__);
-    if (rc != DC_SUCCESS) {
+    if (rc != DC_SUCCESS)
         dci_free(s);
-        return rc;
-    }
-    return sop_make(mesh, env, s, DCI_OP_POINT, op_p);
+    else
+        rc = sop_make(mesh, env, s, DCI_OP_POINT, op_p);
+    dci_prof_end(env, DCI_EV_MESH_OP_CREATE_POINTWISE, 0);
+    return rc;
 }
 
 int dci_stencil_op_get(const dc_op_t *op, const dc_stencil_t **st_p, dc_mesh_t **mesh_p,

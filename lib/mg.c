@@ -393,7 +393,15 @@ out:
 static int xfer_run(struct dci_mg *mg, mg_xfer_t *x, const double *src, double *dst)
 {
     int i, q, nreq = 0, mrc;
+    double t;
 
+    /* dc_events.h: counted when posted, per peer (ranks of mg->comm are the env's) */
+    if (DCI_UNLIKELY(mg->env->prof.on)) {
+        for (i = 0; i < x->nrecv; i++)
+            dci_prof_recv(mg->env, x->rpeer[i], (x->roff[i + 1] - x->roff[i]) * sizeof(double));
+        for (i = 0; i < x->nsend; i++)
+            dci_prof_send(mg->env, x->speer[i], (x->soff[i + 1] - x->soff[i]) * sizeof(double));
+    }
     for (i = 0; i < x->nrecv; i++) {
         mrc = MPI_Irecv(x->rbuf + x->roff[i], (int)(x->roff[i + 1] - x->roff[i]), MPI_DOUBLE,
                         x->rpeer[i], MG_TAG, mg->comm, &x->req[nreq++]);
@@ -414,7 +422,9 @@ static int xfer_run(struct dci_mg *mg, mg_xfer_t *x, const double *src, double *
     for (q = 0; q < x->nself; q++)
         box_copy(&x->self[q], x->dof, src, &x->sg, dst, &x->dg);
     if (nreq > 0) {
+        t = dci_prof_mpi_begin(mg->env);
         mrc = MPI_Waitall(nreq, x->req, MPI_STATUSES_IGNORE);
+        dci_prof_mpi_end(mg->env, t);
         if (mrc != MPI_SUCCESS)
             return DC_ERR_MPI_RC(mg->env, mrc, "MPI_Waitall");
     }
@@ -719,6 +729,25 @@ MG_VEC_FN MG_CLONES static void mg_pass(int d, int dof, const mg_map_t *m, const
     }
 }
 
+/* Profiler (dc_events.h): the flops of one mg_pass over box ob along d, 2 cnt - 1 per output
+ * value (plus 1 when adding), computed only when profiling. */
+static void mg_pass_flops(dc_env_t *env, int d, int dof, const mg_map_t *m, const mg_box_t *ob,
+                          int add)
+{
+    double other = (double)dof, f = 0;
+    dc_gidx_t i;
+    int e;
+
+    if (DCI_LIKELY(!env->prof.on) || box_empty(ob))
+        return;
+    for (e = 0; e < 3; e++)
+        if (e != d)
+            other *= (double)(ob->hi[e] - ob->lo[e]);
+    for (i = ob->lo[d]; i < ob->hi[d]; i++)
+        f += 2.0 * m->cnt[i] - 1 + add;
+    dci_prof_flops(env, f * other);
+}
+
 /* Restriction of level l's residual (r, its region filled) to level l + 1's b (the order of
  * the passes is fixed: the bits do not depend on the distribution). */
 static void mg_restrict(struct dci_mg *mg, int l)
@@ -739,6 +768,7 @@ static void mg_restrict(struct dci_mg *mg, int l)
         nb.hi[d] = C->own.hi[d];
         out = d == 0 ? C->b : L->tmp[t];
         mg_pass(d, mg->dof, &L->rmap[d], in, &cg, out, &nb, &nb, 0);
+        mg_pass_flops(mg->env, d, mg->dof, &L->rmap[d], &nb, 0);
         in = out;
         cg = nb;
         cur = nb;
@@ -763,8 +793,10 @@ static void mg_prolong(struct dci_mg *mg, int l, const double *xc, const mg_box_
         nb.hi[d] = L->own.hi[d];
         if (d == mg->dim - 1) {
             mg_pass(d, mg->dof, &L->pmap[d], in, &cg, x, &L->xg, &nb, 1);
+            mg_pass_flops(mg->env, d, mg->dof, &L->pmap[d], &nb, 1);
         } else {
             mg_pass(d, mg->dof, &L->pmap[d], in, &cg, L->tmp[t], &nb, &nb, 0);
+            mg_pass_flops(mg->env, d, mg->dof, &L->pmap[d], &nb, 0);
             in = L->tmp[t];
             cg = nb;
             cur = nb;
@@ -845,9 +877,9 @@ MG_VEC_FN MG_CLONES static void row_update(int mode, const double *restrict x,
  *   SMOOTH: out = x + alpha (x - prev) + beta (b - A x)  (prev NULL: 0; alpha 0: no prev term)
  * x and prev have L's x geometry; b the owned box; out geometry og. out may be prev, never x.
  */
-static void mg_kernel(const mg_level_t *L, int mode, const double *x, const double *b,
-                      const double *prev, double *out, const mg_box_t *og, double alpha,
-                      double beta)
+static void mg_kernel(dc_env_t *env, const mg_level_t *L, int mode, const double *x,
+                      const double *b, const double *prev, double *out, const mg_box_t *og,
+                      double alpha, double beta)
 {
     const mg_box_t *ob = &L->own;
     size_t dof = (size_t)L->dof, n0 = (size_t)(ob->hi[0] - ob->lo[0]) * dof, c0, c;
@@ -856,6 +888,14 @@ static void mg_kernel(const mg_level_t *L, int mode, const double *x, const doub
 
     if (box_empty(ob))
         return;
+    /* dc_events.h: A x is 2 nterms - 1 per value; the update 1 (residual), 3 (no previous
+     * iterate), 5 (alpha x) or 6 (alpha (x - prev)) */
+    dci_prof_flops(env, (double)(2 * L->nterms - 1 +
+                                 (mode == MG_K_RESID ? 1
+                                  : alpha == 0       ? 3
+                                  : prev == NULL     ? 5
+                                                     : 6)) *
+                            (double)box_size(ob) * (double)dof);
     for (k = ob->lo[2]; k < ob->hi[2]; k++)
         for (j = ob->lo[1]; j < ob->hi[1]; j++) {
             const double *xr = x + box_index(&L->xg, ob->lo[0], j, k) * dof;
@@ -872,7 +912,7 @@ static void mg_kernel(const mg_level_t *L, int mode, const double *x, const doub
 }
 
 /* out = gamma b on the owned box (out: x geometry). */
-static void mg_scale(const mg_level_t *L, const double *b, double *out, double gamma)
+static void mg_scale(dc_env_t *env, const mg_level_t *L, const double *b, double *out, double gamma)
 {
     const mg_box_t *ob = &L->own;
     size_t dof = (size_t)L->dof, n0 = (size_t)(ob->hi[0] - ob->lo[0]) * dof, t;
@@ -880,6 +920,7 @@ static void mg_scale(const mg_level_t *L, const double *b, double *out, double g
 
     if (box_empty(ob))
         return;
+    dci_prof_flops(env, (double)box_size(ob) * (double)dof);
     for (k = ob->lo[2]; k < ob->hi[2]; k++)
         for (j = ob->lo[1]; j < ob->hi[1]; j++) {
             const double *br = b + box_index(ob, ob->lo[0], j, k) * dof;
@@ -941,6 +982,13 @@ static int coarse_factor(struct dci_mg *mg)
 static void coarse_solve(struct dci_mg *mg)
 {
     size_t n = mg->ncoarse, bw = mg->bw, w = bw + 1, j, k, kn, e, s = (size_t)mg->dof;
+
+    if (DCI_UNLIKELY(mg->env->prof.on)) { /* dc_events.h: per component 2 n + 4 (band terms) */
+        double f = 2.0 * (double)n;
+        for (j = 0; j < n; j++)
+            f += 4.0 * (double)(n - 1 - j < bw ? n - 1 - j : bw);
+        dci_prof_flops(mg->env, f * (double)s);
+    }
 
     for (e = 0; e < s; e++) {
         double *y = mg->nat + e;
@@ -1448,19 +1496,20 @@ static int mg_cycle(struct dci_mg *mg, int l, const double *b, double *z, int *w
     mg_box_t xcg;
 
     /* pre-smoothing from zero */
-    mg_scale(L, b, L->x[cur], L->beta[0]);
+    mg_scale(mg->env, L, b, L->x[cur], L->beta[0]);
     for (k = 1; k < m; k++) {
         DC_CHECK(xfer_run(mg, &L->halo, L->x[cur], L->x[cur]));
         if (mg->smoother == DC_MG_JACOBI)
-            mg_kernel(L, MG_K_SMOOTH, L->x[cur], b, NULL, L->x[cur ^ 1], &L->xg, 0, L->beta[k]);
+            mg_kernel(mg->env, L, MG_K_SMOOTH, L->x[cur], b, NULL, L->x[cur ^ 1], &L->xg, 0,
+                      L->beta[k]);
         else
-            mg_kernel(L, MG_K_SMOOTH, L->x[cur], b, k == 1 ? NULL : L->x[cur ^ 1], L->x[cur ^ 1],
-                      &L->xg, L->alpha[k], L->beta[k]);
+            mg_kernel(mg->env, L, MG_K_SMOOTH, L->x[cur], b, k == 1 ? NULL : L->x[cur ^ 1],
+                      L->x[cur ^ 1], &L->xg, L->alpha[k], L->beta[k]);
         cur ^= 1;
     }
     /* residual, restriction */
     DC_CHECK(xfer_run(mg, &L->halo, L->x[cur], L->x[cur]));
-    mg_kernel(L, MG_K_RESID, L->x[cur], b, NULL, L->r, &L->rg, 0, 0);
+    mg_kernel(mg->env, L, MG_K_RESID, L->x[cur], b, NULL, L->r, &L->rg, 0, 0);
     DC_CHECK(xfer_run(mg, &L->restr, L->r, L->r));
     mg_restrict(mg, l);
     /* coarse correction */
@@ -1488,9 +1537,9 @@ static int mg_cycle(struct dci_mg *mg, int l, const double *b, double *z, int *w
         const mg_box_t *og = last ? &L->own : &L->xg;
         DC_CHECK(xfer_run(mg, &L->halo, L->x[cur], L->x[cur]));
         if (mg->smoother == DC_MG_JACOBI || k == 0)
-            mg_kernel(L, MG_K_SMOOTH, L->x[cur], b, NULL, out, og, 0, L->beta[k]);
+            mg_kernel(mg->env, L, MG_K_SMOOTH, L->x[cur], b, NULL, out, og, 0, L->beta[k]);
         else
-            mg_kernel(L, MG_K_SMOOTH, L->x[cur], b, L->x[cur ^ 1], out, og, L->alpha[k],
+            mg_kernel(mg->env, L, MG_K_SMOOTH, L->x[cur], b, L->x[cur ^ 1], out, og, L->alpha[k],
                       L->beta[k]);
         cur ^= 1;
     }

@@ -103,6 +103,7 @@ int dc_op_create_shell(dc_layout_t *layout, dc_op_apply_fn apply, dc_op_diag_fn 
 
     DC_VALIDATE(layout, DCI_CLASS_LAYOUT);
     env = layout->hdr.env;
+    dci_prof_begin(env, DCI_EV_OP_CREATE_SHELL);
     DC_REQUIRE_GOTO(env, apply != NULL, DC_ERR_ARG, out, "apply is NULL");
     DC_REQUIRE_GOTO(env, op_p != NULL, DC_ERR_ARG, out, "op_p is NULL");
     DC_CHECK_GOTO(dci_malloc(env, sizeof(*s), (void **)&s), out);
@@ -120,10 +121,11 @@ out:
     if (rc != DC_SUCCESS) {
         op_free(op);
         dci_free(s);
-        return rc;
+    } else {
+        *op_p = op;
     }
-    *op_p = op;
-    return DC_SUCCESS;
+    dci_prof_end(env, DCI_EV_OP_CREATE_SHELL, 0);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- generic calls */
@@ -160,9 +162,10 @@ int dc_op_apply(dc_op_t *op, const dc_vec_t *x, dc_vec_t *y)
                "x and y are the same vector (y = A x cannot be computed in place)");
     DC_CHECK(dci_vec_check_access(x, 0, "x", __func__));
     DC_CHECK(dci_vec_check_access(y, 1, "y", __func__));
-    DC_CHECK(dci_wd_enter(env, __func__)); /* hang watchdog: one branch when off */
-    dci_prof_begin(env, DCI_EV_OP_APPLY);
-    rc = op->ops->apply(op, x, y);
+    dci_prof_begin(env, DCI_EV_OP_APPLY); /* first: the profiler's wait at entry is ours */
+    rc = dci_wd_enter(env, __func__);     /* hang watchdog: one branch when off */
+    if (rc == DC_SUCCESS)
+        rc = op->ops->apply(op, x, y);
     dci_prof_end(env, DCI_EV_OP_APPLY, rc == DC_SUCCESS ? 2 * y->nlocal * sizeof(double) : 0);
     return rc;
 }
@@ -170,6 +173,7 @@ int dc_op_apply(dc_op_t *op, const dc_vec_t *x, dc_vec_t *y)
 int dc_op_get_diagonal(dc_op_t *op, dc_vec_t *d)
 {
     dc_env_t *env;
+    int rc;
 
     DC_VALIDATE(op, DCI_CLASS_OP);
     env = op->hdr.env;
@@ -177,8 +181,12 @@ int dc_op_get_diagonal(dc_op_t *op, dc_vec_t *d)
     DC_CHECK(dci_vec_check_access(d, 1, "d", __func__));
     if (op->ops->diag == NULL)
         return DC_ERR(env, DC_ERR_NOTSUP, "this operator offers no diagonal");
-    DC_CHECK(dci_wd_enter(env, __func__)); /* hang watchdog: one branch when off */
-    return op->ops->diag(op, d);
+    dci_prof_begin(env, DCI_EV_OP_GET_DIAGONAL);
+    rc = dci_wd_enter(env, __func__); /* hang watchdog: one branch when off */
+    if (rc == DC_SUCCESS)
+        rc = op->ops->diag(op, d);
+    dci_prof_end(env, DCI_EV_OP_GET_DIAGONAL, 0);
+    return rc;
 }
 
 int dc_op_get_layout(const dc_op_t *op, dc_layout_t **layout_p)

@@ -12,10 +12,27 @@
 
 /* ---------------------------------------------------------------- node-aware allreduce */
 
+/* The profiler's count of one collective call (dc_events.h): its time, and this rank's send
+ * and receive buffers (has_send, has_recv: 0 or 1) of count elements of type. */
+static void red_count(dc_env_t *env, double t, int count, MPI_Datatype type, int has_send,
+                      int has_recv)
+{
+    int tsize = 0;
+    size_t b;
+
+    dci_prof_mpi_end(env, t);
+    if (DCI_UNLIKELY(env->prof.on)) {
+        MPI_Type_size(type, &tsize);
+        b = (size_t)count * (size_t)tsize;
+        dci_prof_coll(env, has_send ? b : 0, has_recv ? b : 0);
+    }
+}
+
 int dci_allreduce(dc_env_t *env, const void *sendbuf, void *recvbuf, int count, MPI_Datatype type,
                   MPI_Op op)
 {
     int rc = DC_SUCCESS, commute = 1, node_rank = 0;
+    double t;
 
     if (env->opts.allreduce == DC_ALLREDUCE_NODE && env->size > 1 &&
         env->node_comm != MPI_COMM_NULL)
@@ -23,11 +40,14 @@ int dci_allreduce(dc_env_t *env, const void *sendbuf, void *recvbuf, int count, 
     /* Two levels reorder the operands: only commutative ops may take that path. */
     if (env->opts.allreduce != DC_ALLREDUCE_NODE || env->size == 1 ||
         env->node_comm == MPI_COMM_NULL || !commute) {
+        t = dci_prof_mpi_begin(env);
         DC_CHECK_MPI(env, MPI_Allreduce(sendbuf, recvbuf, count, type, op, env->comm));
+        red_count(env, t, count, type, 1, 1);
         return DC_SUCCESS;
     }
     /* 1: reduce to the node's rank 0; a non-root's input is in recvbuf when in place */
     MPI_Comm_rank(env->node_comm, &node_rank);
+    t = dci_prof_mpi_begin(env);
     if (node_rank == 0)
         DC_CHECK_MPI_GOTO(env, MPI_Reduce(sendbuf, recvbuf, count, type, op, 0, env->node_comm),
                           out);
@@ -36,12 +56,18 @@ int dci_allreduce(dc_env_t *env, const void *sendbuf, void *recvbuf, int count, 
                           MPI_Reduce(sendbuf == MPI_IN_PLACE ? recvbuf : sendbuf, recvbuf, count,
                                      type, op, 0, env->node_comm),
                           out);
+    red_count(env, t, count, type, 1, node_rank == 0);
     /* 2: combine the node results over the leaders (node rank 0 of every node) */
-    if (env->leader_comm != MPI_COMM_NULL)
+    if (env->leader_comm != MPI_COMM_NULL) {
+        t = dci_prof_mpi_begin(env);
         DC_CHECK_MPI_GOTO(
             env, MPI_Allreduce(MPI_IN_PLACE, recvbuf, count, type, op, env->leader_comm), out);
+        red_count(env, t, count, type, 1, 1);
+    }
     /* 3: the leader hands the result to its node */
+    t = dci_prof_mpi_begin(env);
     DC_CHECK_MPI_GOTO(env, MPI_Bcast(recvbuf, count, type, 0, env->node_comm), out);
+    red_count(env, t, count, type, node_rank == 0, node_rank != 0);
 out:
     return rc;
 }
@@ -215,6 +241,18 @@ static void exscan_finish(void *recvbuf, size_t count, dc_dtype_t type, dc_reduc
 
 static const dci_event_t red_event[] = {DCI_EV_ALLREDUCE, DCI_EV_REDUCE, DCI_EV_SCAN,
                                         DCI_EV_EXSCAN};
+static const dci_event_t ired_event[] = {DCI_EV_IALLREDUCE, DCI_EV_IREDUCE, DCI_EV_ISCAN,
+                                         DCI_EV_IEXSCAN};
+
+/* The profiler's count of a flat reduction call (what: RED_*): this rank's buffers. A reduce's
+ * non-root receives nothing, nor does rank 0 of an exscan (its result is not MPI's). */
+static void red_count_call(dc_env_t *env, const red_call_t *c)
+{
+    int recv = (c->what != RED_REDUCE || env->rank == c->root) &&
+               (c->what != RED_EXSCAN || env->rank != 0);
+
+    dci_prof_coll(env, c->nbytes, recv ? c->nbytes : 0);
+}
 
 /* Body of the four blocking calls. */
 static int red_blocking(dc_env_t *env, const char *fn, int what, const void *sendbuf, void *recvbuf,
@@ -222,11 +260,14 @@ static int red_blocking(dc_env_t *env, const char *fn, int what, const void *sen
 {
     red_call_t c;
     int rc;
+    double t;
 
-    rc = dci_wd_enter(env, fn); /* hang watchdog: one branch when off */
-    if (DCI_UNLIKELY(rc != DC_SUCCESS))
+    dci_prof_begin(env, red_event[what]); /* first: the profiler's wait at entry is ours */
+    rc = dci_wd_enter(env, fn);           /* hang watchdog: one branch when off */
+    if (DCI_UNLIKELY(rc != DC_SUCCESS)) {
+        dci_prof_end(env, red_event[what], 0);
         return rc;
-    dci_prof_begin(env, red_event[what]);
+    }
     c.fn = fn;
     c.what = what;
     c.type = type;
@@ -237,23 +278,32 @@ static int red_blocking(dc_env_t *env, const char *fn, int what, const void *sen
         goto out;
     switch (what) {
     case RED_ALLREDUCE:
-        rc = dci_allreduce(env, c.sendbuf, c.recvbuf, c.count, c.mtype, c.mop);
+        rc = dci_allreduce(env, c.sendbuf, c.recvbuf, c.count, c.mtype, c.mop); /* counts */
         break;
     case RED_REDUCE:
         if (c.scratch != NULL) {
             memcpy(c.scratch, c.recvbuf, c.nbytes);
             c.sendbuf = c.scratch;
         }
+        t = dci_prof_mpi_begin(env);
         DC_CHECK_MPI_GOTO(
             env, MPI_Reduce(c.sendbuf, c.recvbuf, c.count, c.mtype, c.mop, c.root, env->comm), out);
+        dci_prof_mpi_end(env, t);
+        red_count_call(env, &c);
         break;
     case RED_SCAN:
+        t = dci_prof_mpi_begin(env);
         DC_CHECK_MPI_GOTO(env, MPI_Scan(c.sendbuf, c.recvbuf, c.count, c.mtype, c.mop, env->comm),
                           out);
+        dci_prof_mpi_end(env, t);
+        red_count_call(env, &c);
         break;
     default:
+        t = dci_prof_mpi_begin(env);
         DC_CHECK_MPI_GOTO(env, MPI_Exscan(c.sendbuf, c.recvbuf, c.count, c.mtype, c.mop, env->comm),
                           out);
+        dci_prof_mpi_end(env, t);
+        red_count_call(env, &c);
         exscan_finish(c.recvbuf, count, type, op, c.fill, c.saved, c.nbytes);
         c.saved = NULL;
         break;
@@ -274,10 +324,12 @@ static int red_start(dc_env_t *env, const char *fn, int what, const void *sendbu
     dc_request_t *req = NULL;
     int rc, mrc;
 
-    rc = dci_wd_enter(env, fn); /* hang watchdog: one branch when off */
-    if (DCI_UNLIKELY(rc != DC_SUCCESS))
+    dci_prof_begin(env, ired_event[what]); /* first: the profiler's wait at entry is ours */
+    rc = dci_wd_enter(env, fn);            /* hang watchdog: one branch when off */
+    if (DCI_UNLIKELY(rc != DC_SUCCESS)) {
+        dci_prof_end(env, ired_event[what], 0);
         return rc;
-    dci_prof_begin(env, DCI_EV_IREDUCE);
+    }
     c.fn = fn;
     c.what = what;
     c.type = type;
@@ -311,6 +363,7 @@ static int red_start(dc_env_t *env, const char *fn, int what, const void *sendbu
         req = NULL;
         goto out;
     }
+    red_count_call(env, &c); /* counted when posted; the wait is timed where it happens */
     dci_obj_init(&req->hdr, DCI_CLASS_REQUEST, dci_env_ref(env), request_free_obj);
     req->recvbuf = c.recvbuf;
     req->saved = c.saved;
@@ -321,7 +374,7 @@ static int red_start(dc_env_t *env, const char *fn, int what, const void *sendbu
     req->fill = c.fill;
     *req_p = req;
 out:
-    dci_prof_end(env, DCI_EV_IREDUCE, rc == DC_SUCCESS ? c.nbytes : 0);
+    dci_prof_end(env, ired_event[what], rc == DC_SUCCESS ? c.nbytes : 0);
     return rc;
 }
 
@@ -436,22 +489,33 @@ static int request_complete(dc_request_t **req_p, int mpirc, const char *fn)
 
 int dc_request_test(dc_request_t **req_p)
 {
-    int flag = 0, mrc;
+    dc_env_t *env;
+    int flag = 0, mrc, rc;
+    double t;
 
     DC_REQUIRE(NULL, req_p != NULL, DC_ERR_ARG, "req_p is NULL");
     if (*req_p == NULL)
         return DC_SUCCESS; /* completed and freed before, as MPI_REQUEST_NULL */
     DC_VALIDATE(*req_p, DCI_CLASS_REQUEST);
+    env = dci_env_ref((*req_p)->hdr.env); /* profile it even if the request held the last ref */
+    dci_prof_begin(env, DCI_EV_REQUEST_TEST);
+    t = dci_prof_mpi_begin(env);
     mrc = MPI_Test(&(*req_p)->mreq, &flag, MPI_STATUS_IGNORE);
+    dci_prof_mpi_end(env, t);
     if (mrc == MPI_SUCCESS && !flag)
-        return DC_INPROGRESS;
-    return request_complete(req_p, mrc, __func__);
+        rc = DC_INPROGRESS;
+    else
+        rc = request_complete(req_p, mrc, __func__);
+    dci_prof_end(env, DCI_EV_REQUEST_TEST, 0);
+    dci_env_unref(env);
+    return rc;
 }
 
 int dc_request_wait(dc_request_t **req_p)
 {
     dc_env_t *env;
     int mrc, rc;
+    double t;
 
     DC_REQUIRE(NULL, req_p != NULL, DC_ERR_ARG, "req_p is NULL");
     if (*req_p == NULL)
@@ -459,7 +523,9 @@ int dc_request_wait(dc_request_t **req_p)
     DC_VALIDATE(*req_p, DCI_CLASS_REQUEST);
     env = dci_env_ref((*req_p)->hdr.env); /* profile it even if the request held the last ref */
     dci_prof_begin(env, DCI_EV_REQUEST_WAIT);
+    t = dci_prof_mpi_begin(env);
     mrc = MPI_Wait(&(*req_p)->mreq, MPI_STATUS_IGNORE);
+    dci_prof_mpi_end(env, t);
     rc = request_complete(req_p, mrc, __func__);
     dci_prof_end(env, DCI_EV_REQUEST_WAIT, 0);
     dci_env_unref(env);

@@ -87,6 +87,7 @@ int dc_sched_create(dc_env_t *env, dc_sched_t **sched_p)
     int rc = DC_SUCCESS;
 
     DC_VALIDATE(env, DCI_CLASS_ENV);
+    dci_prof_begin(env, DCI_EV_SCHED_CREATE);
     DC_REQUIRE_GOTO(env, sched_p != NULL, DC_ERR_ARG, out, "sched_p is NULL");
     DC_CHECK_GOTO(dci_calloc(env, 1, sizeof(*s), (void **)&s), out);
     s->comm = MPI_COMM_NULL;
@@ -113,12 +114,14 @@ out:
     }
     if (rc != DC_SUCCESS) {
         sched_free(s);
+        dci_prof_end(env, DCI_EV_SCHED_CREATE, 0);
         return rc;
     }
     MPI_Comm_rank(s->comm, &s->rank);
     MPI_Comm_size(s->comm, &s->size);
     dci_obj_init(&s->hdr, DCI_CLASS_SCHED, dci_env_ref(env), sched_free_obj);
     *sched_p = s;
+    dci_prof_end(env, DCI_EV_SCHED_CREATE, 0);
     return DC_SUCCESS;
 }
 
@@ -500,8 +503,12 @@ int dc_sched_run(dc_sched_t *sched, dc_gidx_t n, dc_sched_fn_t fn, void *ctx, vo
     DC_VALIDATE(s, DCI_CLASS_SCHED);
     env = s->hdr.env;
     r = &s->run;
-    DC_CHECK(dci_wd_enter(env, __func__)); /* hang watchdog: one branch when off */
-    dci_prof_begin(env, DCI_EV_SCHED_RUN);
+    dci_prof_begin(env, DCI_EV_SCHED_RUN); /* first: the profiler's wait at entry is ours */
+    rc = dci_wd_enter(env, __func__);      /* hang watchdog: one branch when off */
+    if (rc != DC_SUCCESS) {
+        dci_prof_end(env, DCI_EV_SCHED_RUN, 0);
+        return rc;
+    }
     if (s->state != DCI_SCHED_SETUP)
         lrc = DC_ERR(env, DC_ERR_STATE, "dc_sched_run before dc_sched_setup");
     else if (n < 0)

@@ -201,10 +201,12 @@ int dci_sum_collective(dc_env_t *env, const char *fn, dci_event_t ev, int kind, 
     double res = 0.0;
     char saved[DCI_ERRBUF];
 
+    dci_prof_begin(env, ev);     /* first: the profiler's wait at entry belongs to ev */
     grc = dci_wd_enter(env, fn); /* hang watchdog: one branch when off */
-    if (DCI_UNLIKELY(grc != DC_SUCCESS))
+    if (DCI_UNLIKELY(grc != DC_SUCCESS)) {
+        dci_prof_end(env, ev, 0);
         return grc;
-    dci_prof_begin(env, ev);
+    }
     if (rc == DC_SUCCESS && result_p == NULL)
         rc = dci_error_set(env, DC_ERR_ARG, fn, __FILE__, __LINE__, "result_p is NULL");
     if (rc == DC_SUCCESS && !dci_repro_mode_valid(mode, 1))
@@ -237,8 +239,13 @@ int dci_sum_collective(dc_env_t *env, const char *fn, dci_event_t ev, int kind, 
         memcpy(env->errbuf, saved, sizeof(saved)); /* keep this rank's own cause, not the echo */
     else
         rc = grc;
-    if (rc == DC_SUCCESS)
+    if (rc == DC_SUCCESS) {
         *result_p = res;
+        /* the local part's flops (dc_events.h): 2n for a dot or a norm, n - 1 for a sum */
+        dci_prof_flops(env, kind == DCI_RACC_DOT || kind == DCI_RACC_SUMSQ ? 2.0 * (double)n
+                            : n > 0                                        ? (double)(n - 1)
+                                                                           : 0.0);
+    }
 out:
     dci_prof_end(env, ev, rc == DC_SUCCESS ? (y != NULL ? 2 : 1) * n * sizeof(double) : 0);
     return rc;
@@ -267,7 +274,7 @@ int dc_sum(dc_env_t *env, const double *x, size_t n, dc_repro_t mode, double *re
 int dc_asum(dc_env_t *env, const double *x, size_t n, dc_repro_t mode, double *result_p)
 {
     DC_VALIDATE(env, DCI_CLASS_ENV);
-    return sum_public(env, __func__, DCI_EV_SUM, DCI_RACC_ASUM, x, NULL, n, mode, result_p);
+    return sum_public(env, __func__, DCI_EV_ASUM, DCI_RACC_ASUM, x, NULL, n, mode, result_p);
 }
 
 int dc_dot(dc_env_t *env, const double *x, const double *y, size_t n, dc_repro_t mode,

@@ -431,6 +431,7 @@ int dci_topo_setup(dc_env_t *env)
     int rc = DC_SUCCESS, nul = 0, len = 0, i, k, ours = 0, failed = 0, ids[2], chk[2], res[4];
     int64_t vals[2];
     size_t nsets = 0;
+    double tm;
 
     /* Every rank must plan on the same machine: a topology string that differs on one rank
      * is an argument error on all (agreed) before anything is loaded. */
@@ -475,13 +476,18 @@ int dci_topo_setup(dc_env_t *env)
     /* Node-level part: collectives on node_comm only, entered by every rank of the node. */
     ids[0] = env->place.node_id;
     ids[1] = env->place.nnodes;
+    tm = dci_prof_mpi_begin(env); /* profiler: counts as the enclosing dc_env_create */
     DC_CHECK_MPI_GOTO(env, MPI_Bcast(ids, 2, MPI_INT, 0, env->node_comm), out);
+    dci_prof_coll_end(env, tm, env->place.node_rank == 0 ? sizeof(ids) : 0,
+                      env->place.node_rank == 0 ? 0 : sizeof(ids));
     env->place.node_id = ids[0];
     env->place.nnodes = ids[1];
     chk[0] = nul;
     chk[1] = -nul;
+    tm = dci_prof_mpi_begin(env);
     DC_CHECK_MPI_GOTO(env, MPI_Allreduce(MPI_IN_PLACE, chk, 2, MPI_INT, MPI_MAX, env->node_comm),
                       out);
+    dci_prof_coll_end(env, tm, sizeof(chk), sizeof(chk));
     if (chk[0] != -chk[1]) {
         /* The same for every rank of the node, which all leave here. */
         rc = DC_ERR(env, DC_ERR_TOPO, "ranks on node %s see machines of different sizes",
@@ -491,10 +497,13 @@ int dci_topo_setup(dc_env_t *env)
     for (k = 0; k < nul; k++)
         buf[(size_t)env->place.node_rank * (size_t)nul + (size_t)k] =
             hwloc_bitmap_to_ith_ulong(cur, (unsigned)k);
+    tm = dci_prof_mpi_begin(env);
     DC_CHECK_MPI_GOTO(env,
                       MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, nul, MPI_UNSIGNED_LONG,
                                     env->node_comm),
                       out);
+    dci_prof_coll_end(env, tm, (size_t)nul * sizeof(unsigned long),
+                      nsets * (size_t)nul * sizeof(unsigned long));
     for (i = 0; rc == DC_SUCCESS && i < (int)nsets; i++) {
         sets[i] = hwloc_bitmap_alloc();
         if (sets[i] == NULL) {
@@ -529,7 +538,9 @@ int dci_topo_setup(dc_env_t *env)
         hwloc_bitmap_copy(got, plan.set);
     res[0] = failed;
     res[1] = rc == DC_SUCCESS && !hwloc_bitmap_isincluded(hwloc_get_root_obj(t->topo)->cpuset, got);
+    tm = dci_prof_mpi_begin(env);
     DC_CHECK_MPI_GOTO(env, MPI_Allreduce(res, res + 2, 2, MPI_INT, MPI_SUM, env->node_comm), out);
+    dci_prof_coll_end(env, tm, 2 * sizeof(int), 2 * sizeof(int));
     if (rc != DC_SUCCESS)
         goto out;
     if (res[2] > 0)
@@ -601,6 +612,7 @@ int dci_topo_view(dc_env_t *env, FILE *f)
     dc_placement_t *all = NULL;
     const struct dci_topo *t = env->topo;
     int rc = DC_SUCCESS, i, j;
+    double tm;
 
     if (f == NULL)
         f = stdout;
@@ -609,10 +621,13 @@ int dci_topo_view(dc_env_t *env, FILE *f)
     rc = dci_agree(env, rc);
     if (rc != DC_SUCCESS)
         goto out;
+    tm = dci_prof_mpi_begin(env);
     DC_CHECK_MPI_GOTO(env,
                       MPI_Gather(&env->place, (int)sizeof(dc_placement_t), MPI_BYTE, all,
                                  (int)sizeof(dc_placement_t), MPI_BYTE, 0, env->comm),
                       out);
+    dci_prof_coll_end(env, tm, sizeof(dc_placement_t),
+                      env->rank == 0 ? (size_t)env->size * sizeof(dc_placement_t) : 0);
     if (env->rank != 0)
         goto out;
     fprintf(f,

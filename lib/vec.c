@@ -132,13 +132,18 @@ static int vec_new(dc_layout_t *layout, dc_vec_t **v_p)
 
 int dc_vec_create(dc_layout_t *layout, dc_vec_t **vec_p)
 {
+    DC_VALIDATE(layout, DCI_CLASS_LAYOUT);
+    return dci_vec_create_ev(layout, DCI_EV_VEC_CREATE, vec_p);
+}
+
+int dci_vec_create_ev(dc_layout_t *layout, dci_event_t ev, dc_vec_t **vec_p)
+{
     dc_env_t *env;
     dc_vec_t *v = NULL;
     int rc = DC_SUCCESS;
 
-    DC_VALIDATE(layout, DCI_CLASS_LAYOUT);
     env = layout->hdr.env;
-    dci_prof_begin(env, DCI_EV_VEC_CREATE);
+    dci_prof_begin(env, ev);
     DC_REQUIRE_GOTO(env, vec_p != NULL, DC_ERR_ARG, out, "vec_p is NULL");
     DC_CHECK_GOTO(vec_new(layout, &v), out);
 out:
@@ -149,7 +154,7 @@ out:
     } else {
         *vec_p = v;
     }
-    dci_prof_end(env, DCI_EV_VEC_CREATE, v != NULL ? v->nlocal * sizeof(double) : 0);
+    dci_prof_end(env, ev, v != NULL ? v->nlocal * sizeof(double) : 0);
     return rc;
 }
 
@@ -179,7 +184,7 @@ int dc_vec_dup(const dc_vec_t *x, dc_vec_t **y_p)
 
     DC_VALIDATE(x, DCI_CLASS_VEC);
     env = x->hdr.env;
-    dci_prof_begin(env, DCI_EV_VEC_CREATE);
+    dci_prof_begin(env, DCI_EV_VEC_DUP);
     DC_REQUIRE_GOTO(env, y_p != NULL, DC_ERR_ARG, out, "y_p is NULL");
     DC_CHECK_GOTO(dci_vec_state_read(x, "x", __func__), out);
     DC_CHECK_GOTO(vec_new(x->layout, &v), out);
@@ -192,7 +197,7 @@ out:
     } else {
         *y_p = v;
     }
-    dci_prof_end(env, DCI_EV_VEC_CREATE, v != NULL ? 2 * v->nlocal * sizeof(double) : 0);
+    dci_prof_end(env, DCI_EV_VEC_DUP, v != NULL ? 2 * v->nlocal * sizeof(double) : 0);
     return rc;
 }
 
@@ -277,12 +282,12 @@ int dc_vec_set_all(dc_vec_t *x, double value)
 
     DC_VALIDATE(x, DCI_CLASS_VEC);
     env = x->hdr.env;
-    dci_prof_begin(env, DCI_EV_VEC_FILL);
+    dci_prof_begin(env, DCI_EV_VEC_SET_ALL);
     DC_CHECK_GOTO(dci_vec_state_write(x, "x", __func__), out);
     for (i = 0; i < x->nlocal; i++)
         x->data[i] = value;
 out:
-    dci_prof_end(env, DCI_EV_VEC_FILL, rc == DC_SUCCESS ? x->nlocal * sizeof(double) : 0);
+    dci_prof_end(env, DCI_EV_VEC_SET_ALL, rc == DC_SUCCESS ? x->nlocal * sizeof(double) : 0);
     return rc;
 }
 
@@ -336,6 +341,7 @@ int dc_vec_scal(dc_vec_t *x, double alpha)
     dci_prof_begin(env, DCI_EV_VEC_SCAL);
     DC_CHECK_GOTO(dci_vec_state_write(x, "x", __func__), out);
     blas_scal(x->nlocal, alpha, x->data);
+    dci_prof_flops(env, (double)x->nlocal);
 out:
     dci_prof_end(env, DCI_EV_VEC_SCAL, rc == DC_SUCCESS ? 2 * x->nlocal * sizeof(double) : 0);
     return rc;
@@ -354,6 +360,7 @@ int dc_vec_axpy(dc_vec_t *y, double alpha, const dc_vec_t *x)
     DC_CHECK_GOTO(dci_vec_state_write(y, "y", __func__), out);
     DC_CHECK_GOTO(dci_vec_state_read(x, "x", __func__), out);
     blas_axpy(y->nlocal, alpha, x->data, y->data);
+    dci_prof_flops(env, 2.0 * (double)y->nlocal);
 out:
     dci_prof_end(env, DCI_EV_VEC_AXPY, rc == DC_SUCCESS ? 3 * y->nlocal * sizeof(double) : 0);
     return rc;
@@ -372,6 +379,7 @@ int dc_vec_axpby(dc_vec_t *y, double alpha, const dc_vec_t *x, double beta)
     DC_CHECK_GOTO(dci_vec_state_write(y, "y", __func__), out);
     DC_CHECK_GOTO(dci_vec_state_read(x, "x", __func__), out);
     blas_axpby(y->nlocal, alpha, x->data, beta, y->data);
+    dci_prof_flops(env, 3.0 * (double)y->nlocal);
 out:
     dci_prof_end(env, DCI_EV_VEC_AXPBY, rc == DC_SUCCESS ? 3 * y->nlocal * sizeof(double) : 0);
     return rc;
@@ -401,7 +409,7 @@ int dc_vec_dot_repro(const dc_vec_t *x, const dc_vec_t *y, dc_repro_t mode, doub
 {
     DC_VALIDATE(x, DCI_CLASS_VEC);
     DC_VALIDATE(y, DCI_CLASS_VEC);
-    return vec_reduce(__func__, DCI_EV_VEC_DOT, DCI_RACC_DOT, x, y, mode, result_p);
+    return vec_reduce(__func__, DCI_EV_VEC_DOT_REPRO, DCI_RACC_DOT, x, y, mode, result_p);
 }
 
 int dc_vec_dot(const dc_vec_t *x, const dc_vec_t *y, double *result_p)
@@ -414,7 +422,7 @@ int dc_vec_dot(const dc_vec_t *x, const dc_vec_t *y, double *result_p)
 int dc_vec_nrm2_repro(const dc_vec_t *x, dc_repro_t mode, double *result_p)
 {
     DC_VALIDATE(x, DCI_CLASS_VEC);
-    return vec_reduce(__func__, DCI_EV_VEC_NRM2, DCI_RACC_SUMSQ, x, NULL, mode, result_p);
+    return vec_reduce(__func__, DCI_EV_VEC_NRM2_REPRO, DCI_RACC_SUMSQ, x, NULL, mode, result_p);
 }
 
 int dc_vec_nrm2(const dc_vec_t *x, double *result_p)
@@ -427,7 +435,7 @@ int dc_vec_nrm2(const dc_vec_t *x, double *result_p)
 int dc_vec_asum_repro(const dc_vec_t *x, dc_repro_t mode, double *result_p)
 {
     DC_VALIDATE(x, DCI_CLASS_VEC);
-    return vec_reduce(__func__, DCI_EV_VEC_ASUM, DCI_RACC_ASUM, x, NULL, mode, result_p);
+    return vec_reduce(__func__, DCI_EV_VEC_ASUM_REPRO, DCI_RACC_ASUM, x, NULL, mode, result_p);
 }
 
 int dc_vec_asum(const dc_vec_t *x, double *result_p)
@@ -440,7 +448,7 @@ int dc_vec_asum(const dc_vec_t *x, double *result_p)
 int dc_vec_sum_repro(const dc_vec_t *x, dc_repro_t mode, double *result_p)
 {
     DC_VALIDATE(x, DCI_CLASS_VEC);
-    return vec_reduce(__func__, DCI_EV_VEC_SUM, DCI_RACC_SUM, x, NULL, mode, result_p);
+    return vec_reduce(__func__, DCI_EV_VEC_SUM_REPRO, DCI_RACC_SUM, x, NULL, mode, result_p);
 }
 
 int dc_vec_sum(const dc_vec_t *x, double *result_p)
@@ -459,19 +467,22 @@ int dc_vec_sum(const dc_vec_t *x, double *result_p)
  * this rank's candidate (an empty rank sends (-Inf, INT64_MAX), which loses to any entry), pair
  * 1 carries minus the local error code, so its maximum is the most negative code of any rank.
  */
-static int vec_maxmin(const char *func, const dc_vec_t *x, double sign, double *value_p,
-                      dc_gidx_t *index_p)
+static int vec_maxmin(const char *func, dci_event_t ev, const dc_vec_t *x, double sign,
+                      double *value_p, dc_gidx_t *index_p)
 {
     dc_env_t *env = x->hdr.env;
     dc_double_loc_t mine[2] = {{-INFINITY, INT64_MAX}, {0.0, 0}}, all[2];
     int rc = DC_SUCCESS, mrc;
     size_t i, best = SIZE_MAX;
     char saved[DCI_ERRBUF];
+    double t;
 
+    dci_prof_begin(env, ev);
     rc = dci_wd_enter(env, func); /* hang watchdog: one branch when off */
-    if (DCI_UNLIKELY(rc != DC_SUCCESS))
+    if (DCI_UNLIKELY(rc != DC_SUCCESS)) {
+        dci_prof_end(env, ev, 0);
         return rc;
-    dci_prof_begin(env, DCI_EV_VEC_MAXMIN);
+    }
     if (value_p == NULL && index_p == NULL)
         rc = dci_error_set(env, DC_ERR_ARG, func, __FILE__, __LINE__,
                            "value_p and index_p are both NULL");
@@ -498,8 +509,11 @@ static int vec_maxmin(const char *func, const dc_vec_t *x, double sign, double *
     if (rc != DC_SUCCESS)
         memcpy(saved, env->errbuf, sizeof(saved));
     /* A local MPI failure here would leave the others waiting: nothing to do but report. */
+    t = dci_prof_mpi_begin(env);
     mrc = MPI_Allreduce(mine, all, 2, dci_dtype_mpi(env, DC_TYPE_DOUBLE_LOC), env->maxloc_op,
                         env->comm);
+    dci_prof_mpi_end(env, t);
+    dci_prof_coll(env, sizeof(mine), sizeof(all));
     if (rc != DC_SUCCESS)
         memcpy(env->errbuf, saved, sizeof(saved));
     if (rc == DC_SUCCESS && mrc != MPI_SUCCESS)
@@ -514,18 +528,18 @@ static int vec_maxmin(const char *func, const dc_vec_t *x, double sign, double *
         if (index_p != NULL)
             *index_p = empty ? -1 : all[0].index;
     }
-    dci_prof_end(env, DCI_EV_VEC_MAXMIN, rc == DC_SUCCESS ? x->nlocal * sizeof(double) : 0);
+    dci_prof_end(env, ev, rc == DC_SUCCESS ? x->nlocal * sizeof(double) : 0);
     return rc;
 }
 
 int dc_vec_max(const dc_vec_t *x, double *value_p, dc_gidx_t *index_p)
 {
     DC_VALIDATE(x, DCI_CLASS_VEC);
-    return vec_maxmin(__func__, x, 1.0, value_p, index_p);
+    return vec_maxmin(__func__, DCI_EV_VEC_MAX, x, 1.0, value_p, index_p);
 }
 
 int dc_vec_min(const dc_vec_t *x, double *value_p, dc_gidx_t *index_p)
 {
     DC_VALIDATE(x, DCI_CLASS_VEC);
-    return vec_maxmin(__func__, x, -1.0, value_p, index_p);
+    return vec_maxmin(__func__, DCI_EV_VEC_MIN, x, -1.0, value_p, index_p);
 }

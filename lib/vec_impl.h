@@ -29,4 +29,7 @@ static inline int dci_vec_state_write(const dc_vec_t *v, const char *name, const
     return dci_borrow_check_write(v->hdr.env, &v->borrow, "vec", name, func);
 }
 
+/* dc_vec_create under the caller's profiling event ev (dc_mesh_create_global & co). */
+int dci_vec_create_ev(dc_layout_t *layout, dci_event_t ev, dc_vec_t **vec_p);
+
 #endif /* DC_VEC_IMPL_H */

@@ -77,7 +77,7 @@ int dc_vec_scatter(dc_vec_t *x, int root, const double *global)
     dc_env_t *env;
     const dc_layout_t *l;
     int *cd = NULL, rc, am_root, mrc;
-    double *tmp = NULL;
+    double *tmp = NULL, t;
 
     DC_VALIDATE(x, DCI_CLASS_VEC);
     env = x->hdr.env;
@@ -90,8 +90,15 @@ int dc_vec_scatter(dc_vec_t *x, int root, const double *global)
         goto out;
     if (am_root && tmp != NULL)
         pack_by_rank(l, cd, cd + env->size, global, tmp);
+    t = dci_prof_mpi_begin(env);
     mrc = MPI_Scatterv(am_root ? (tmp != NULL ? tmp : global) : NULL, cd, cd + env->size,
                        MPI_DOUBLE, x->data, (int)x->nlocal, MPI_DOUBLE, root, env->comm);
+    dci_prof_mpi_end(env, t);
+    /* per peer (dc_events.h): the root's part for each rank, a rank's own part from the root */
+    if (am_root)
+        dci_prof_peers(env, env->size, NULL, cd, NULL, sizeof(double));
+    else if (x->nlocal > 0)
+        dci_prof_recv(env, root, x->nlocal * sizeof(double));
     if (mrc != MPI_SUCCESS)
         rc = dci_error_mpi(env, mrc, __func__, __FILE__, __LINE__, "MPI_Scatterv");
 out:
@@ -108,8 +115,8 @@ int dc_vec_gather(const dc_vec_t *x, int root, double *global)
 {
     dc_env_t *env;
     const dc_layout_t *l;
-    int *cd = NULL, rc, am_root, mrc;
-    double *tmp = NULL;
+    int *cd = NULL, rc, am_root, mrc, r;
+    double *tmp = NULL, t;
 
     DC_VALIDATE(x, DCI_CLASS_VEC);
     env = x->hdr.env;
@@ -120,6 +127,7 @@ int dc_vec_gather(const dc_vec_t *x, int root, double *global)
     rc = sg_setup(__func__, x, root, 1, am_root, global, rc, &cd, &tmp);
     if (rc != DC_SUCCESS)
         goto out;
+    t = dci_prof_mpi_begin(env);
     if (root == -1)
         mrc = MPI_Allgatherv(x->data, (int)x->nlocal, MPI_DOUBLE, tmp != NULL ? tmp : global, cd,
                              cd + env->size, MPI_DOUBLE, env->comm);
@@ -127,6 +135,19 @@ int dc_vec_gather(const dc_vec_t *x, int root, double *global)
         mrc = MPI_Gatherv(x->data, (int)x->nlocal, MPI_DOUBLE,
                           am_root ? (tmp != NULL ? tmp : global) : NULL, cd, cd + env->size,
                           MPI_DOUBLE, root, env->comm);
+    dci_prof_mpi_end(env, t);
+    /* per peer (dc_events.h): each rank's part to the root(s), the root's from each rank */
+    if (DCI_UNLIKELY(env->prof.on) && x->nlocal > 0) {
+        if (root == -1) {
+            for (r = 0; r < env->size; r++)
+                if (r != env->rank)
+                    dci_prof_send(env, r, x->nlocal * sizeof(double));
+        } else if (!am_root) {
+            dci_prof_send(env, root, x->nlocal * sizeof(double));
+        }
+    }
+    if (am_root)
+        dci_prof_peers(env, env->size, NULL, NULL, cd, sizeof(double));
     if (mrc != MPI_SUCCESS)
         rc = dci_error_mpi(env, mrc, __func__, __FILE__, __LINE__,
                            root == -1 ? "MPI_Allgatherv" : "MPI_Gatherv");
@@ -157,7 +178,7 @@ int dc_vec_redistribute(const dc_vec_t *x, dc_vec_t *y)
     const dc_layout_t *lx, *ly;
     int rc = DC_SUCCESS, congruent = 0, mrc, p, r;
     int *dest = NULL, *src = NULL, *cnt = NULL;
-    double *sbuf = NULL, *rbuf = NULL;
+    double *sbuf = NULL, *rbuf = NULL, t;
     size_t i, li, moved = 0;
 
     DC_VALIDATE(x, DCI_CLASS_VEC);
@@ -216,7 +237,10 @@ agree:
             sbuf[sdsp[dest[i]]++] = x->data[i];
         for (r = 0; r < p; r++)
             sdsp[r] -= scnt[r];
+        t = dci_prof_mpi_begin(env);
         mrc = MPI_Alltoallv(sbuf, scnt, sdsp, MPI_DOUBLE, rbuf, rcnt, rdsp, MPI_DOUBLE, env->comm);
+        dci_prof_mpi_end(env, t);
+        dci_prof_peers(env, p, NULL, scnt, rcnt, sizeof(double)); /* per peer, self excluded */
         if (mrc != MPI_SUCCESS) {
             rc = dci_error_mpi(env, mrc, __func__, __FILE__, __LINE__, "MPI_Alltoallv");
             goto out;
