@@ -546,6 +546,7 @@ int dc_ckpt_create(dc_env_t *env, const char *dir, const dc_ckpt_params_t *param
     dci_arg_t args[3];
 
     DC_VALIDATE(env, DCI_CLASS_ENV);
+    dci_prof_begin(env, DCI_EV_CKPT_CREATE);
     DC_REQUIRE_GOTO(env, ckpt_p != NULL, DC_ERR_ARG, out, "ckpt_p is NULL");
     DC_REQUIRE_GOTO(env, dir != NULL && dir[0] != '\0', DC_ERR_ARG, out, "dir is NULL or empty");
     if (params != NULL && (params->field_mask & DC_CKPT_PARAM_KEEP))
@@ -587,11 +588,13 @@ out:
     }
     if (rc != DC_SUCCESS) {
         ck_free(ck);
+        dci_prof_end(env, DCI_EV_CKPT_CREATE, 0);
         return rc;
     }
     ck->hdr.free_fn = ck_free_obj;
     dci_env_ref(env);
     *ckpt_p = ck;
+    dci_prof_end(env, DCI_EV_CKPT_CREATE, 0);
     return DC_SUCCESS;
 }
 
@@ -641,6 +644,7 @@ static int ck_latest(dc_ckpt_t *ck, int64_t *step_p)
     dc_env_t *env = ck->hdr.env;
     int64_t buf[2] = {DC_SUCCESS, -1}, *steps = NULL;
     int n = 0, mpirc;
+    double t;
 
     if (env->rank == 0) {
         buf[0] = ck_scan(ck, 0, &steps, &n);
@@ -648,7 +652,9 @@ static int ck_latest(dc_ckpt_t *ck, int64_t *step_p)
             buf[1] = steps[n - 1];
         dci_free(steps);
     }
+    t = dci_prof_mpi_begin(env); /* MPI traffic only: file I/O is not communication */
     mpirc = MPI_Bcast(buf, 2, MPI_INT64_T, 0, env->comm);
+    dci_prof_coll_end(env, t, env->rank == 0 ? sizeof(buf) : 0, env->rank == 0 ? 0 : sizeof(buf));
     if (mpirc != MPI_SUCCESS)
         return DC_ERR_MPI_RC(env, mpirc, "MPI_Bcast");
     if (buf[0] != DC_SUCCESS)
@@ -663,13 +669,14 @@ int dc_ckpt_latest(dc_ckpt_t *ckpt, int64_t *step_p)
     int64_t step = -1;
 
     DC_VALIDATE(ckpt, DCI_CLASS_CKPT);
+    dci_prof_begin(ckpt->hdr.env, DCI_EV_CKPT_LATEST);
     rc = step_p == NULL ? DC_ERR(ckpt->hdr.env, DC_ERR_ARG, "step_p is NULL") : DC_SUCCESS;
     rc = dci_agree(ckpt->hdr.env, rc);
-    if (rc != DC_SUCCESS)
-        return rc;
-    rc = ck_latest(ckpt, &step);
+    if (rc == DC_SUCCESS)
+        rc = ck_latest(ckpt, &step);
     if (rc == DC_SUCCESS)
         *step_p = step;
+    dci_prof_end(ckpt->hdr.env, DCI_EV_CKPT_LATEST, 0);
     return rc;
 }
 
@@ -882,7 +889,11 @@ agree:
     rc = dci_agree(env, rc);
     if (rc != DC_SUCCESS)
         goto out;
-    mpirc = MPI_Allgather(mine, 3, MPI_INT64_T, all, 3, MPI_INT64_T, env->comm);
+    {
+        double t = dci_prof_mpi_begin(env);
+        mpirc = MPI_Allgather(mine, 3, MPI_INT64_T, all, 3, MPI_INT64_T, env->comm);
+        dci_prof_coll_end(env, t, sizeof(mine), (size_t)P * sizeof(mine));
+    }
     if (mpirc != MPI_SUCCESS) {
         rc = DC_ERR_MPI_RC(env, mpirc, "MPI_Allgather");
         goto fail;
@@ -1184,6 +1195,7 @@ int dc_ckpt_read_end(dc_ckpt_t *ckpt)
     int rc = DC_SUCCESS;
 
     DC_VALIDATE(ckpt, DCI_CLASS_CKPT);
+    dci_prof_begin(ck->hdr.env, DCI_EV_CKPT_READ_END);
     dci_ck_enter(ck);
     if (ck->mode != DCI_CKPT_READ)
         rc = DC_ERR(ck->hdr.env, DC_ERR_STATE, "no read is open%s",
@@ -1192,6 +1204,7 @@ int dc_ckpt_read_end(dc_ckpt_t *ckpt)
     if (rc == DC_SUCCESS)
         rc = dci_agree(ck->hdr.env, ck_close_file(ck, 0));
     dci_ck_leave(ck);
+    dci_prof_end(ck->hdr.env, DCI_EV_CKPT_READ_END, 0);
     return rc;
 }
 
@@ -1202,6 +1215,7 @@ int dc_ckpt_has(dc_ckpt_t *ckpt, const char *name, int *has_p)
     dci_arg_t arg;
 
     DC_VALIDATE(ckpt, DCI_CLASS_CKPT);
+    dci_prof_begin(ck->hdr.env, DCI_EV_CKPT_HAS);
     dci_ck_enter(ck);
     rc = dci_ck_check_read(ck, name, __func__);
     if (rc == DC_SUCCESS && has_p == NULL)
@@ -1213,6 +1227,7 @@ int dc_ckpt_has(dc_ckpt_t *ckpt, const char *name, int *has_p)
     if (rc == DC_SUCCESS)
         *has_p = has;
     dci_ck_leave(ck);
+    dci_prof_end(ck->hdr.env, DCI_EV_CKPT_HAS, 0);
     return rc;
 }
 
@@ -1431,7 +1446,12 @@ int dci_ck_read_rows(dc_ckpt_t *ck, const char *name, const dci_ck_obj_t *o, hsi
     mine[1] = (int64_t)nloc;
     mine[2] = rc == DC_SUCCESS ? ck_crc(buf, (size_t)nloc * esz) : 0;
     mine[3] = rc;
-    mpirc = MPI_Gather(mine, 4, MPI_INT64_T, info, 4, MPI_INT64_T, 0, env->comm);
+    {
+        double t = dci_prof_mpi_begin(env);
+        mpirc = MPI_Gather(mine, 4, MPI_INT64_T, info, 4, MPI_INT64_T, 0, env->comm);
+        dci_prof_coll_end(env, t, sizeof(mine),
+                          env->rank == 0 ? (size_t)env->size * sizeof(mine) : 0);
+    }
     if (mpirc != MPI_SUCCESS && rc == DC_SUCCESS)
         rc = DC_ERR_MPI_RC(env, mpirc, "MPI_Gather");
     if (rc == DC_SUCCESS && env->rank == 0) {

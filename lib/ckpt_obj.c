@@ -34,7 +34,9 @@ static int ck_bcast(dc_env_t *env, void *buf, size_t n)
 
     while (n > 0) {
         size_t k = n > (size_t)INT_MAX ? (size_t)INT_MAX : n;
+        double t = dci_prof_mpi_begin(env); /* MPI traffic only: file I/O is not counted */
         mpirc = MPI_Bcast(p, (int)k, MPI_BYTE, 0, env->comm);
+        dci_prof_coll_end(env, t, env->rank == 0 ? k : 0, env->rank == 0 ? 0 : k);
         if (mpirc != MPI_SUCCESS)
             return DC_ERR_MPI_RC(env, mpirc, "MPI_Bcast");
         p += k;

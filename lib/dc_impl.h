@@ -65,6 +65,7 @@ typedef struct dci_opts {
     int profile_sync;        /* DC_PROFILE_SYNC: barrier at collective entry timed as wait */
     char trace[1024];        /* DC_TRACE: path of the Chrome trace; "" = off */
     int trace_events;        /* DC_TRACE_EVENTS: ring buffer capacity per rank */
+    int warn_unknown;        /* DC_WARN_UNKNOWN: warn about unknown DC_* variables (rank 0) */
 } dci_opts_t;
 
 /* ---------------------------------------------------------------- profiling */

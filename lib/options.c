@@ -70,6 +70,9 @@ static const opt_desc_t opt_table[] = {
     {"DC_TIMEOUT_ABORT", OPT_BOOL, "0", NULL, OFF(timeout_abort), 0,
      "with DC_TIMEOUT: MPI_Abort the job after the diagnosis instead of returning "
      "DC_ERR_TIMEOUT"},
+    {"DC_WARN_UNKNOWN", OPT_BOOL, "1", NULL, OFF(warn_unknown), 0,
+     "warn once on rank 0's stderr about a DC_* environment variable that is no option (a "
+     "typo such as DC_PROFIL), naming the closest option; 0 = silent"},
 };
 
 /* Largest DC_TIMEOUT accepted (about 11.6 days): beyond it a typo is likelier than intent. */
@@ -115,7 +118,7 @@ static int opt_parse(const opt_desc_t *d, const char *text, dci_opts_t *o, const
                 return 0;
             }
         }
-        *why = "not one of the allowed values";
+        *why = NULL; /* the caller lists the allowed values */
         return -1;
     case OPT_SECONDS: {
         double t;
@@ -145,10 +148,136 @@ static int opt_parse(const opt_desc_t *d, const char *text, dci_opts_t *o, const
     return -1;
 }
 
+/* "off, binned, exact": the allowed values of an enum option. */
+static void enum_list(const opt_desc_t *d, char *buf, size_t len)
+{
+    size_t k, used = 0;
+
+    buf[0] = '\0';
+    for (k = 0; d->choices[k] != NULL && used < len; k++) {
+        int w = snprintf(buf + used, len - used, "%s%s", k ? ", " : "", d->choices[k]);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+}
+
+/* ---------------------------------------------------------------- unknown DC_* variables */
+
+extern char **environ;
+
+/*
+ * DC_* variables that are no options of the library but belong to the project's own scripts,
+ * tests, benchmarks and tools (the test runner, the restart driver, the simulated cluster, the
+ * build): never warned about. Prefixes end in '_'.
+ */
+static const char *const known_prefixes[] = {"DC_TEST_", "DC_BENCH_",   "DC_RESTART_", "DC_NETNS_",
+                                             "DC_NS_",   "DC_CKPT_FS_", "DC_FAULT_",   NULL};
+static const char *const known_names[] = {
+    "DC_NP",           "DC_SUITES",       "DC_MPIRUN_ARGS",  "DC_MPIEXEC",    "DC_MPIEXEC_ARGS",
+    "DC_MPICC",        "DC_MPI_IMPL",     "DC_JOBS",         "DC_CHECK_JOBS", "DC_CONFIGURE_FLAGS",
+    "DC_FORMAT_CHECK", "DC_TOP_BUILDDIR", "DC_PBLAS_TESTER", "DC_PRINT_VAR",  "DC_WARN_CFLAGS",
+    "DC_FRESH_DIR",    "DC_RSH_DEBUG",    "DC_RUN_DEFAULTS", "DC_SLOTS",      NULL};
+
+#define OPT_NAME_MAX   64
+#define OPT_WARNED_MAX 32
+
+/* Names already warned about in this process: one warning per name, not one per env. */
+static char opt_warned[OPT_WARNED_MAX][OPT_NAME_MAX];
+static int opt_nwarned;
+
+/* Edit distance (insertions, deletions, substitutions) of two short names. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), i, j, prev[OPT_NAME_MAX + 1], cur[OPT_NAME_MAX + 1];
+
+    if (la > OPT_NAME_MAX || lb > OPT_NAME_MAX)
+        return (size_t)-1;
+    for (j = 0; j <= lb; j++)
+        prev[j] = j;
+    for (i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (j = 1; j <= lb; j++) {
+            size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, (lb + 1) * sizeof(size_t));
+    }
+    return prev[lb];
+}
+
+static int opt_known(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < NOPTS; i++)
+        if (!strcmp(name, opt_table[i].name))
+            return 1;
+    for (i = 0; known_names[i] != NULL; i++)
+        if (!strcmp(name, known_names[i]))
+            return 1;
+    for (i = 0; known_prefixes[i] != NULL; i++)
+        if (!strncmp(name, known_prefixes[i], strlen(known_prefixes[i])))
+            return 1;
+    return 0;
+}
+
+/*
+ * Rank 0, DC_WARN_UNKNOWN on: one line on stderr for each DC_* variable of the environment
+ * that is no option and no variable of the project's tools, with the closest option when one
+ * is near (at most a third of the name's length away, at least 2), as PETSc reports options
+ * nobody used. Once per name and process. The library's one unprompted output: a typo would
+ * otherwise silently leave the default in place.
+ */
+static void warn_unknown(void)
+{
+    char **e;
+
+    for (e = environ; e != NULL && *e != NULL; e++) {
+        char name[OPT_NAME_MAX + 1];
+        const char *eq = strchr(*e, '='), *best = NULL;
+        size_t len = eq != NULL ? (size_t)(eq - *e) : strlen(*e), i, bd = (size_t)-1, lim;
+        int k, seen = 0;
+
+        if (strncmp(*e, "DC_", 3) != 0 || len > OPT_NAME_MAX)
+            continue;
+        memcpy(name, *e, len);
+        name[len] = '\0';
+        if (opt_known(name))
+            continue;
+        for (k = 0; k < opt_nwarned && !seen; k++)
+            seen = !strcmp(opt_warned[k], name);
+        if (seen)
+            continue;
+        if (opt_nwarned < OPT_WARNED_MAX)
+            strcpy(opt_warned[opt_nwarned++], name);
+        for (i = 0; i < NOPTS; i++) {
+            size_t dd = edit_distance(name, opt_table[i].name);
+            if (dd < bd) {
+                bd = dd;
+                best = opt_table[i].name;
+            }
+        }
+        lim = len / 3 > 2 ? len / 3 : 2;
+        if (best != NULL && bd <= lim)
+            fprintf(stderr,
+                    "libdcompute: warning: unknown environment variable %s (did you mean %s?); "
+                    "DC_WARN_UNKNOWN=0 silences this\n",
+                    name, best);
+        else
+            fprintf(stderr,
+                    "libdcompute: warning: unknown environment variable %s (not a libdcompute "
+                    "option: tools/dc_info -c lists them); DC_WARN_UNKNOWN=0 silences this\n",
+                    name);
+    }
+}
+
 /* Rank 0 (of comm): defaults, then the environment. */
 static int opts_read_env(dc_env_t *env, dci_opts_t *o)
 {
     const char *why = NULL;
+    char allowed[256];
     size_t i;
 
     memset(o, 0, sizeof(*o));
@@ -156,10 +285,19 @@ static int opts_read_env(dc_env_t *env, dci_opts_t *o)
         const opt_desc_t *d = &opt_table[i];
         const char *val = getenv(d->name);
         if (opt_parse(d, d->defval, o, &why) != 0)
-            return DC_ERR(env, DC_ERR_INTERNAL, "default of %s: %s", d->name, why);
-        if (val != NULL && opt_parse(d, val, o, &why) != 0)
-            return DC_ERR(env, DC_ERR_ARG, "environment variable %s=\"%s\": %s", d->name, val, why);
+            return DC_ERR(env, DC_ERR_INTERNAL, "default of %s: %s", d->name,
+                          why ? why : "not an allowed value");
+        if (val != NULL && opt_parse(d, val, o, &why) != 0) {
+            if (why != NULL)
+                return DC_ERR(env, DC_ERR_ARG, "environment variable %s=\"%s\": %s", d->name, val,
+                              why);
+            enum_list(d, allowed, sizeof(allowed));
+            return DC_ERR(env, DC_ERR_ARG, "environment variable %s=\"%s\": not one of %s", d->name,
+                          val, allowed);
+        }
     }
+    if (o->warn_unknown)
+        warn_unknown();
     return DC_SUCCESS;
 }
 
@@ -220,6 +358,7 @@ int dci_options_load(dc_env_t *env, MPI_Comm comm, const dc_env_params_t *params
         rc = opts_read_env(env, &env->opts);
     /* rank 0's parse result and values travel together; others learn of its failure here. */
     rc0 = rc;
+    /* not counted by the profiler: it starts after the options are known */
     DC_CHECK_MPI(env, MPI_Bcast(&rc0, 1, MPI_INT, 0, comm));
     if (rc0 != DC_SUCCESS) {
         if (rank != 0)

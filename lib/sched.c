@@ -319,13 +319,16 @@ static int run_start(dc_sched_t *s, dci_run_t *r, int lrc, int64_t n, int64_t ta
     dc_env_t *env = s->hdr.env;
     int64_t in[5], out[5];
     int mrc;
+    double t;
 
     in[0] = n;
     in[1] = -n;
     in[2] = task_size;
     in[3] = -task_size;
-    in[4] = -(int64_t)lrc; /* max of -rc: the most negative code */
+    in[4] = -(int64_t)lrc;       /* max of -rc: the most negative code */
+    t = dci_prof_mpi_begin(env); /* s->comm: a duplicate of the env's, the same ranks */
     mrc = MPI_Allreduce(in, out, 5, MPI_INT64_T, MPI_MAX, s->comm);
+    dci_prof_coll_end(env, t, sizeof(in), sizeof(out));
     if (mrc != MPI_SUCCESS)
         return DC_ERR_MPI_RC(env, mrc, "the start of the run (MPI_Allreduce)");
     if (out[4] != 0) /* the failing rank's message goes to everyone */
@@ -377,7 +380,7 @@ static int run_finish(dc_sched_t *s, dci_run_t *r, double finish, double comb, i
     int i, P = s->size, worst = DC_SUCCESS;
     int64_t err_leaf = INT64_MAX;
     int err_code = 0;
-    double maxfin = 0.0;
+    double maxfin = 0.0, t;
 
     mine[ST_TASKS] = r->st.tasks;
     mine[ST_CHUNKS] = r->st.chunks;
@@ -390,7 +393,9 @@ static int run_finish(dc_sched_t *s, dci_run_t *r, double finish, double comb, i
     mine[ST_ERRCODE] = r->err_code;
     mine[ST_RC] = lrc;
     all = s->xbuf;
+    t = dci_prof_mpi_begin(env);
     i = MPI_Allgather(mine, ST_N, MPI_INT64_T, all, ST_N, MPI_INT64_T, s->comm);
+    dci_prof_coll_end(env, t, ST_N * sizeof(int64_t), (size_t)P * ST_N * sizeof(int64_t));
     if (i != MPI_SUCCESS)
         return DC_ERR_MPI_RC(env, i, "exchange of the run statistics (MPI_Allgather)");
     for (i = 0; i < P; i++) {

@@ -305,6 +305,7 @@ static int send_recs(dc_sched_t *s, dci_recs_t *recs, int64_t status, int dest, 
 {
     int64_t hdr[2];
     int mrc;
+    double t;
 
     /* An empty list still needs its header slot. */
     if (recs->data == NULL && recs_reserve(s, recs, 1) != DC_SUCCESS)
@@ -313,12 +314,18 @@ static int send_recs(dc_sched_t *s, dci_recs_t *recs, int64_t status, int dest, 
     hdr[1] = (int64_t)(status == DC_SUCCESS ? recs->n : 0);
     if (recs->data == NULL) {
         /* no memory even for the header: a bare header message */
+        t = dci_prof_mpi_begin(s->hdr.env); /* s->comm's ranks are the env's */
         mrc = MPI_Send(hdr, 2, MPI_INT64_T, dest, DCI_TAG_MERGE + 1, s->comm);
+        dci_prof_mpi_end(s->hdr.env, t);
+        dci_prof_send(s->hdr.env, dest, sizeof(hdr));
         return mrc == MPI_SUCCESS ? DC_SUCCESS
                                   : DC_ERR_MPI_RC(s->hdr.env, mrc, "sending partial values");
     }
     memcpy(recs->data, hdr, sizeof(hdr));
+    t = dci_prof_mpi_begin(s->hdr.env);
     mrc = MPI_Send(recs->data, (int)(hdr[1] + 1), rt, dest, DCI_TAG_MERGE, s->comm);
+    dci_prof_mpi_end(s->hdr.env, t);
+    dci_prof_send(s->hdr.env, dest, (size_t)(hdr[1] + 1) * recs->rsize);
     if (mrc != MPI_SUCCESS)
         return DC_ERR_MPI_RC(s->hdr.env, mrc, "sending partial values");
     return DC_SUCCESS;
@@ -330,16 +337,21 @@ static int recv_recs(dc_sched_t *s, dci_recs_t *in, int src, MPI_Datatype rt, in
     MPI_Status st;
     int cnt = 0, rc, mrc;
     int64_t hdr[2];
+    double t;
 
+    t = dci_prof_mpi_begin(s->hdr.env); /* the probe waits for the message: comm time */
     mrc = MPI_Probe(src, MPI_ANY_TAG, s->comm, &st);
+    dci_prof_mpi_end(s->hdr.env, t);
     if (mrc != MPI_SUCCESS)
         return DC_ERR_MPI_RC(s->hdr.env, mrc, "probing for partial values");
     if (st.MPI_TAG == DCI_TAG_MERGE + 1) {
         MPI_Recv(hdr, 2, MPI_INT64_T, src, DCI_TAG_MERGE + 1, s->comm, MPI_STATUS_IGNORE);
+        dci_prof_recv(s->hdr.env, src, sizeof(hdr));
         *status_p = hdr[0];
         return DC_SUCCESS;
     }
     MPI_Get_count(&st, rt, &cnt);
+    dci_prof_recv(s->hdr.env, src, (size_t)(cnt > 0 ? cnt : 0) * in->rsize);
     rc = recs_reserve(s, in, (size_t)(cnt > 0 ? cnt : 1));
     if (rc != DC_SUCCESS) {
         /* drain the message so that nothing stays pending, then report */
@@ -463,6 +475,10 @@ int dci_sched_merge(dc_sched_t *s, dci_run_t *r, void *result)
      * anywhere would have reached root0 as the status), so the value can follow. */
     {
         int64_t agreed = status;
+        int am0 = s->rank == root0;
+        double t = dci_prof_mpi_begin(env);
+        /* profiler: both broadcasts' buffers, as the root sends and the others receive */
+        dci_prof_coll(env, am0 ? sizeof(agreed) : 0, am0 ? 0 : sizeof(agreed));
         if ((mrc = MPI_Bcast(&agreed, 1, MPI_INT64_T, root0, s->comm)) != MPI_SUCCESS) {
             agreed = DC_ERR_MPI_RC(env, mrc, "broadcast of the outcome (MPI_Bcast)");
         } else if (agreed != DC_SUCCESS && status == DC_SUCCESS) {
@@ -471,6 +487,9 @@ int dci_sched_merge(dc_sched_t *s, dci_run_t *r, void *result)
                    (mrc = MPI_Bcast(res, (int)s->vsize, MPI_BYTE, root0, s->comm)) != MPI_SUCCESS) {
             agreed = DC_ERR_MPI_RC(env, mrc, "broadcast of the result (MPI_Bcast)");
         }
+        if (agreed == DC_SUCCESS && s->root < 0)
+            dci_prof_coll(env, am0 ? s->vsize : 0, am0 ? 0 : s->vsize);
+        dci_prof_mpi_end(env, t);
         status = agreed;
     }
     if (status == DC_SUCCESS && (s->root < 0 || s->rank == s->root))

@@ -40,9 +40,13 @@ int dci_sched_pool_reset(dc_sched_t *s, dci_run_t *r, int64_t start)
     }
     if (s->global && s->rank == 0) {
         int64_t v = start, old;
+        double t = dci_prof_mpi_begin(env);
         DC_CHECK_MPI(
             env, MPI_Fetch_and_op(&v, &old, MPI_INT64_T, 0, r->parity, MPI_REPLACE, s->glob_win));
         DC_CHECK_MPI(env, MPI_Win_flush(0, s->glob_win));
+        /* one-sided: the target posts no receive, so these are not point-to-point messages
+         * of the communication matrix; counted as the operation's bytes (8 out, 8 back) */
+        dci_prof_coll_end(env, t, sizeof(v), sizeof(old));
     }
     return DC_SUCCESS;
 }
@@ -53,12 +57,15 @@ static int global_take(dc_sched_t *s, dci_run_t *r, int64_t min, int64_t *lo_p, 
 {
     int64_t cur, want, next, old, zero = 0, n = r->nleaves;
     int mrc;
+    double t = dci_prof_mpi_begin(s->hdr.env);
 
     /* an MPI failure returns minus MPI's error code (MPI codes are positive) */
     if ((mrc = MPI_Fetch_and_op(&zero, &cur, MPI_INT64_T, 0, r->parity, MPI_NO_OP, s->glob_win)) !=
             MPI_SUCCESS ||
         (mrc = MPI_Win_flush(0, s->glob_win)) != MPI_SUCCESS)
         return -mrc;
+    /* one-sided atomics (not in the point-to-point matrix): 8 bytes out and back each */
+    dci_prof_coll_end(s->hdr.env, t, sizeof(zero), sizeof(cur));
     for (;;) {
         if (cur >= n)
             return 0;
@@ -67,10 +74,12 @@ static int global_take(dc_sched_t *s, dci_run_t *r, int64_t min, int64_t *lo_p, 
         if (want < min)
             want = min;
         next = cur + want < n ? cur + want : n;
+        t = dci_prof_mpi_begin(s->hdr.env);
         if ((mrc = MPI_Compare_and_swap(&next, &cur, &old, MPI_INT64_T, 0, r->parity,
                                         s->glob_win)) != MPI_SUCCESS ||
             (mrc = MPI_Win_flush(0, s->glob_win)) != MPI_SUCCESS)
             return -mrc;
+        dci_prof_coll_end(s->hdr.env, t, 2 * sizeof(next), sizeof(old));
         if (old == cur) {
             *lo_p = cur;
             *hi_p = next;

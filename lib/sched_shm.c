@@ -73,6 +73,7 @@ int dci_sched_shm_setup(dc_sched_t *s)
     int du, i, leader, nn = 0, rc = DC_SUCCESS;
     size_t seg;
     void *base = NULL;
+    double t;
     dci_rank_shm_t *me;
 
     if (s->shm_win != MPI_WIN_NULL)
@@ -81,7 +82,9 @@ int dci_sched_shm_setup(dc_sched_t *s)
     MPI_Comm_rank(nc, &s->node_rank);
     MPI_Comm_size(nc, &s->node_size);
     leader = s->node_rank == 0;
+    t = dci_prof_mpi_begin(env); /* s->comm, nc: ranks of the env's (dup, node comm) */
     DC_CHECK_MPI(env, MPI_Allreduce(&leader, &nn, 1, MPI_INT, MPI_SUM, s->comm));
+    dci_prof_coll_end(env, t, sizeof(leader), sizeof(nn));
     s->nnodes = nn;
     /* local allocation first, agreed before the window: no rank may skip the collective */
     DC_CHECK(
@@ -137,8 +140,12 @@ int dci_sched_shm_setup(dc_sched_t *s)
     /* Where this node sits among the nodes (by its leader's rank): its static share. */
     {
         int mine = leader ? s->node_size : 0, lrank = s->rank;
+        t = dci_prof_mpi_begin(env);
         DC_CHECK_MPI(env, MPI_Allgather(&mine, 1, MPI_INT, s->ibuf, 1, MPI_INT, s->comm));
+        dci_prof_coll_end(env, t, sizeof(mine), (size_t)s->size * sizeof(mine));
+        t = dci_prof_mpi_begin(env);
         DC_CHECK_MPI(env, MPI_Bcast(&lrank, 1, MPI_INT, 0, nc));
+        dci_prof_coll_end(env, t, leader ? sizeof(lrank) : 0, leader ? 0 : sizeof(lrank));
         s->node_prefix = 0;
         for (i = 0; i < lrank; i++)
             s->node_prefix += s->ibuf[i];
@@ -154,7 +161,9 @@ int dci_sched_shm_setup(dc_sched_t *s)
                               MPI_INFO_NULL, s->comm, &gb, &s->glob_win) == MPI_SUCCESS;
         if (!ok)
             s->glob_win = MPI_WIN_NULL;
+        t = dci_prof_mpi_begin(env);
         DC_CHECK_MPI(env, MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, s->comm));
+        dci_prof_coll_end(env, t, sizeof(ok), sizeof(all_ok));
         if (all_ok) {
             s->glob = gb;
             if (s->rank == 0)

@@ -59,7 +59,7 @@ static double calibrate_once(void)
 int dci_sched_weights_setup(dc_sched_t *s)
 {
     dc_env_t *env = s->hdr.env;
-    double w = s->weight, total = 0.0;
+    double w = s->weight, total = 0.0, tm;
     int i;
 
     /* local allocation first, agreed before the collectives below */
@@ -70,7 +70,9 @@ int dci_sched_weights_setup(dc_sched_t *s)
         w = env->place.ncores > 0 ? (double)env->place.ncores : 1.0;
     } else if (w == DC_SCHED_WEIGHT_CALIBRATE) {
         double t[3];
+        double tb = dci_prof_mpi_begin(env);
         DC_CHECK_MPI(env, MPI_Barrier(s->comm));
+        dci_prof_mpi_end(env, tb); /* no data: time only */
         for (i = 0; i < 3; i++)
             t[i] = calibrate_once();
         /* median of three: robust to one preemption */
@@ -80,7 +82,9 @@ int dci_sched_weights_setup(dc_sched_t *s)
             w = med > 0.0 ? 1.0 / med : 1.0;
         }
     }
+    tm = dci_prof_mpi_begin(env);
     DC_CHECK_MPI(env, MPI_Allgather(&w, 1, MPI_DOUBLE, s->weights, 1, MPI_DOUBLE, s->comm));
+    dci_prof_coll_end(env, tm, sizeof(w), (size_t)s->size * sizeof(w));
     for (i = 0; i < s->size; i++)
         total += s->weights[i];
     DC_REQUIRE(env, total > 0.0 && isfinite(total), DC_ERR_SIZE,

@@ -449,6 +449,7 @@ int dci_sched_task_merge(dc_sched_t *s, dci_run_t *r, void *result)
     unsigned char *all = NULL, *value = NULL;
     MPI_Datatype rt = MPI_DATATYPE_NULL;
     size_t total = 0, rsize;
+    double t;
 
     rsize = ts != NULL ? ts->rsize : (sizeof(trec_t) + s->vsize + 7) & ~(size_t)7;
     mine[0] = ts != NULL ? (int64_t)ts->nrec : 0;
@@ -459,7 +460,9 @@ int dci_sched_task_merge(dc_sched_t *s, dci_run_t *r, void *result)
     cnt = s->xbuf; /* allocated at setup: the collective sequence never depends on memory */
     counts = s->ibuf;
     rc = DC_SUCCESS;
+    t = dci_prof_mpi_begin(env); /* s->comm's ranks are the env's */
     mrc = MPI_Gather(mine, 2, MPI_INT64_T, cnt, 2, MPI_INT64_T, root0, s->comm);
+    dci_prof_coll_end(env, t, sizeof(mine), s->rank == root0 ? (size_t)P * sizeof(mine) : 0);
     if (mrc != MPI_SUCCESS)
         rc = DC_ERR_MPI_RC(env, mrc, "gathering the task counts (MPI_Gather)");
     if (s->rank == root0) {
@@ -480,19 +483,31 @@ int dci_sched_task_merge(dc_sched_t *s, dci_run_t *r, void *result)
         }
         go = out[OUT_STATUS] == DC_SUCCESS;
     }
+    t = dci_prof_mpi_begin(env);
     MPI_Bcast(&go, 1, MPI_INT, root0, s->comm);
+    dci_prof_coll_end(env, t, s->rank == root0 ? sizeof(go) : 0, s->rank == root0 ? 0 : sizeof(go));
     if (go) {
         MPI_Type_contiguous((int)rsize, MPI_BYTE, &rt);
         MPI_Type_commit(&rt);
+        t = dci_prof_mpi_begin(env);
         mrc = MPI_Gatherv(ts != NULL ? ts->recs : NULL, (int)mine[0], rt, all, counts, displs, rt,
                           root0, s->comm);
+        dci_prof_mpi_end(env, t);
+        /* per peer (dc_events.h): each rank's records to the root, the root's from each */
+        if (s->rank != root0 && mine[0] > 0)
+            dci_prof_send(env, root0, (size_t)mine[0] * rsize);
+        else if (s->rank == root0)
+            dci_prof_peers(env, P, NULL, NULL, counts, rsize);
         if (mrc != MPI_SUCCESS && s->rank == root0)
             out[OUT_STATUS] = DC_ERR_MPI_RC(env, mrc, "gathering the task records (MPI_Gatherv)");
         MPI_Type_free(&rt);
         if (s->rank == root0 && out[OUT_STATUS] == DC_SUCCESS)
             out[OUT_STATUS] = walk(s, r, all, total, rsize, out, value);
     }
+    t = dci_prof_mpi_begin(env);
     mrc = MPI_Bcast(out, OUT_N, MPI_INT64_T, root0, s->comm);
+    dci_prof_coll_end(env, t, s->rank == root0 ? sizeof(int64_t) * OUT_N : 0,
+                      s->rank == root0 ? 0 : sizeof(int64_t) * OUT_N);
     if (mrc != MPI_SUCCESS)
         out[OUT_STATUS] = DC_ERR_MPI_RC(env, mrc, "broadcast of the outcome (MPI_Bcast)");
     rc = (int)out[OUT_STATUS];
@@ -506,9 +521,13 @@ int dci_sched_task_merge(dc_sched_t *s, dci_run_t *r, void *result)
                rc, (long long)out[OUT_ERRDEPTH], (long long)out[OUT_ERRROOT],
                (long long)out[OUT_ERRPOS]);
     }
-    if (rc == DC_SUCCESS && out[OUT_HASVAL] && s->root < 0 &&
-        (mrc = MPI_Bcast(value, (int)s->vsize, MPI_BYTE, root0, s->comm)) != MPI_SUCCESS)
-        rc = DC_ERR_MPI_RC(env, mrc, "broadcast of the result (MPI_Bcast)");
+    if (rc == DC_SUCCESS && out[OUT_HASVAL] && s->root < 0) {
+        t = dci_prof_mpi_begin(env);
+        mrc = MPI_Bcast(value, (int)s->vsize, MPI_BYTE, root0, s->comm);
+        dci_prof_coll_end(env, t, s->rank == root0 ? s->vsize : 0, s->rank == root0 ? 0 : s->vsize);
+        if (mrc != MPI_SUCCESS)
+            rc = DC_ERR_MPI_RC(env, mrc, "broadcast of the result (MPI_Bcast)");
+    }
     if (rc == DC_SUCCESS && (s->root < 0 || s->rank == s->root)) {
         if (out[OUT_HASVAL])
             memcpy(result, value, s->vsize);

@@ -33,7 +33,8 @@ typedef struct red {
     dci_racc_t acc[RED_MAX];
     int64_t w[RED_MAX * DCI_RACC_NWORDS + 1]; /* repro: the digits and the error flag */
     MPI_Request req;
-    double wait; /* seconds blocked in reductions during the current solve */
+    double wait;   /* seconds blocked in reductions during the current solve */
+    dc_env_t *env; /* the solver's: the kernels count their flops (dc_events.h) */
 } red_t;
 
 enum { V_R, V_Z, V_P, V_Q, V_U, V_W, V_M, V_N, V_S, V_COUNT };
@@ -98,6 +99,7 @@ static inline void red_chunk(red_t *rd, int i, double s, const double *x, const 
 /* Dot i of whole arrays, in the reduction's mode. */
 static void red_dot(red_t *rd, int i, const double *x, const double *y, size_t n)
 {
+    dci_prof_flops(rd->env, 2.0 * (double)n);
     if (rd->mode != DC_REPRO_OFF) {
         red_dep(rd, i, x, y, n);
         return;
@@ -392,6 +394,7 @@ int dc_solver_create(dc_op_t *op, const dc_solver_params_t *params, dc_solver_t 
     s->mode = p.repro;
     s->red.mode = p.repro;
     s->red.req = MPI_REQUEST_NULL;
+    s->red.env = env;
     s->n = op->layout->nlocal;
     s->op = op;
     dci_obj_ref(&op->hdr);
@@ -586,6 +589,8 @@ static void resid_dots(red_t *rd, size_t n, const double *restrict b, const doub
 {
     size_t c, i;
 
+    dci_prof_flops(rd->env, 3.0 * (double)n); /* b - q and its square */
+
     for (c = 0; c < n; c += CHUNK) {
         size_t m = n - c < CHUNK ? n - c : CHUNK;
         const double *bc = b + c, *qc = q + c;
@@ -737,6 +742,8 @@ static void cg_update_r(red_t *rd, size_t n, double a, double *restrict r, const
 {
     size_t c, i;
 
+    dci_prof_flops(rd->env, (dinv != NULL ? 7.0 : 4.0) * (double)n);
+
     for (c = 0; c < n; c += CHUNK) {
         size_t m = n - c < CHUNK ? n - c : CHUNK;
         double *rc = r + c;
@@ -767,10 +774,12 @@ static void cg_update_r(red_t *rd, size_t n, double a, double *restrict r, const
 
 /* The second pass, once beta is known: x += a p with the old p, then p = z + beta p (p is
  * read once for both). */
-static void cg_update_xp(size_t n, double a, double beta, double *restrict x,
+static void cg_update_xp(dc_env_t *env, size_t n, double a, double beta, double *restrict x,
                          const double *restrict z, double *restrict p)
 {
     size_t i;
+
+    dci_prof_flops(env, 4.0 * (double)n);
 
     for (i = 0; i < n; i++) {
         double pv = p[i];
@@ -780,18 +789,23 @@ static void cg_update_xp(size_t n, double a, double beta, double *restrict x,
 }
 
 /* p = z + beta p, when x is already current (after the monitor) */
-static void cg_update_p(size_t n, double beta, const double *restrict z, double *restrict p)
+static void cg_update_p(dc_env_t *env, size_t n, double beta, const double *restrict z,
+                        double *restrict p)
 {
     size_t i;
+
+    dci_prof_flops(env, 2.0 * (double)n);
 
     for (i = 0; i < n; i++)
         p[i] = z[i] + beta * p[i];
 }
 
 /* x += a p (the last step's x update when the iteration stops) */
-static void axpy(size_t n, double a, const double *restrict p, double *restrict x)
+static void axpy(dc_env_t *env, size_t n, double a, const double *restrict p, double *restrict x)
 {
     size_t i;
+
+    dci_prof_flops(env, 2.0 * (double)n);
 
     for (i = 0; i < n; i++)
         x[i] += a * p[i];
@@ -864,7 +878,7 @@ static int cg_solve(dc_solver_t *s, const dc_vec_t *b, dc_vec_t *x, double tol)
             /* the monitor sees the state of iteration k: x too (the x update then leaves the
              * next pass, with the same arithmetic, so the bits do not change) */
             if (xlag)
-                axpy(n, alpha, p->data, x->data);
+                axpy(env, n, alpha, p->data, x->data);
             xlag = 0;
             s->st_scal[0] = rz;
             s->st_scal[1] = rzold;
@@ -874,7 +888,7 @@ static int cg_solve(dc_solver_t *s, const dc_vec_t *b, dc_vec_t *x, double tol)
     iterate:
         if (reason != DC_SOLVE_ITERATING) {
             if (xlag)
-                axpy(n, alpha, p->data, x->data); /* the last step's x */
+                axpy(env, n, alpha, p->data, x->data); /* the last step's x */
             break;
         }
         if (k == 0) {
@@ -882,9 +896,9 @@ static int cg_solve(dc_solver_t *s, const dc_vec_t *b, dc_vec_t *x, double tol)
         } else {
             beta = rz / rzold;
             if (xlag)
-                cg_update_xp(n, alpha, beta, x->data, z->data, p->data);
+                cg_update_xp(env, n, alpha, beta, x->data, z->data, p->data);
             else
-                cg_update_p(n, beta, z->data, p->data);
+                cg_update_p(env, n, beta, z->data, p->data);
         }
         /* q = A p, p'q */
         red_start(rd, 1);
@@ -947,6 +961,9 @@ static void pipe_update(red_t *rd, size_t nn, double a, double b, double *restri
 {
     size_t c, i;
     int pcon = u != r;
+
+    /* 8 updates of 2, the dots 2 each (3 or 2 of them), Jacobi's m 1 */
+    dci_prof_flops(rd->env, (pcon ? 22.0 + (dinv != NULL) : 16.0) * (double)nn);
 
     for (c = 0; c < nn; c += CHUNK) {
         size_t mm = nn - c < CHUNK ? nn - c : CHUNK;

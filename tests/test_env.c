@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Saved value of an environment variable, restored after a test changes it. */
 typedef struct {
@@ -461,6 +462,155 @@ static void test_env_var_invalid(void)
     }
 }
 
+/* An invalid enum value's message lists the allowed values, on every rank. */
+static void test_env_var_enum_list(void)
+{
+    static const char *const cases[][3] = {
+        {"DC_REPRO", "fast", "DC_REPRO=\"fast\": not one of off, binned, exact"},
+        {"DC_BIND", "tight", "DC_BIND=\"tight\": not one of auto, compact, spread, none"},
+        {"DC_ALLREDUCE", "ring", "DC_ALLREDUCE=\"ring\": not one of flat, node"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        saved_var_t sv = var_save(cases[i][0]);
+        dc_env_t *env = NULL;
+        const char *msg;
+        int rc;
+
+        setenv(cases[i][0], cases[i][1], 1);
+        rc = dc_env_create(MPI_COMM_WORLD, NULL, &env);
+        var_restore(&sv);
+        msg = dc_env_last_error(NULL);
+        DCT_ASSERT_ALL(rc == DC_ERR_ARG);
+        CU_ASSERT(strstr(msg, cases[i][2]) != NULL);
+        if (strstr(msg, cases[i][2]) == NULL)
+            fprintf(stderr, "[rank %d] message: \"%s\", expected \"%s\" in it\n", dct_rank, msg,
+                    cases[i][2]);
+        if (rc == DC_SUCCESS)
+            dc_env_destroy(&env);
+    }
+}
+
+/* dc_env_create with this rank's stderr captured: the text written to it (caller frees). */
+static char *create_capturing_stderr(dc_env_t **env_p, int *rc_p)
+{
+    FILE *tmp = tmpfile();
+    int saved = -1;
+    char *text = NULL;
+    long len;
+
+    fflush(stderr);
+    if (tmp != NULL) {
+        saved = dup(2);
+        if (saved >= 0)
+            dup2(fileno(tmp), 2);
+    }
+    *rc_p = dc_env_create(MPI_COMM_WORLD, NULL, env_p); /* collective: every rank calls it */
+    fflush(stderr);
+    if (saved >= 0) {
+        dup2(saved, 2);
+        close(saved);
+    }
+    if (tmp == NULL)
+        return NULL;
+    len = ftell(tmp);
+    text = calloc(1, (size_t)(len > 0 ? len : 0) + 1);
+    if (text != NULL && len > 0) {
+        rewind(tmp);
+        if (fread(text, 1, (size_t)len, tmp) != (size_t)len)
+            text[0] = '\0';
+    }
+    fclose(tmp);
+    return text;
+}
+
+/* Occurrences of needle in text. */
+static int count_of(const char *text, const char *needle)
+{
+    int n = 0;
+
+    while (text != NULL && (text = strstr(text, needle)) != NULL) {
+        n++;
+        text += strlen(needle);
+    }
+    return n;
+}
+
+/* One create with the variables set as given; returns rank 0's (or this rank's) stderr. */
+static char *create_with(int *ok_p)
+{
+    dc_env_t *env = NULL;
+    int rc = DC_ERR_INTERNAL;
+    char *text = create_capturing_stderr(&env, &rc);
+
+    *ok_p = rc == DC_SUCCESS && text != NULL;
+    if (env != NULL)
+        dc_env_destroy(&env);
+    return text;
+}
+
+/*
+ * An unknown DC_* variable (a typo) gets one warning on rank 0's stderr naming it and the
+ * closest option, once per process; the project's own variables (DC_NP, DC_TEST_*) never;
+ * DC_WARN_UNKNOWN=0 silences it; a name far from every option gets no suggestion.
+ */
+static void test_unknown_var_warning(void)
+{
+    static const char *const names[] = {
+        "DC_PROFIL",      "DC_REPROO", "DC_ZQXWVKJYUT", "DC_NP", "DC_TEST_SOMETHING_ELSE",
+        "DC_WARN_UNKNOWN"};
+    saved_var_t sv[6];
+    const char *w_profil = "unknown environment variable DC_PROFIL (did you mean DC_PROFILE?)";
+    const char *w_reproo = "unknown environment variable DC_REPROO (did you mean DC_REPRO?)";
+    const char *w_far = "unknown environment variable DC_ZQXWVKJYUT (not a libdcompute option";
+    char *t;
+    int i, ok, me0 = dct_rank == 0;
+
+    for (i = 0; i < 6; i++)
+        sv[i] = var_save(names[i]);
+    /* 1. a typo, next to variables of the project's scripts */
+    setenv("DC_PROFIL", "1", 1);
+    setenv("DC_NP", "3", 1);
+    setenv("DC_TEST_SOMETHING_ELSE", "x", 1);
+    unsetenv("DC_WARN_UNKNOWN");
+    t = create_with(&ok);
+    DCT_ASSERT_ALL(ok);
+    CU_ASSERT_EQUAL(count_of(t, w_profil), me0 ? 1 : 0);
+    CU_ASSERT_EQUAL(count_of(t, "DC_NP"), 0);
+    CU_ASSERT_EQUAL(count_of(t, "DC_TEST_SOMETHING_ELSE"), 0);
+    if (me0 && count_of(t, w_profil) != 1)
+        fprintf(stderr, "rank 0 stderr at create: \"%s\"\n", t ? t : "(none)");
+    free(t);
+    /* 2. the same typo again in this process: already said */
+    t = create_with(&ok);
+    DCT_ASSERT_ALL(ok);
+    CU_ASSERT_EQUAL(count_of(t, "DC_PROFIL"), 0);
+    free(t);
+    /* 3. silenced by DC_WARN_UNKNOWN=0 (itself an option: no warning about it either) */
+    setenv("DC_REPROO", "binned", 1);
+    setenv("DC_WARN_UNKNOWN", "0", 1);
+    t = create_with(&ok);
+    DCT_ASSERT_ALL(ok);
+    CU_ASSERT_EQUAL(count_of(t, "DC_REPROO"), 0);
+    CU_ASSERT_EQUAL(count_of(t, "DC_WARN_UNKNOWN"), 0);
+    free(t);
+    /* 4. ... and said once the option allows it again; a far name without a suggestion */
+    unsetenv("DC_WARN_UNKNOWN");
+    setenv("DC_ZQXWVKJYUT", "1", 1);
+    t = create_with(&ok);
+    DCT_ASSERT_ALL(ok);
+    CU_ASSERT_EQUAL(count_of(t, w_reproo), me0 ? 1 : 0);
+    CU_ASSERT_EQUAL(count_of(t, w_far), me0 ? 1 : 0);
+    CU_ASSERT_EQUAL(count_of(t, "DC_ZQXWVKJYUT (did you mean"), 0);
+    free(t);
+    unsetenv("DC_PROFIL");
+    unsetenv("DC_REPROO");
+    unsetenv("DC_ZQXWVKJYUT");
+    for (i = 0; i < 6; i++)
+        var_restore(&sv[i]);
+}
+
 /* Values outside the enums: DC_ERR_ARG on all ranks, also when only one rank passes them. */
 static void test_params_invalid(void)
 {
@@ -791,6 +941,8 @@ void dct_register(void)
     CU_add_test(s, "params override DC_* variables", test_params_override_env);
     CU_add_test(s, "variables read on rank 0", test_env_var_rank0_only);
     CU_add_test(s, "invalid variables fail on all ranks", test_env_var_invalid);
+    CU_add_test(s, "invalid enum value: the allowed values", test_env_var_enum_list);
+    CU_add_test(s, "unknown DC_* variable: one warning", test_unknown_var_warning);
     CU_add_test(s, "invalid params", test_params_invalid);
     CU_add_test(s, "params differing on one rank", test_params_differ);
     CU_add_test(s, "set/get repro, set debug", test_set_repro_debug);
