@@ -554,6 +554,7 @@ static int pc_apply(dc_solver_t *s, const dc_vec_t *r, dc_vec_t *z)
     case DC_PC_JACOBI:
         for (i = 0; i < s->n; i++)
             z->data[i] = s->dinv[i] * r->data[i];
+        dci_prof_flops(s->hdr.env, (double)s->n);
         return DC_SUCCESS;
     case DC_PC_MG: return dci_mg_apply(s->mg, r, z);
     case DC_PC_SHELL:

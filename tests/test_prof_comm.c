@@ -109,6 +109,82 @@ static void test_dot(void)
     dc_env_destroy(&env);
 }
 
+/* ---------------------------------------------------------------- flops */
+
+/*
+ * Flops summed over ranks against the operations' counts on the global problem: dc_vec_axpy
+ * 2 N, dc_vec_axpby 3 N; a 2-D 5-point and a 3-D 27-point stencil operator applied once,
+ * (2 npoints - 1) per mesh point.
+ */
+static void test_flops(void)
+{
+    dc_env_t *env = env_plain(1);
+    dc_layout_t *l = NULL;
+    dc_vec_t *x = NULL, *y = NULL, *g = NULL, *h = NULL;
+    dc_mesh_t *m = NULL;
+    dc_op_t *op = NULL;
+    dc_stencil_t st;
+    const dc_gidx_t n = 777, n2[3] = {12, 9, 1}, n3[3] = {6, 5, 7};
+    const double hh[3] = {0.1, 0.1, 0.1};
+    double mine[4] = {-1, -1, -1, -1}, sum[4] = {0, 0, 0, 0};
+    int rc, k;
+
+    DCT_ASSERT_ALL(env != NULL);
+    if (env == NULL)
+        return;
+    rc = dc_layout_create_block(env, n, &l);
+    if (rc == DC_SUCCESS)
+        rc = dc_vec_create(l, &x);
+    if (rc == DC_SUCCESS)
+        rc = dc_vec_create(l, &y);
+    if (rc == DC_SUCCESS) {
+        dc_prof_reset(env);
+        rc = dc_vec_axpy(y, 2.0, x);
+        if (rc == DC_SUCCESS)
+            rc = dc_vec_axpby(y, 2.0, x, 0.5);
+        mine[0] = stats_of(env, "dc_vec_axpy").flops;
+        mine[1] = stats_of(env, "dc_vec_axpby").flops;
+    }
+    for (k = 0; k < 2 && rc == DC_SUCCESS; k++) {
+        const dc_gidx_t *nn = k == 0 ? n2 : n3;
+        dc_mesh_params_t mp;
+        memset(&mp, 0, sizeof(mp));
+        mp.field_mask = DC_MESH_PARAM_SHAPE;
+        mp.shape = k == 0 ? DC_MESH_STAR : DC_MESH_BOX; /* 27 points need the corners */
+        rc = dc_mesh_create(env, k == 0 ? 2 : 3, nn, 1, 1, &mp, &m);
+        if (rc == DC_SUCCESS)
+            rc = dc_stencil_laplacian(k == 0 ? 2 : 3, k == 0 ? 5 : 27, hh, 0.0, &st);
+        if (rc == DC_SUCCESS)
+            rc = dc_mesh_op_create_stencil(m, &st, &op);
+        if (rc == DC_SUCCESS)
+            rc = dc_mesh_create_global(m, &g);
+        if (rc == DC_SUCCESS)
+            rc = dc_mesh_create_global(m, &h);
+        if (rc == DC_SUCCESS) {
+            dc_prof_reset(env);
+            rc = dc_op_apply(op, g, h);
+            mine[2 + k] = stats_of(env, "dc_op_apply").flops;
+        }
+        dc_vec_destroy(&g);
+        dc_vec_destroy(&h);
+        dc_op_destroy(&op);
+        dc_mesh_destroy(&m);
+    }
+    DCT_ASSERT_ALL(rc == DC_SUCCESS);
+    MPI_Allreduce(mine, sum, 4, MPI_DOUBLE, MPI_SUM, dct_comm);
+    CU_ASSERT_EQUAL(sum[0], 2.0 * (double)n);
+    CU_ASSERT_EQUAL(sum[1], 3.0 * (double)n);
+    CU_ASSERT_EQUAL(sum[2], (2 * 5 - 1) * (double)(n2[0] * n2[1]));
+    CU_ASSERT_EQUAL(sum[3], (2 * 27 - 1) * (double)(n3[0] * n3[1] * n3[2]));
+    if (dct_rank == 0 && (sum[2] != 9.0 * (double)(n2[0] * n2[1]) ||
+                          sum[3] != 53.0 * (double)(n3[0] * n3[1] * n3[2])))
+        fprintf(stderr, "stencil flops over ranks %.0f and %.0f\n", sum[2], sum[3]);
+    dc_vec_destroy(&x);
+    dc_vec_destroy(&y);
+    dc_layout_destroy(&l);
+    dc_env_destroy(&env);
+}
+
 /* ---------------------------------------------------------------- halo exchange */
 
 /* Face neighbours of a STAR mesh without periodic sides: boxes that touch along one dimension
@@ -530,6 +606,7 @@ void dct_register(void)
     CU_pSuite s = CU_add_suite("prof_comm", NULL, NULL);
 
     CU_add_test(s, "dc_vec_dot: one collective, its payload, 2n flops", test_dot);
+    CU_add_test(s, "flops: BLAS-1 and stencils over ranks", test_flops);
     CU_add_test(s, "halo exchange: bytes per neighbour from the geometry", test_halo);
     CU_add_test(s, "redistribute: bytes per peer from the index overlap", test_redistribute);
     CU_add_test(s, "gemm: flops over ranks = 2 m n k", test_gemm_flops);
