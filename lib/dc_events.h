@@ -10,6 +10,11 @@
  * dc_ckpt_write_* / dc_ckpt_read_* calls they make.
  * No include guard: included once per expansion with DCI_EVENT defined.
  *
+ * A public operation that calls another public one counts that call too (times are inclusive;
+ * bytes and flops go to the innermost open operation); aliases that only forward (dc_mat_gemm
+ * to dc_mat_gemm_ex, dc_mesh_global_to_local to its _begin/_end, dc_mesh_create_global to
+ * dc_vec_create) share a body instead, so that the user's call is the one counted.
+ *
  * What the counters hold (filled at the call sites in lib/ through the hooks of dc_impl.h):
  * - communication: bytes the library passes to MPI where it calls MPI. A point-to-point message
  *   counts its payload once as sent (on the sender, towards the receiver's rank of the env) and
@@ -18,8 +23,11 @@
  *   each peer's part as a point-to-point message to or from that peer (they are in the
  *   communication matrix), the rank's own part excluded. Nonblocking messages count when
  *   posted, their wait counts as communication time. Agreement traffic (dci_agree) belongs to
- *   the operation that agrees. Not counted: the hang watchdog's entry records and the
- *   profiler's own barrier at collective entry (instrumentation), file I/O (checkpoints).
+ *   the operation that agrees. One-sided atomics (the dynamic schedule's global counter) count
+ *   as the operation's bytes but not in the matrix (the target posts no receive). Not
+ *   counted: the options' broadcast (before the profiler starts), the hang watchdog's entry
+ *   records and the profiler's own barrier at collective entry (instrumentation), file I/O
+ *   (checkpoints).
  * - flops: floating-point operations of the kernels this rank runs, counted by the operation's
  *   mathematics, not by the algorithm (the reproducible accumulators and Blue's scaled norm do
  *   more work and count the same), a multiply and an add 1 each, absolute values and square
@@ -31,7 +39,11 @@
  *     stencil application 2 * npoints - 1 per owned point and dof (a multiply per coefficient,
  *     the adds between them), plus the operator's own vector updates;
  *     multigrid through what it runs: operator applications, smoothing sweeps, residuals,
- *     restriction and interpolation, counted where they run.
+ *     restriction and interpolation, counted where they run, and the coarse banded solve
+ *     (2 n + 4 per band term, per component);
+ *     solvers: their fused vector updates and dots as the BLAS-1 counts of what they compute
+ *     (CG's r update with its dots 4n, or 7n with Jacobi's z; pipelined CG 16n, or 22n + n),
+ *     the Jacobi preconditioner n.
  */
 DCI_EVENT(ENV_CREATE, "dc_env_create")
 DCI_EVENT(ENV_SET_REPRO, "dc_env_set_repro")
