@@ -88,7 +88,7 @@ static pdgemm_fn scalapack_pdgemm;
 #include <unistd.h>
 __attribute__((constructor)) static void preload_self(int argc, char **argv, char **envp)
 {
-    const char *lib = DCT_BUILDDIR "/lib/.libs/libdcompute_scalapack.so";
+    const char *lib = DCT_SCALAPACK_SO;
     const char *have = getenv("LD_PRELOAD");
     char *val;
 

@@ -1,0 +1,117 @@
+# CMake package config of libdcompute (installed in <libdir>/cmake/dcompute/, shared by the
+# builds for each MPI installed in the same prefix).
+#
+#   find_package(dcompute REQUIRED)                        # the MPI that FindMPI finds
+#   find_package(dcompute REQUIRED COMPONENTS mpich)       # or openmpi; or -DDCOMPUTE_MPI=mpich
+#   target_link_libraries(app PRIVATE dcompute::dcompute)  # + dcompute::scalapack for pdgemm_
+#
+# The MPI: a component (openmpi, mpich or mpi), else the variable DCOMPUTE_MPI, else the MPI
+# that find_package(MPI) finds (its MPI_C_LIBRARY_VERSION_STRING; choose it with
+# MPI_C_COMPILER=mpicc.mpich). The chosen build must be installed and FindMPI must have found
+# that same MPI, else dcompute is not found and dcompute_NOT_FOUND_MESSAGE says why (a program
+# compiled with one MPI's mpi.h and linked to the other's library dies in its first MPI call).
+# DCOMPUTE_USE_STATIC_LIBS=ON links libdcompute-<mpi>.a (with hwloc, the BLAS and HDF5 as the
+# build found them) instead of the shared library. Sets dcompute_MPI, dcompute_MPI_VERSION,
+# dcompute_HAVE_CKPT.
+include(CMakeFindDependencyMacro)
+
+file(GLOB _dc_files RELATIVE "${CMAKE_CURRENT_LIST_DIR}" "${CMAKE_CURRENT_LIST_DIR}/dcompute-*-targets.cmake")
+set(_dc_installed "")
+foreach(_dc_f IN LISTS _dc_files)
+  string(REGEX REPLACE "^dcompute-(.*)-targets\\.cmake$" "\\1" _dc_m "${_dc_f}")
+  list(APPEND _dc_installed "${_dc_m}")
+endforeach()
+
+set(_dc_want "")
+foreach(_dc_c IN LISTS ${CMAKE_FIND_PACKAGE_NAME}_FIND_COMPONENTS)
+  if(_dc_c STREQUAL "openmpi" OR _dc_c STREQUAL "mpich" OR _dc_c STREQUAL "mpi")
+    if(_dc_want AND NOT _dc_want STREQUAL _dc_c)
+      set(dcompute_FOUND FALSE)
+      set(dcompute_NOT_FOUND_MESSAGE "dcompute: components ${_dc_want} and ${_dc_c} ask for two MPIs")
+      return()
+    endif()
+    set(_dc_want "${_dc_c}")
+  elseif(NOT _dc_c STREQUAL "scalapack")
+    set(dcompute_FOUND FALSE)
+    set(dcompute_NOT_FOUND_MESSAGE "dcompute: unknown component '${_dc_c}' (openmpi, mpich, mpi, scalapack)")
+    return()
+  endif()
+endforeach()
+if(NOT _dc_want AND DCOMPUTE_MPI)
+  set(_dc_want "${DCOMPUTE_MPI}")
+endif()
+
+set(MPI_DETERMINE_LIBRARY_VERSION TRUE)
+if(${CMAKE_FIND_PACKAGE_NAME}_FIND_QUIETLY)
+  find_dependency(MPI COMPONENTS C QUIET)
+else()
+  find_dependency(MPI COMPONENTS C)
+endif()
+if(NOT TARGET MPI::MPI_C)
+  set(dcompute_FOUND FALSE)
+  set(dcompute_NOT_FOUND_MESSAGE "dcompute: FindMPI found no C MPI")
+  return()
+endif()
+# the MPI that FindMPI found
+set(_dc_found_mpi "")
+if(MPI_C_LIBRARY_VERSION_STRING MATCHES "Open MPI")
+  set(_dc_found_mpi openmpi)
+elseif(MPI_C_LIBRARY_VERSION_STRING MATCHES "MPICH")
+  set(_dc_found_mpi mpich)
+elseif(MPI_C_LIBRARY_VERSION_STRING)
+  set(_dc_found_mpi mpi)
+endif()
+if(NOT _dc_found_mpi)
+  # FindMPI ran earlier without MPI_DETERMINE_LIBRARY_VERSION: ask its mpi.h
+  foreach(_dc_d IN LISTS MPI_C_HEADER_DIR MPI_C_INCLUDE_DIRS)
+    if(NOT _dc_found_mpi AND EXISTS "${_dc_d}/mpi.h")
+      file(STRINGS "${_dc_d}/mpi.h" _dc_l REGEX "define (OPEN_MPI|MPICH_VERSION) ")
+      if(_dc_l MATCHES "OPEN_MPI")
+        set(_dc_found_mpi openmpi)
+      elseif(_dc_l MATCHES "MPICH_VERSION")
+        set(_dc_found_mpi mpich)
+      endif()
+    endif()
+  endforeach()
+endif()
+if(NOT _dc_want)
+  set(_dc_want "${_dc_found_mpi}")
+endif()
+if(NOT _dc_want)
+  set(dcompute_FOUND FALSE)
+  set(dcompute_NOT_FOUND_MESSAGE "dcompute: cannot tell which MPI FindMPI found (no MPI_C_LIBRARY_VERSION_STRING): give COMPONENTS openmpi|mpich or DCOMPUTE_MPI")
+  return()
+endif()
+if(NOT _dc_want IN_LIST _dc_installed)
+  set(dcompute_FOUND FALSE)
+  set(dcompute_NOT_FOUND_MESSAGE "dcompute: no build for MPI '${_dc_want}' in ${CMAKE_CURRENT_LIST_DIR} (installed: ${_dc_installed})")
+  return()
+endif()
+if(_dc_found_mpi AND NOT _dc_found_mpi STREQUAL _dc_want)
+  set(dcompute_FOUND FALSE)
+  set(dcompute_NOT_FOUND_MESSAGE "dcompute: the ${_dc_want} build was asked for, but FindMPI found ${_dc_found_mpi} (${MPI_C_COMPILER}); set MPI_C_COMPILER to ${_dc_want}'s mpicc (e.g. mpicc.${_dc_want})")
+  return()
+endif()
+
+include("${CMAKE_CURRENT_LIST_DIR}/dcompute-${_dc_want}-targets.cmake")
+if(DEFINED dcompute_FOUND AND NOT dcompute_FOUND)
+  return()
+endif()
+set(dcompute_${_dc_want}_FOUND TRUE)
+if(TARGET dcompute::scalapack)
+  set(dcompute_scalapack_FOUND TRUE)
+elseif("scalapack" IN_LIST ${CMAKE_FIND_PACKAGE_NAME}_FIND_COMPONENTS
+       AND ${CMAKE_FIND_PACKAGE_NAME}_FIND_REQUIRED_scalapack)
+  set(dcompute_FOUND FALSE)
+  set(dcompute_NOT_FOUND_MESSAGE "dcompute: libdcompute_scalapack-${_dc_want} is not installed")
+  return()
+endif()
+unset(_dc_d)
+unset(_dc_l)
+unset(_dc_files)
+unset(_dc_f)
+unset(_dc_m)
+unset(_dc_c)
+unset(_dc_want)
+unset(_dc_found_mpi)
+unset(_dc_installed)
