@@ -10,7 +10,8 @@
 #   mpich    the same with MPICH (and MPICH's ScaLAPACK and HDF5) instead of Open MPI, without
 #            PETSc
 #   both     both MPIs (what .ci/run uses)
-#   --doc    also doxygen, for `make doc`
+#   --doc    (kept for old command lines: doxygen is always installed now, for the man pages
+#            that make builds and tests/man-check.sh checks)
 #   --netns  also iproute2, for the multi-node check on the simulated cluster (tests/netns-check.sh)
 #   --format also clang-format, for the format check of scripts/run-tests.sh (.clang-format)
 #   --valgrind also valgrind, for scripts/run-tests.sh --valgrind
@@ -24,7 +25,7 @@ extra=()
 for arg in "$@"; do
     case "$arg" in
         openmpi|mpich|both) mpi=$arg ;;
-        --doc) extra+=(doxygen) ;;
+        --doc) ;;
         --netns) extra+=(iproute2) ;;
         --format) extra+=(clang-format) ;;
         --valgrind) extra+=(valgrind) ;;
@@ -34,7 +35,7 @@ for arg in "$@"; do
 done
 
 pkgs=(build-essential autoconf automake libtool pkg-config libhwloc-dev libopenblas-dev
-      libcunit1-dev zlib1g-dev hdf5-tools libisal-dev)
+      libcunit1-dev zlib1g-dev hdf5-tools libisal-dev doxygen man-db)
 # ScaLAPACK (built for the same MPI) is optional for the build: the GEMM tests and benchmark
 # compare against its pdgemm_ when configure finds it, and skip that comparison otherwise.
 # scalapack-mpi-test holds ScaLAPACK's own testers for both MPIs (tests/pblas-tester.sh runs
@@ -46,6 +47,8 @@ pkgs=(build-essential autoconf automake libtool pkg-config libhwloc-dev libopenb
 # its checksums; without them configure leaves it out. hdf5-tools gives h5dump, with which the
 # tests read a checkpoint without libdcompute. ISA-L (libisal-dev, optional) computes the same
 # CRC-32 as zlib about 6x faster.
+# doxygen builds the man pages of the public functions (make, make install); man-db renders them
+# in tests/man-check.sh (without doxygen configure leaves them out and that test skips).
 case "$mpi" in
     openmpi) pkgs+=(libopenmpi-dev openmpi-bin libscalapack-openmpi-dev scalapack-mpi-test
                     petsc-dev libhdf5-openmpi-dev) ;;

@@ -10,14 +10,16 @@ per problem (file:line: function: problem):
     \\param twice, a \\param without its direction ([in], [out] or [in,out]) or description;
   - no \\return; a DC_ERR_* (or other code-like DC_SUCCESS/DC_INPROGRESS spelling) in \\return
     that dc_error.h does not define; an int-returning function whose \\return does not mention
-    DC_SUCCESS;
-  - a comment that does not say whether the function is collective or local.
+    DC_SUCCESS, or names no DC_ERR_* code;
+  - a comment that does not say whether the function is collective or local;
+  - an enumerator or macro (other than an include guard) without a doc comment.
 Exit status 1 if any problem is found (not counting those listed in the baseline file, one
 "header: function: problem" per line, for documentation still being written), 0 otherwise.
 
 Before checking, it checks itself: it breaks a copy of the headers in several ways in a
 temporary directory and fails unless each breakage is reported (--no-self-test skips that).
---list prints "function header" for every DC_API function instead (tests/man-check.sh uses it).
+--list prints "function header int|other param,param,..." ("-" for none) for every DC_API
+function instead (tests/man-check.sh uses it).
 
 Python 3 standard library only. Headers default to include/dcompute/*.h under $srcdir (or the
 directory above this script).
@@ -49,6 +51,7 @@ def blank_comments(text):
     newlines; the list of (start, end) of doc comments)."""
     out = list(text)
     docs = []
+    trail = []
     i, n = 0, len(text)
     while i < n:
         c = text[i]
@@ -59,6 +62,8 @@ def blank_comments(text):
             if (body.startswith("/**") or body.startswith("/*!")) and not body.startswith("/**/") \
                     and not body[3:4] == "<":
                 docs.append((i, j))
+            elif body.startswith("/**<") or body.startswith("/*!<"):
+                trail.append(i)
             for k in range(i, j):
                 if out[k] != "\n":
                     out[k] = " "
@@ -67,7 +72,9 @@ def blank_comments(text):
             j = text.find("\n", i)
             j = n if j < 0 else j
             body = text[i:j]
-            if (body.startswith("///") or body.startswith("//!")) and body[3:4] != "<":
+            if body.startswith("///<") or body.startswith("//!<"):
+                trail.append(i)
+            elif (body.startswith("///") or body.startswith("//!")) and body[3:4] != "<":
                 # consecutive /// lines form one comment
                 if docs and text[docs[-1][1]:i].strip() == "" and \
                         text[docs[-1][0]:docs[-1][0] + 3] in ("///", "//!"):
@@ -87,7 +94,7 @@ def blank_comments(text):
             i = j + 1
         else:
             i += 1
-    return "".join(out), docs
+    return "".join(out), docs, trail
 
 
 def comment_text(raw):
@@ -130,7 +137,7 @@ def split_params(plist):
 
 def parse_header(path):
     text = open(path, encoding="utf-8").read()
-    code, docs = blank_comments(text)
+    code, docs, _ = blank_comments(text)
     funcs = []
     for m in re.finditer(r"\bDC_API\b", code):
         end = code.find(";", m.end())
@@ -150,6 +157,48 @@ def parse_header(path):
                 doc = comment_text(text[s:e])
         funcs.append(Func(name, ret, split_params(plist), doc, path, line))
     return funcs
+
+
+def undocumented_names(path):
+    """(name, line) of every enumerator and macro of a header without a doc comment: one right
+    above it, or a trailing one (/**< ... */) before the next enumerator or on the #define line.
+    Include guards are not counted."""
+    text = open(path, encoding="utf-8").read()
+    code, docs, trail = blank_comments(text)
+    doc_ends = {e for (_, e) in docs}
+    out = []
+
+    def documented_above(pos):
+        j = pos
+        while j > 0 and text[j - 1] in " \t\n":
+            j -= 1
+        return j in doc_ends
+
+    for m in re.finditer(r"\benum\b[^{;()]*\{", code):
+        depth, k = 1, m.end()
+        while k < len(code) and depth:
+            depth += {"{": 1, "}": -1}.get(code[k], 0)
+            k += 1
+        body_end = k - 1
+        names = [(x.start(), x.group(1)) for x in
+                 re.finditer(r"(?:\{|,)\s*(" + IDENT + r")", code[m.end() - 1:body_end])]
+        names = [(m.end() - 1 + off + code[m.end() - 1 + off:].index(nm), nm) for off, nm in names]
+        for i, (pos, nm) in enumerate(names):
+            nxt = names[i + 1][0] if i + 1 < len(names) else body_end + 1
+            if documented_above(pos) or any(pos < t < nxt for t in trail):
+                continue
+            out.append((nm, text.count("\n", 0, pos) + 1))
+    guards = set(re.findall(r"#\s*ifndef\s+(" + IDENT + ")", code))
+    for m in re.finditer(r"^[ \t]*#[ \t]*define[ \t]+(" + IDENT + ")", code, re.M):
+        nm = m.group(1)
+        if nm in guards:
+            continue
+        eol = code.find("\n", m.end())
+        eol = len(code) if eol < 0 else eol
+        if documented_above(m.start()) or any(m.start() < t < eol for t in trail):
+            continue
+        out.append((nm, text.count("\n", 0, m.start()) + 1))
+    return out
 
 
 def error_codes(headers):
@@ -227,6 +276,8 @@ def check_func(f, codes):
                 probs.append("\\return names %s, which dc_error.h does not define" % tok)
         if f.ret == "int" and not re.search(r"\bDC_SUCCESS\b", rets):
             probs.append("\\return does not mention DC_SUCCESS")
+        if f.ret == "int" and not re.search(r"\bDC_ERR_[A-Z]", rets):
+            probs.append("\\return names no DC_ERR_* code (list each one the function returns)")
     if not re.search(r"\b(collective|local)\b", f.doc, re.I):
         probs.append("does not say whether it is collective or local")
     return probs
@@ -245,6 +296,13 @@ def run_check(headers, baseline=(), out=sys.stdout):
                     continue
                 print("%s:%d: %s: %s" % (os.path.normpath(h), f.line, f.name, p), file=out)
                 bad += 1
+        for nm, line in undocumented_names(h):
+            p = "no doc comment (/** above it or /**< after it)"
+            if "%s: %s: %s" % (os.path.basename(h), nm, p) in baseline:
+                known += 1
+                continue
+            print("%s:%d: %s: %s" % (os.path.normpath(h), line, nm, p), file=out)
+            bad += 1
     return nfunc, bad, known
 
 
@@ -272,6 +330,8 @@ def self_test(headers):
          "DC_ERR_BOGUS, which dc_error.h does not define"),
         ("no DC_SUCCESS", doc.replace("DC_SUCCESS", "zero"),
          "\\return does not mention DC_SUCCESS"),
+        ("no error code", re.sub(r"\bDC_ERR_[A-Z]+", "an error", doc),
+         "\\return names no DC_ERR_* code"),
         ("no comment", "/* not a doc comment */\n", "no doc comment"),
         ("collective or local unsaid", re.sub(r"(?i)\b(collective|local)\b", "", doc),
          "collective or local"),
@@ -294,6 +354,23 @@ def self_test(headers):
             if bad == 0 or not hit:
                 fails.append("self-test '%s': not reported (expected '%s'; got %s)"
                              % (what, expect, sink.lines[:5]))
+        # an enumerator and a macro without their comments (dc_types.h, dc_sched.h)
+        for fname, pat, name in (("dc_types.h", r"(DC_REDUCE_PROD,)\s*/\*\*<[^*]*\*/", "DC_REDUCE_PROD"),
+                                 ("dc_sched.h", r"/\*\*[^/]*\*/\s*(#define DC_SCHED_ROOT_ALL)",
+                                  "DC_SCHED_ROOT_ALL")):
+            open(target, "w", encoding="utf-8").write(src)
+            path = os.path.join(tmp, fname)
+            orig = open(path, encoding="utf-8").read()
+            broken = re.sub(pat, r"\1", orig, count=1)
+            if broken == orig:
+                fails.append("self-test '%s undocumented': the breakage changed nothing" % name)
+                continue
+            open(path, "w", encoding="utf-8").write(broken)
+            sink = Collect()
+            run_check(copies, out=sink)
+            if not [l for l in sink.lines if (": %s: no doc comment" % name) in l]:
+                fails.append("self-test '%s undocumented': not reported" % name)
+            open(path, "w", encoding="utf-8").write(orig)
     finally:
         shutil.rmtree(tmp)
     return fails
@@ -334,7 +411,8 @@ def main(argv):
         for h in headers:
             for f in parse_header(h):
                 if f.name:
-                    print(f.name, os.path.basename(h))
+                    print(f.name, os.path.basename(h), "int" if f.ret == "int" else "other",
+                          ",".join(f.params) or "-")
         return 0
     if selftest:
         fails = self_test(headers)

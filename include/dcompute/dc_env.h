@@ -36,14 +36,14 @@ typedef enum {
 
 /** Bits of dc_env_params_t::field_mask: only fields whose bit is set are read. */
 enum {
-    DC_ENV_PARAM_BIND = 1u << 0,
-    DC_ENV_PARAM_BLAS_THREADS = 1u << 1,
-    DC_ENV_PARAM_REPRO = 1u << 2,
-    DC_ENV_PARAM_DEBUG = 1u << 3,
-    DC_ENV_PARAM_PROFILE = 1u << 4,
-    DC_ENV_PARAM_ALLREDUCE = 1u << 5,
-    DC_ENV_PARAM_TOPOLOGY = 1u << 6,
-    DC_ENV_PARAM_TIMEOUT = 1u << 7 /**< timeout and timeout_abort */
+    DC_ENV_PARAM_BIND = 1u << 0,         /**< bind */
+    DC_ENV_PARAM_BLAS_THREADS = 1u << 1, /**< blas_threads */
+    DC_ENV_PARAM_REPRO = 1u << 2,        /**< repro */
+    DC_ENV_PARAM_DEBUG = 1u << 3,        /**< debug */
+    DC_ENV_PARAM_PROFILE = 1u << 4,      /**< profile */
+    DC_ENV_PARAM_ALLREDUCE = 1u << 5,    /**< allreduce */
+    DC_ENV_PARAM_TOPOLOGY = 1u << 6,     /**< topology */
+    DC_ENV_PARAM_TIMEOUT = 1u << 7       /**< timeout and timeout_abort */
 };
 
 /**
@@ -52,7 +52,7 @@ enum {
  * Precedence: params, then environment variable, then default. New fields are only appended.
  */
 typedef struct dc_env_params {
-    uint64_t field_mask;
+    uint64_t field_mask;           /**< DC_ENV_PARAM_* bits of the fields set */
     dc_bind_t bind;                /**< DC_BIND */
     int blas_threads;              /**< DC_BLAS_THREADS: 0 = from the rank's CPU set */
     dc_repro_t repro;              /**< DC_REPRO */
@@ -97,8 +97,8 @@ typedef struct dc_placement {
     int npus;         /**< PUs in the rank's CPU set */
     int numa_node;    /**< NUMA node of the CPU set, -1 if it spans several or unknown */
     int blas_threads; /**< OpenBLAS threads set for this rank (with DC_TOPOLOGY: planned only) */
-    dc_placement_verdict_t verdict;
-    char cpuset[128]; /**< PU list of the CPU set, e.g. "0-3,8" */
+    dc_placement_verdict_t verdict; /**< the node's verdict (the same on its ranks) */
+    char cpuset[128];               /**< PU list of the CPU set, e.g. "0-3,8" */
 } dc_placement_t;
 
 /**
@@ -131,6 +131,7 @@ DC_API int dc_env_destroy(dc_env_t **env_p);
 
 /**
  * \brief The env's private communicator. Local.
+ * \param[in]  env     the env
  * \param[out] comm_p  the duplicate of the application's communicator the library works on
  *                     (owned by the env: do not free it; messages on it may meet the library's)
  * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed env, comm_p NULL)
@@ -138,6 +139,7 @@ DC_API int dc_env_destroy(dc_env_t **env_p);
 DC_API int dc_env_get_comm(const dc_env_t *env, MPI_Comm *comm_p);
 /**
  * \brief This rank and the number of ranks in the env. Local.
+ * \param[in]  env     the env
  * \param[out] rank_p  this rank (may be NULL if size_p is not)
  * \param[out] size_p  the number of ranks (may be NULL if rank_p is not)
  * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed env, both outputs NULL)
@@ -145,6 +147,7 @@ DC_API int dc_env_get_comm(const dc_env_t *env, MPI_Comm *comm_p);
 DC_API int dc_env_get_rank(const dc_env_t *env, int *rank_p, int *size_p);
 /**
  * \brief Placement of this rank (where it runs, binding, threads, the node's verdict). Local.
+ * \param[in]  env          the env
  * \param[out] placement_p  filled (a copy)
  * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed env, placement_p NULL)
  */
@@ -152,13 +155,16 @@ DC_API int dc_env_get_placement(const dc_env_t *env, dc_placement_t *placement_p
 /**
  * \brief Set the env's default reproducibility mode. Collective, arguments must match on all
  * ranks (a mode that differs on one rank fails on all with DC_ERR_ARG).
+ * \param[in] env   the env
  * \param[in] mode  DC_REPRO_OFF, _BINNED or _EXACT
  * \return DC_SUCCESS, DC_ERR_ARG (invalid env: at once on that rank; mode not one of the three
- *         or differing across ranks: on every rank), DC_ERR_MPI
+ *         or differing across ranks: on every rank), DC_ERR_MPI, DC_ERR_TIMEOUT (DC_TIMEOUT expired
+ *         waiting for another rank)
  */
 DC_API int dc_env_set_repro(dc_env_t *env, dc_repro_t mode);
 /**
  * \brief The env's default reproducibility mode. Local.
+ * \param[in]  env     the env
  * \param[out] mode_p  DC_REPRO_OFF, _BINNED or _EXACT
  * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed env, mode_p NULL)
  */
@@ -166,16 +172,20 @@ DC_API int dc_env_get_repro(const dc_env_t *env, dc_repro_t *mode_p);
 /**
  * \brief Turn debug-mode checks (hot-path collectives' arguments compared across ranks) on or
  * off. Collective, arguments must match.
+ * \param[in] env  the env
  * \param[in] on  nonzero: on
  * \return DC_SUCCESS, DC_ERR_ARG (invalid env: at once on that rank; on differing across
- *         ranks: on every rank), DC_ERR_MPI
+ *         ranks: on every rank), DC_ERR_MPI, DC_ERR_TIMEOUT (DC_TIMEOUT expired waiting for another
+ *         rank)
  */
 DC_API int dc_env_set_debug(dc_env_t *env, int on);
 
 /**
  * \brief Print the placement table (one line per rank) and the verdict on rank 0. Collective.
+ * \param[in] env  the env
  * \param[in] f  stream to print to on rank 0 (NULL: stdout)
- * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed env), DC_ERR_MPI
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed env), DC_ERR_MPI, DC_ERR_TIMEOUT (DC_TIMEOUT
+ *         expired waiting for another rank)
  */
 DC_API int dc_env_view(dc_env_t *env, FILE *f);
 

@@ -68,6 +68,16 @@ typedef struct dc_mat_dist {
                                ScaLAPACK sub-matrix A(IA:, JA:) with ioff = (IA - 1) % MB.
                                0 <= ioff < mb; 0 for ordinary matrices. */
 } dc_mat_dist_t;
+/** \var dc_mat_dist::m
+ * global rows */
+/** \var dc_mat_dist::mb
+ * row block size (>= 1) */
+/** \var dc_mat_dist::rsrc
+ * grid row that owns the first block */
+/** \var dc_mat_dist::nprow
+ * grid rows; position (prow, pcol) is env rank prow * npcol + pcol */
+/** \var dc_mat_dist::ioff
+ * row offset of row 0 inside the first block (see joff) */
 
 /** Operation applied to a GEMM or GEMV operand. */
 typedef enum {
@@ -86,43 +96,59 @@ typedef enum {
  * \param[out] mat_p the new matrix, set only on success
  * \return DC_SUCCESS, DC_ERR_ARG (NULL grid or mat_p, rsrc/csrc out of range), DC_ERR_SIZE
  *         (negative size or block, or arguments that differ across ranks), DC_ERR_NOMEM (an
- *         allocation failed on some rank, or a local part too large to address)
+ *         allocation failed on some rank, or a local part too large to address), DC_ERR_MPI,
+ *         DC_ERR_TIMEOUT (DC_TIMEOUT expired waiting for another rank)
  */
 DC_API int dc_mat_create(dc_grid_t *grid, dc_gidx_t m, dc_gidx_t n, dc_gidx_t mb, dc_gidx_t nb,
                          int rsrc, int csrc, dc_mat_t **mat_p);
 /**
  * \brief Create a zero matrix with the distribution \p dist on the ranks of \p env (the grid is
- * dist->nprow x dist->npcol, which must multiply to the env's size). Collective, must match.
- * \return as dc_mat_create(); DC_ERR_SIZE when nprow * npcol differs from the number of ranks
+ * dist->nprow x dist->npcol, which must multiply to the env's size). Collective on env; every
+ * field of dist must match on all ranks.
+ * \param[in]  env    the env whose ranks hold the matrix
+ * \param[in]  dist   the distribution (copied)
+ * \param[out] mat_p  the new matrix, set only on success
+ * \return as dc_mat_create(): DC_SUCCESS, DC_ERR_ARG (invalid env: at once on that rank; dist or
+ *         mat_p NULL, rsrc/csrc or ioff/joff out of range), DC_ERR_SIZE (negative size or
+ *         block, nprow * npcol not the number of ranks, fields that differ across ranks),
+ *         DC_ERR_NOMEM (on any rank), DC_ERR_MPI, DC_ERR_TIMEOUT (DC_TIMEOUT expired waiting
+ *         for another rank)
  */
 DC_API int dc_mat_create_dist(dc_env_t *env, const dc_mat_dist_t *dist, dc_mat_t **mat_p);
 /**
  * \brief Wrap existing local storage as a matrix (no copy): the ScaLAPACK way of handing arrays
  * to the library. Collective on env; the distribution must match on all ranks.
- * \param[in] dist  distribution (with ioff/joff for a sub-matrix view); mb and nb must be given
- * \param[in] data  this rank's local array, column-major (borrowed until dc_mat_destroy; may be
- *                  NULL where the rank owns no entry)
- * \param[in] lld   its leading dimension, >= max(1, local rows)
- * \return as dc_mat_create_dist(); DC_ERR_ARG for a NULL data that owns entries or a short lld
+ * \param[in]  env    the env whose ranks hold the matrix
+ * \param[in]  dist   distribution (with ioff/joff for a sub-matrix view); mb and nb must be given
+ * \param[in]  data   this rank's local array, column-major (borrowed until dc_mat_destroy; may
+ *                    be NULL where the rank owns no entry)
+ * \param[in]  lld    its leading dimension, >= max(1, local rows)
+ * \param[out] mat_p  the new matrix, set only on success
+ * \return as dc_mat_create_dist(): DC_SUCCESS, DC_ERR_ARG (also: a NULL data that owns entries
+ *         or a short lld), DC_ERR_SIZE, DC_ERR_NOMEM, DC_ERR_MPI, DC_ERR_TIMEOUT
  */
 DC_API int dc_mat_create_view(dc_env_t *env, const dc_mat_dist_t *dist, double *data, size_t lld,
                               dc_mat_t **mat_p);
 /**
  * \brief New matrix with the same distribution and values. Collective on the matrix's env.
+ * \param[in]  a    the matrix to copy (not borrowed read-write)
  * \param[out] b_p  the new matrix (it owns its array, also for a view), set only on success
  * \return DC_SUCCESS, DC_ERR_ARG (invalid a, b_p NULL), DC_ERR_STATE (a borrowed read-write),
- *         DC_ERR_NOMEM (on any rank), DC_ERR_MPI
+ *         DC_ERR_NOMEM (on any rank), DC_ERR_MPI, DC_ERR_TIMEOUT (DC_TIMEOUT expired waiting for
+ *         another rank)
  */
 DC_API int dc_mat_dup(const dc_mat_t *a, dc_mat_t **b_p);
 /**
  * \brief Destroy a matrix, set *mat_p = NULL. Local; NULL and *mat_p == NULL are no-ops. A view
  * leaves the wrapped array to its owner.
+ * \param[in,out] mat_p  the caller's handle
  * \return DC_SUCCESS, DC_ERR_ARG (not a matrix handle, or destroyed before: nothing changed)
  */
 DC_API int dc_mat_destroy(dc_mat_t **mat_p);
 
 /**
  * \brief The env the matrix lives on. Local.
+ * \param[in]  a      the matrix
  * \param[out] env_p  the env, lent: usable while the matrix lives (even after the caller's own
  *                    env handle was destroyed), not the caller's to destroy then
  * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed matrix, env_p NULL)
@@ -130,6 +156,7 @@ DC_API int dc_mat_destroy(dc_mat_t **mat_p);
 DC_API int dc_mat_get_env(const dc_mat_t *a, dc_env_t **env_p);
 /**
  * \brief The matrix's distribution. Local.
+ * \param[in]  a       the matrix
  * \param[out] dist_p  filled (a copy)
  * \return DC_SUCCESS, DC_ERR_ARG (invalid matrix, dist_p NULL)
  */
@@ -137,18 +164,33 @@ DC_API int dc_mat_get_dist(const dc_mat_t *a, dc_mat_dist_t *dist_p);
 /**
  * \brief Local extent: this rank's rows, columns and leading dimension (max(1, mloc)). Local.
  * Any output may be NULL, not all.
+ * \param[in]  a       the matrix
+ * \param[out] mloc_p  local rows
+ * \param[out] nloc_p  local columns
+ * \param[out] lld_p   leading dimension of the local array
  * \return DC_SUCCESS, DC_ERR_ARG (invalid matrix, all outputs NULL)
  */
 DC_API int dc_mat_get_local_size(const dc_mat_t *a, size_t *mloc_p, size_t *nloc_p, size_t *lld_p);
 /**
  * \brief Global row and column of local entry (li, lj) of this rank. Local.
- * \return DC_ERR_ARG when li >= mloc or lj >= nloc, or both outputs are NULL
+ * \param[in]  a    the matrix
+ * \param[in]  li   local row, < mloc
+ * \param[in]  lj   local column, < nloc
+ * \param[out] i_p  global row (may be NULL if j_p is not)
+ * \param[out] j_p  global column (may be NULL if i_p is not)
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid matrix, li >= mloc or lj >= nloc, both outputs NULL)
  */
 DC_API int dc_mat_local_to_global(const dc_mat_t *a, size_t li, size_t lj, dc_gidx_t *i_p,
                                   dc_gidx_t *j_p);
 /**
  * \brief Owner (env rank) of global entry (i, j) and its local position there. Local.
- * \return DC_ERR_ARG for (i, j) outside the matrix, or all outputs NULL (any may be NULL).
+ * \param[in]  a       the matrix
+ * \param[in]  i       global row, in [0, m)
+ * \param[in]  j       global column, in [0, n)
+ * \param[out] rank_p  the owner's env rank (any output may be NULL, not all)
+ * \param[out] li_p    local row on the owner
+ * \param[out] lj_p    local column on the owner
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid matrix, (i, j) outside the matrix, all outputs NULL)
  */
 DC_API int dc_mat_global_to_local(const dc_mat_t *a, dc_gidx_t i, dc_gidx_t j, int *rank_p,
                                   size_t *li_p, size_t *lj_p);
@@ -157,6 +199,7 @@ DC_API int dc_mat_global_to_local(const dc_mat_t *a, dc_gidx_t i, dc_gidx_t j, i
  * \brief Borrow the local array (column-major, leading dimension *lld_p) for reading and writing
  * until dc_mat_restore_array(). Local. Only one borrow at a time: another borrow, or any other
  * operation on the matrix meanwhile, is DC_ERR_STATE.
+ * \param[in]  a       the matrix
  * \param[out] array_p local array (borrowed; may be a valid pointer to no entries)
  * \param[out] lld_p   leading dimension; may be NULL
  * \return DC_SUCCESS, DC_ERR_ARG (invalid matrix, array_p NULL), DC_ERR_STATE (already borrowed)
@@ -164,12 +207,15 @@ DC_API int dc_mat_global_to_local(const dc_mat_t *a, dc_gidx_t i, dc_gidx_t j, i
 DC_API int dc_mat_get_array(dc_mat_t *a, double **array_p, size_t *lld_p);
 /**
  * \brief End a read-write borrow; sets *array_p = NULL. Local.
+ * \param[in]     a        the matrix
+ * \param[in,out] array_p  the array dc_mat_get_array() gave
  * \return DC_SUCCESS, DC_ERR_ARG (invalid matrix, array_p NULL), DC_ERR_STATE (not borrowed
  *         read-write, or not the array that was lent)
  */
 DC_API int dc_mat_restore_array(dc_mat_t *a, double **array_p);
 /**
  * \brief Read-only borrow (several may be outstanding; reading operations stay allowed). Local.
+ * \param[in]  a       the matrix
  * \param[out] array_p local array (borrowed until dc_mat_restore_array_read())
  * \param[out] lld_p   leading dimension; may be NULL
  * \return DC_SUCCESS, DC_ERR_ARG (invalid matrix, array_p NULL), DC_ERR_STATE (borrowed
@@ -178,6 +224,8 @@ DC_API int dc_mat_restore_array(dc_mat_t *a, double **array_p);
 DC_API int dc_mat_get_array_read(const dc_mat_t *a, const double **array_p, size_t *lld_p);
 /**
  * \brief End a read-only borrow; sets *array_p = NULL. Local.
+ * \param[in]     a        the matrix
+ * \param[in,out] array_p  the array dc_mat_get_array_read() gave
  * \return DC_SUCCESS, DC_ERR_ARG (invalid matrix, array_p NULL), DC_ERR_STATE (no read borrow
  *         outstanding, or not the array that was lent)
  */
@@ -185,11 +233,16 @@ DC_API int dc_mat_restore_array_read(const dc_mat_t *a, const double **array_p);
 
 /**
  * \brief a(i, j) = value for every entry. Local (no communication).
+ * \param[in] a      the matrix (written: not borrowed)
+ * \param[in] value  the value of every entry
  * \return DC_SUCCESS, DC_ERR_ARG (invalid matrix), DC_ERR_STATE (a borrowed)
  */
 DC_API int dc_mat_set_all(dc_mat_t *a, double value);
 /**
  * \brief a(i, j) = fn(i, j, ctx) for every entry this rank owns. Local.
+ * \param[in] a    the matrix (written: not borrowed)
+ * \param[in] fn   the entries' formula
+ * \param[in] ctx  passed to fn unchanged (may be NULL)
  * \return DC_SUCCESS, DC_ERR_ARG (invalid matrix, fn NULL), DC_ERR_STATE (a borrowed)
  */
 DC_API int dc_mat_fill(dc_mat_t *a, dc_mat_fill_fn fn, void *ctx);
@@ -197,17 +250,25 @@ DC_API int dc_mat_fill(dc_mat_t *a, dc_mat_fill_fn fn, void *ctx);
 /**
  * \brief Set a from a full m x n column-major array held by \p root. Collective; root, lda and
  * a must match (checked in every mode: DC_ERR_ARG on every rank). One scatter of packed blocks.
- * \param[in] global column-major array with leading dimension lda >= max(1, m), read on root only
- *                   (may be NULL elsewhere; copied)
- * \return DC_SUCCESS, DC_ERR_ARG (root out of range, NULL global on root, lda < m), DC_ERR_STATE
- *         (a is borrowed), DC_ERR_NOMEM, DC_ERR_MPI
+ * \param[in] a       the matrix (written: not borrowed)
+ * \param[in] root    the rank that holds the array, in [0, size)
+ * \param[in] global  column-major array with leading dimension lda >= max(1, m), read on root
+ *                    only (may be NULL elsewhere; copied)
+ * \param[in] lda     its leading dimension
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid matrix, root out of range, NULL global on root,
+ *         lda < m, arguments differing across ranks), DC_ERR_STATE (a is borrowed),
+ *         DC_ERR_NOMEM, DC_ERR_MPI, DC_ERR_TIMEOUT (DC_TIMEOUT expired waiting for another rank)
  */
 DC_API int dc_mat_scatter(dc_mat_t *a, int root, const double *global, size_t lda);
 /**
  * \brief Gather a into a full m x n column-major array on \p root (root = -1: on every rank).
  * Collective; root, lda and a must match (checked in every mode: DC_ERR_ARG on every rank).
- * \param[out] global array with leading dimension lda >= max(1, m), written on root(s) only
- * \return as dc_mat_scatter()
+ * \param[in]  a       the matrix (read: not borrowed read-write)
+ * \param[in]  root    the receiving rank in [0, size), or -1 for all
+ * \param[out] global  array with leading dimension lda >= max(1, m), written on root(s) only
+ * \param[in]  lda     its leading dimension
+ * \return as dc_mat_scatter(): DC_SUCCESS, DC_ERR_ARG, DC_ERR_STATE (a borrowed read-write),
+ *         DC_ERR_NOMEM, DC_ERR_MPI, DC_ERR_TIMEOUT
  */
 DC_API int dc_mat_gather(const dc_mat_t *a, int root, double *global, size_t lda);
 /**
@@ -215,15 +276,20 @@ DC_API int dc_mat_gather(const dc_mat_t *a, int root, double *global, size_t lda
  * all-to-all (the COSTA idea). Collective on a's env: a must be the same matrix on every rank;
  * a b of another env (on any rank) or a different b on some rank fails on every rank. a == b is
  * allowed (nothing to do).
+ * \param[in]  a  the source (read: not borrowed read-write)
+ * \param[out] b  the destination (written: not borrowed)
  * \return DC_SUCCESS, DC_ERR_SIZE (different global sizes), DC_ERR_COMM (different envs),
- *         DC_ERR_ARG (b differs across ranks), DC_ERR_STATE (borrowed), DC_ERR_NOMEM, DC_ERR_MPI
+ *         DC_ERR_ARG (invalid handle; b differs across ranks), DC_ERR_STATE (borrowed),
+ *         DC_ERR_NOMEM, DC_ERR_MPI, DC_ERR_TIMEOUT (DC_TIMEOUT expired waiting for another rank)
  */
 DC_API int dc_mat_redistribute(const dc_mat_t *a, dc_mat_t *b);
 /**
  * \brief b = a^T, where b is n x m on any distribution of the same env. One packed all-to-all.
- * Collective on a's env, as dc_mat_redistribute(). a and b must be different matrices
- * (DC_ERR_ARG).
- * \return as dc_mat_redistribute()
+ * Collective on a's env, as dc_mat_redistribute(). a and b must be different matrices.
+ * \param[in]  a  the source, m x n (read: not borrowed read-write)
+ * \param[out] b  the destination, n x m (written: not borrowed; not a)
+ * \return as dc_mat_redistribute(): DC_SUCCESS, DC_ERR_SIZE (b not n x m), DC_ERR_COMM,
+ *         DC_ERR_ARG (also: a == b), DC_ERR_STATE, DC_ERR_NOMEM, DC_ERR_MPI, DC_ERR_TIMEOUT
  */
 DC_API int dc_mat_transpose(const dc_mat_t *a, dc_mat_t *b);
 
@@ -233,9 +299,16 @@ DC_API int dc_mat_transpose(const dc_mat_t *a, dc_mat_t *b);
  * every rank); op, alpha, beta and the vectors' layouts must match (checked in every mode).
  * beta = 0 ignores y's old values (even NaN). The local products use OpenBLAS dgemv; partial
  * sums are combined by one reduction.
+ * \param[in]     op     DC_MAT_NOTRANS or DC_MAT_TRANS
+ * \param[in]     alpha  factor of op(A) x
+ * \param[in]     a      the matrix A (read: not borrowed read-write)
+ * \param[in]     x      the input vector (not borrowed read-write)
+ * \param[in]     beta   factor of y
+ * \param[in,out] y      the output vector (not borrowed; not x)
  * \return DC_SUCCESS, DC_ERR_SIZE (lengths do not match), DC_ERR_COMM (x or y of another env, on
- *         any rank), DC_ERR_ARG (bad op, x == y, an argument that differs across ranks),
- *         DC_ERR_STATE, DC_ERR_NOMEM, DC_ERR_MPI
+ *         any rank), DC_ERR_ARG (invalid handle, bad op, x == y, an argument that differs across
+ *         ranks), DC_ERR_STATE (an operand borrowed), DC_ERR_NOMEM, DC_ERR_MPI, DC_ERR_TIMEOUT
+ *         (DC_TIMEOUT expired waiting for another rank)
  */
 DC_API int dc_mat_gemv(dc_mat_op_t op, double alpha, const dc_mat_t *a, const dc_vec_t *x,
                        double beta, dc_vec_t *y);
@@ -257,12 +330,12 @@ typedef enum {
 
 /** Bits of dc_gemm_params_t::field_mask: only fields whose bit is set are read. */
 enum {
-    DC_GEMM_PARAM_REPRO = 1u << 0,
-    DC_GEMM_PARAM_MEM_LIMIT = 1u << 1,
-    DC_GEMM_PARAM_ALGO = 1u << 2,
-    DC_GEMM_PARAM_GRID = 1u << 3,
-    DC_GEMM_PARAM_PANEL = 1u << 4,
-    DC_GEMM_PARAM_TILE = 1u << 5
+    DC_GEMM_PARAM_REPRO = 1u << 0,     /**< repro */
+    DC_GEMM_PARAM_MEM_LIMIT = 1u << 1, /**< mem_limit */
+    DC_GEMM_PARAM_ALGO = 1u << 2,      /**< algo */
+    DC_GEMM_PARAM_GRID = 1u << 3,      /**< nprow, npcol, nlayers */
+    DC_GEMM_PARAM_PANEL = 1u << 4,     /**< panel */
+    DC_GEMM_PARAM_TILE = 1u << 5       /**< tile_m, tile_n, tile_k */
 };
 
 /**
@@ -270,7 +343,7 @@ enum {
  * All fields must match on every rank. New fields are only appended.
  */
 typedef struct dc_gemm_params {
-    uint64_t field_mask;
+    uint64_t field_mask; /**< DC_GEMM_PARAM_* bits of the fields set */
     dc_repro_t repro;    /**< DC_REPRO_OFF: fastest; _BINNED or _EXACT: C bitwise identical for
                               any rank count and distribution (both give the same bits) */
     size_t mem_limit;    /**< bytes of temporary memory per rank the call may use (0: no limit);
@@ -281,6 +354,14 @@ typedef struct dc_gemm_params {
     int tile_m, tile_n, tile_k; /**< reproducible mode: output tile and k panel (default 128 x
                                128, k 256). The same bits need the same tile on every run. */
 } dc_gemm_params_t;
+/** \var dc_gemm_params::nprow
+ * rows of the forced grid (DC_GEMM_PARAM_GRID; 0 = choose) */
+/** \var dc_gemm_params::npcol
+ * columns of the forced grid (DC_GEMM_PARAM_GRID; 0 = choose) */
+/** \var dc_gemm_params::tile_m
+ * reproducible mode: rows of an output tile (DC_GEMM_PARAM_TILE; default 128) */
+/** \var dc_gemm_params::tile_n
+ * reproducible mode: columns of an output tile (DC_GEMM_PARAM_TILE; default 128) */
 
 /**
  * Communication of one rank in one GEMM, counted by the library where it makes the MPI calls:
@@ -296,6 +377,10 @@ typedef struct dc_gemm_comm {
     double words_sent, words_recv; /**< doubles sent to / received from other ranks */
     double msgs_sent, msgs_recv;   /**< messages sent / received */
 } dc_gemm_comm_t;
+/** \var dc_gemm_comm::words_sent
+ * doubles sent to other ranks */
+/** \var dc_gemm_comm::msgs_sent
+ * messages sent to other ranks */
 
 /** What a GEMM does or would do (dc_mat_gemm_plan(), dc_mat_gemm_ex()). */
 typedef struct dc_gemm_plan {
@@ -319,6 +404,12 @@ typedef struct dc_gemm_plan {
     dc_gemm_comm_t comm;       /**< this rank's traffic in the call (dc_mat_gemm_ex() only;
                                     zero from dc_mat_gemm_plan() and when nothing was computed) */
 } dc_gemm_plan_t;
+/** \var dc_gemm_plan::nprow
+ * rows of the grid of the computation */
+/** \var dc_gemm_plan::npcol
+ * columns of the grid of the computation */
+/** \var dc_gemm_plan::redist_a
+ * 1 if A is redistributed first, 0 if used in place */
 
 /**
  * \brief C = alpha op(A) op(B) + beta C. Collective on C's env (C must be the same matrix on every
@@ -328,18 +419,36 @@ typedef struct dc_gemm_plan {
  * Any distributions, any sizes (0 included); C must not be A or B.
  * beta = 0 ignores C's old values (even NaN); alpha = 0 or k = 0 only scales C.
  * Uses the env's reproducibility mode.
- * \return DC_SUCCESS, DC_ERR_ARG (NULL, C aliases A or B, bad op), DC_ERR_SIZE (shapes do not
- *         match), DC_ERR_COMM (different envs), DC_ERR_STATE (borrowed), DC_ERR_NOMEM (an
- *         allocation failed on some rank; also when no algorithm fits the memory limit),
- *         DC_ERR_MPI. The same code on every rank.
+ * \param[in]     opa    DC_MAT_NOTRANS or DC_MAT_TRANS: op(A)
+ * \param[in]     opb    DC_MAT_NOTRANS or DC_MAT_TRANS: op(B)
+ * \param[in]     alpha  factor of op(A) op(B)
+ * \param[in]     a      the matrix A (read: not borrowed read-write)
+ * \param[in]     b      the matrix B (read: not borrowed read-write)
+ * \param[in]     beta   factor of C
+ * \param[in,out] c      the matrix C (not borrowed; neither a nor b)
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid handle, C aliases A or B, bad op, an argument that
+ *         differs across ranks), DC_ERR_SIZE (shapes do not match), DC_ERR_COMM (different
+ *         envs), DC_ERR_STATE (borrowed), DC_ERR_NOMEM (an allocation failed on some rank; also
+ *         when no algorithm fits the memory limit), DC_ERR_MPI, DC_ERR_TIMEOUT (DC_TIMEOUT
+ *         expired waiting for another rank). The same code on every rank.
  */
 DC_API int dc_mat_gemm(dc_mat_op_t opa, dc_mat_op_t opb, double alpha, const dc_mat_t *a,
                        const dc_mat_t *b, double beta, dc_mat_t *c);
 /**
  * \brief dc_mat_gemm() with options; reports the plan it ran in *plan_p (may be NULL), with
- * this rank's communication in plan_p->comm (dc_gemm_comm_t). Collective. \p params may be
- * NULL.
- * \return as dc_mat_gemm(); DC_ERR_ARG also for a params field out of range or differing
+ * this rank's communication in plan_p->comm (dc_gemm_comm_t). Collective on C's env.
+ * \param[in]     opa     DC_MAT_NOTRANS or DC_MAT_TRANS: op(A)
+ * \param[in]     opb     DC_MAT_NOTRANS or DC_MAT_TRANS: op(B)
+ * \param[in]     alpha   factor of op(A) op(B)
+ * \param[in]     a       the matrix A (read: not borrowed read-write)
+ * \param[in]     b       the matrix B (read: not borrowed read-write)
+ * \param[in]     beta    factor of C
+ * \param[in,out] c       the matrix C (not borrowed; neither a nor b)
+ * \param[in]     params  options (must match on all ranks), or NULL for the defaults
+ * \param[out]    plan_p  the plan that ran and this rank's traffic, or NULL
+ * \return as dc_mat_gemm(): DC_SUCCESS, DC_ERR_ARG (also: a params field out of range or
+ *         differing), DC_ERR_SIZE, DC_ERR_COMM, DC_ERR_STATE, DC_ERR_NOMEM, DC_ERR_MPI,
+ *         DC_ERR_TIMEOUT
  */
 DC_API int dc_mat_gemm_ex(dc_mat_op_t opa, dc_mat_op_t opb, double alpha, const dc_mat_t *a,
                           const dc_mat_t *b, double beta, dc_mat_t *c,
@@ -348,7 +457,16 @@ DC_API int dc_mat_gemm_ex(dc_mat_op_t opa, dc_mat_op_t opb, double alpha, const 
  * \brief Dry run: the plan dc_mat_gemm_ex() would run, its memory and its cost estimate,
  * without computing or communicating. Local (the plan depends only on global arguments, so
  * every rank gets the same one).
- * \return as dc_mat_gemm_ex() for argument errors; DC_ERR_NOMEM if no algorithm fits the limit
+ * \param[in]  opa     DC_MAT_NOTRANS or DC_MAT_TRANS: op(A)
+ * \param[in]  opb     DC_MAT_NOTRANS or DC_MAT_TRANS: op(B)
+ * \param[in]  a       the matrix A
+ * \param[in]  b       the matrix B
+ * \param[in]  c       the matrix C
+ * \param[in]  params  options, or NULL for the defaults
+ * \param[out] plan_p  the plan
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid handle, plan_p NULL, bad op, C aliases A or B, a
+ *         params field out of range), DC_ERR_SIZE (shapes do not match), DC_ERR_COMM (different
+ *         envs), DC_ERR_NOMEM (no algorithm fits the memory limit)
  */
 DC_API int dc_mat_gemm_plan(dc_mat_op_t opa, dc_mat_op_t opb, const dc_mat_t *a, const dc_mat_t *b,
                             const dc_mat_t *c, const dc_gemm_params_t *params,

@@ -60,15 +60,15 @@ typedef enum {
 
 /** Bits of dc_mesh_params_t::field_mask: only fields whose bit is set are read. */
 enum {
-    DC_MESH_PARAM_PERIODIC = 1u << 0,
-    DC_MESH_PARAM_SHAPE = 1u << 1,
-    DC_MESH_PARAM_PROCS = 1u << 2,
-    DC_MESH_PARAM_COUNTS = 1u << 3
+    DC_MESH_PARAM_PERIODIC = 1u << 0, /**< periodic */
+    DC_MESH_PARAM_SHAPE = 1u << 1,    /**< shape */
+    DC_MESH_PARAM_PROCS = 1u << 2,    /**< procs */
+    DC_MESH_PARAM_COUNTS = 1u << 3    /**< counts */
 };
 
 /** Optional settings of dc_mesh_create(). */
 typedef struct dc_mesh_params {
-    uint64_t field_mask;
+    uint64_t field_mask;   /**< DC_MESH_PARAM_* bits of the fields set */
     int periodic[3];       /**< 1: dimension d wraps around (default 0: not periodic; entries
                               for d >= dim must be 0) */
     dc_mesh_shape_t shape; /**< ghost points exchanged (default DC_MESH_STAR) */
@@ -92,12 +92,12 @@ typedef struct dc_mesh_params {
 /** A rank's view of a mesh (a value type, filled by dc_mesh_get_info()). Entries of
  * dimensions d >= dim are: n 1, start 0, count 1, gstart 0, gcount 1, procs 1, coord 0. */
 typedef struct dc_mesh_info {
-    int dim;        /**< 1, 2 or 3 */
-    dc_gidx_t n[3]; /**< global points per dimension */
-    int dof;        /**< values per point */
-    int width;      /**< ghost layers (stencil width) */
-    dc_mesh_shape_t shape;
-    int periodic[3];
+    int dim;                        /**< 1, 2 or 3 */
+    dc_gidx_t n[3];                 /**< global points per dimension */
+    int dof;                        /**< values per point */
+    int width;                      /**< ghost layers (stencil width) */
+    dc_mesh_shape_t shape;          /**< ghost points exchanged (STAR or BOX) */
+    int periodic[3];                /**< 1 where dimension d wraps around */
     int procs[3];                   /**< process grid */
     int coord[3];                   /**< this rank's coordinates in it */
     dc_gidx_t start[3], count[3];   /**< owned box: [start, start + count) per dimension */
@@ -105,6 +105,10 @@ typedef struct dc_mesh_info {
     size_t nlocal;                  /**< owned values: count[0] * count[1] * count[2] * dof */
     size_t nghosted; /**< values of a local field: gcount[0] * gcount[1] * gcount[2] * dof */
 } dc_mesh_info_t;
+/** \var dc_mesh_info::start
+ * first owned point per dimension (global indices) */
+/** \var dc_mesh_info::gstart
+ * first point of the ghosted box per dimension */
 
 /* ------------------------------------------------------------------ lifecycle */
 
@@ -124,7 +128,8 @@ typedef struct dc_mesh_info {
  *         the env's size, counts without procs, or any argument differing between ranks);
  *         DC_ERR_SIZE (n[d] < procs[d] with balanced counts: a grid smaller than the process
  *         grid; counts that do not sum to n[d]; width larger than a non-empty box's extent;
- *         a local field too large to address); DC_ERR_NOMEM; DC_ERR_MPI
+ *         a local field too large to address); DC_ERR_NOMEM; DC_ERR_MPI; DC_ERR_TIMEOUT (DC_TIMEOUT
+ *         expired waiting for another rank)
  */
 DC_API int dc_mesh_create(dc_env_t *env, int dim, const dc_gidx_t *n, int dof, int width,
                           const dc_mesh_params_t *params, dc_mesh_t **mesh_p);
@@ -132,32 +137,43 @@ DC_API int dc_mesh_create(dc_env_t *env, int dim, const dc_gidx_t *n, int dof, i
  * \brief Release the caller's reference and set *mesh_p = NULL. Local. Operators built on the
  * mesh keep it alive; fields keep only its layouts (they stay usable as vectors, but no copy of
  * the mesh handle may be used after its destroy). NULL and *mesh_p == NULL are no-ops.
+ * \param[in,out] mesh_p  the caller's handle
  * \return DC_SUCCESS, DC_ERR_ARG (not a mesh handle, or destroyed before: nothing changed)
  */
 DC_API int dc_mesh_destroy(dc_mesh_t **mesh_p);
 /**
  * \brief This rank's view of the mesh. Local.
+ * \param[in]  mesh    the mesh
+ * \param[out] info_p  filled (a copy)
  * \return DC_SUCCESS, DC_ERR_ARG (invalid mesh, info_p NULL)
  */
 DC_API int dc_mesh_get_info(const dc_mesh_t *mesh, dc_mesh_info_t *info_p);
 /**
  * \brief The env of the mesh (lent, as dc_layout_get_env()). Local.
- * \return DC_SUCCESS, DC_ERR_ARG
+ * \param[in]  mesh   the mesh
+ * \param[out] env_p  the env, lent: usable while the mesh lives, not the caller's to destroy
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed mesh, env_p NULL)
  */
 DC_API int dc_mesh_get_env(const dc_mesh_t *mesh, dc_env_t **env_p);
 /**
  * \brief The layout of global fields (contiguous, rank r owns its box's values). Lent: valid
  * while the mesh lives; not the caller's to destroy. Local.
- * \return DC_SUCCESS, DC_ERR_ARG
+ * \param[in]  mesh      the mesh
+ * \param[out] layout_p  the layout (lent)
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed mesh, layout_p NULL)
  */
 DC_API int dc_mesh_get_layout(const dc_mesh_t *mesh, dc_layout_t **layout_p);
 /**
  * \brief The layout of local fields (rank r holds its ghosted box's values). Lent. Local.
- * \return DC_SUCCESS, DC_ERR_ARG
+ * \param[in]  mesh      the mesh
+ * \param[out] layout_p  the layout (lent: valid while the mesh lives)
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed mesh, layout_p NULL)
  */
 DC_API int dc_mesh_get_local_layout(const dc_mesh_t *mesh, dc_layout_t **layout_p);
 /**
  * \brief Owned box of rank \p rank (of any rank, for planning transfers). Local.
+ * \param[in]  mesh   the mesh
+ * \param[in]  rank   a rank of the mesh's env, in [0, size)
  * \param[out] start  3 entries, as dc_mesh_info_t::start
  * \param[out] count  3 entries, as dc_mesh_info_t::count
  * \return DC_SUCCESS, DC_ERR_ARG (invalid mesh, rank out of range, NULL output)
@@ -167,13 +183,22 @@ DC_API int dc_mesh_get_box(const dc_mesh_t *mesh, int rank, dc_gidx_t *start, dc
 /* ------------------------------------------------------------------ fields */
 
 /**
- * \brief New zero global field (a dc_vec_t on the mesh's layout). Collective.
- * \return as dc_vec_create()
+ * \brief New zero global field (a dc_vec_t on the mesh's layout). Collective on the mesh's env.
+ * \param[in]  mesh   the mesh
+ * \param[out] vec_p  the new vector, set only on success
+ * \return as dc_vec_create(): DC_SUCCESS, DC_ERR_ARG (invalid mesh: at once on that rank; vec_p
+ *         NULL), DC_ERR_NOMEM (on any rank), DC_ERR_MPI, DC_ERR_TIMEOUT (DC_TIMEOUT expired
+ *         waiting for another rank)
  */
 DC_API int dc_mesh_create_global(dc_mesh_t *mesh, dc_vec_t **vec_p);
 /**
- * \brief New zero local (ghosted) field (a dc_vec_t on the mesh's local layout). Collective.
- * \return as dc_vec_create()
+ * \brief New zero local (ghosted) field (a dc_vec_t on the mesh's local layout). Collective on
+ * the mesh's env.
+ * \param[in]  mesh   the mesh
+ * \param[out] vec_p  the new vector, set only on success
+ * \return as dc_vec_create(): DC_SUCCESS, DC_ERR_ARG (invalid mesh: at once on that rank; vec_p
+ *         NULL), DC_ERR_NOMEM (on any rank), DC_ERR_MPI, DC_ERR_TIMEOUT (DC_TIMEOUT expired
+ *         waiting for another rank)
  */
 DC_API int dc_mesh_create_local(dc_mesh_t *mesh, dc_vec_t **vec_p);
 /**
@@ -206,6 +231,10 @@ static inline size_t dc_mesh_global_index(const dc_mesh_info_t *info, dc_gidx_t 
 typedef void (*dc_mesh_point_fn)(const dc_gidx_t ijk[3], double *values, void *ctx);
 /**
  * \brief Set every owned point of a global field from \p fn, in lexicographic order. Local.
+ * \param[in]  mesh    the mesh
+ * \param[out] global  a global field of this mesh (not borrowed)
+ * \param[in]  fn      called once per owned point with its global indices
+ * \param[in]  ctx     passed to fn unchanged (may be NULL)
  * \return DC_SUCCESS, DC_ERR_ARG (invalid mesh or vec, fn NULL, vec not on the mesh's global
  *         layout), DC_ERR_STATE (vec borrowed)
  */
@@ -216,37 +245,52 @@ DC_API int dc_mesh_fill(dc_mesh_t *mesh, dc_vec_t *global, dc_mesh_point_fn fn, 
 /**
  * \brief local = global on owned points, and the ghosts from their owners (blocking: begin +
  * end). Collective on the mesh's env (every rank takes part, including ranks with an empty box).
+ * \param[in]  mesh    the mesh
  * \param[in]  global  a global field of this mesh (read: not borrowed read-write)
  * \param[out] local   a local field of this mesh (written: not borrowed); its ghosts outside
  *                     non-periodic edges are left unchanged
  * \return DC_SUCCESS; DC_ERR_ARG (invalid handle; a field not of this mesh's layouts, e.g. a
  *         field of another mesh: the mismatched fields error, on every rank when it is the same
  *         mistake everywhere); DC_ERR_STATE (a field borrowed, or an exchange of this mesh
- *         already under way); DC_ERR_MPI
+ *         already under way); DC_ERR_MPI; DC_ERR_TIMEOUT (DC_TIMEOUT expired waiting for another
+ *         rank)
  */
 DC_API int dc_mesh_global_to_local(dc_mesh_t *mesh, const dc_vec_t *global, dc_vec_t *local);
 /**
  * \brief Start the halo exchange: copies the owned values into local and starts the
  * (persistent) sends and receives. Between begin and end the caller may read local's owned
  * values and compute on points whose stencil needs no ghost, but must not write global or
- * local, and must not start another exchange on this mesh. Collective.
- * \return as dc_mesh_global_to_local()
+ * local, and must not start another exchange on this mesh. Collective on the mesh's env.
+ * \param[in]  mesh    the mesh
+ * \param[in]  global  a global field of this mesh (read: not borrowed read-write)
+ * \param[out] local   a local field of this mesh (written: not borrowed)
+ * \return as dc_mesh_global_to_local(): DC_SUCCESS, DC_ERR_ARG, DC_ERR_STATE, DC_ERR_MPI,
+ *         DC_ERR_TIMEOUT
  */
 DC_API int dc_mesh_global_to_local_begin(dc_mesh_t *mesh, const dc_vec_t *global, dc_vec_t *local);
 /**
  * \brief Complete the exchange started by dc_mesh_global_to_local_begin() with the same
- * fields: the ghosts are set. Collective.
- * \return as dc_mesh_global_to_local(); DC_ERR_STATE (no exchange under way, or other fields)
+ * fields: the ghosts are set. Collective on the mesh's env.
+ * \param[in]  mesh    the mesh
+ * \param[in]  global  the global field passed to begin
+ * \param[out] local   the local field passed to begin
+ * \return as dc_mesh_global_to_local(): DC_SUCCESS, DC_ERR_ARG, DC_ERR_STATE (also: no exchange
+ *         under way, or other fields), DC_ERR_MPI
  */
 DC_API int dc_mesh_global_to_local_end(dc_mesh_t *mesh, const dc_vec_t *global, dc_vec_t *local);
 /**
  * \brief global = the owned values of local (DC_MESH_INSERT), or owned values plus the ghost
  * copies other ranks hold of them (DC_MESH_ADD: reverse halo exchange, for assembly-style
- * kernels). Collective. ADD takes the ghosts the forward exchange fills (faces only for STAR;
- * none outside non-periodic edges) and sums each point as: the owner's value, then the copies by
- * increasing rank of their holder (the owner itself for a periodic wrap), each holder's in its
- * ghost order; so the result does not depend on timing.
- * \return as dc_mesh_global_to_local(); DC_ERR_ARG also for an invalid mode
+ * kernels). Collective on the mesh's env. ADD takes the ghosts the forward exchange fills (faces
+ * only for STAR; none outside non-periodic edges) and sums each point as: the owner's value,
+ * then the copies by increasing rank of their holder (the owner itself for a periodic wrap),
+ * each holder's in its ghost order; so the result does not depend on timing.
+ * \param[in]  mesh    the mesh
+ * \param[in]  local   a local field of this mesh (read: not borrowed read-write)
+ * \param[out] global  a global field of this mesh (written: not borrowed)
+ * \param[in]  mode    DC_MESH_INSERT or DC_MESH_ADD
+ * \return as dc_mesh_global_to_local(): DC_SUCCESS, DC_ERR_ARG (also: an invalid mode),
+ *         DC_ERR_STATE, DC_ERR_MPI, DC_ERR_TIMEOUT
  */
 DC_API int dc_mesh_local_to_global(dc_mesh_t *mesh, const dc_vec_t *local, dc_vec_t *global,
                                    dc_mesh_insert_t mode);
@@ -255,34 +299,50 @@ DC_API int dc_mesh_local_to_global(dc_mesh_t *mesh, const dc_vec_t *local, dc_ve
 
 /**
  * \brief Gather a global field in natural order (n[0]*n[1]*n[2]*dof values) on \p root, or on
- * every rank with root = -1. Collective; root must match.
+ * every rank with root = -1. Collective on the mesh's env; root must match.
+ * \param[in]  mesh     the mesh
+ * \param[in]  global   a global field of this mesh (read: not borrowed read-write)
+ * \param[in]  root     the receiving rank in [0, size), or -1 for all
  * \param[out] natural  written on the root(s) only (may be NULL elsewhere)
  * \return DC_SUCCESS, DC_ERR_ARG (invalid handle, field not of this mesh, root out of range or
  *         differing, natural NULL on a root), DC_ERR_SIZE (more than INT_MAX values),
- *         DC_ERR_STATE, DC_ERR_NOMEM, DC_ERR_MPI
+ *         DC_ERR_STATE (global borrowed read-write), DC_ERR_NOMEM, DC_ERR_MPI, DC_ERR_TIMEOUT
+ *         (DC_TIMEOUT expired waiting for another rank)
  */
 DC_API int dc_mesh_gather_natural(dc_mesh_t *mesh, const dc_vec_t *global, int root,
                                   double *natural);
 /**
- * \brief Set a global field from an array in natural order held by \p root. Collective; root
- * must match.
- * \param[in] natural  read on root only (may be NULL elsewhere)
- * \return as dc_mesh_gather_natural()
+ * \brief Set a global field from an array in natural order held by \p root. Collective on the
+ * mesh's env; root must match.
+ * \param[in]  mesh     the mesh
+ * \param[in]  root     the rank that holds the array, in [0, size)
+ * \param[in]  natural  n[0]*n[1]*n[2]*dof values, read on root only (may be NULL elsewhere)
+ * \param[out] global   a global field of this mesh (written: not borrowed)
+ * \return as dc_mesh_gather_natural(): DC_SUCCESS, DC_ERR_ARG, DC_ERR_SIZE, DC_ERR_STATE,
+ *         DC_ERR_NOMEM, DC_ERR_MPI, DC_ERR_TIMEOUT
  */
 DC_API int dc_mesh_scatter_natural(dc_mesh_t *mesh, int root, const double *natural,
                                    dc_vec_t *global);
 /**
  * \brief natural = global reordered: entry g of \p natural (a dc_vec_t of the same global size
  * on any layout of the mesh's env, e.g. a block layout for a file) is the value of natural
- * index g. One all-to-all; nothing is gathered on one rank. Collective.
+ * index g. One all-to-all; nothing is gathered on one rank. Collective on the mesh's env.
+ * \param[in]  mesh     the mesh
+ * \param[in]  global   a global field of this mesh (read: not borrowed read-write)
+ * \param[out] natural  the reordered vector (written: not borrowed)
  * \return DC_SUCCESS, DC_ERR_ARG (invalid handle, field not of this mesh), DC_ERR_SIZE (global
- *         sizes differ), DC_ERR_COMM (natural on another env), DC_ERR_STATE, DC_ERR_NOMEM,
- *         DC_ERR_MPI
+ *         sizes differ), DC_ERR_COMM (natural on another env), DC_ERR_STATE (a vector borrowed),
+ *         DC_ERR_NOMEM, DC_ERR_MPI, DC_ERR_TIMEOUT (DC_TIMEOUT expired waiting for another rank)
  */
 DC_API int dc_mesh_global_to_natural(dc_mesh_t *mesh, const dc_vec_t *global, dc_vec_t *natural);
 /**
- * \brief The inverse of dc_mesh_global_to_natural(). Collective.
- * \return as dc_mesh_global_to_natural()
+ * \brief The inverse of dc_mesh_global_to_natural(). Collective on the mesh's env.
+ * \param[in]  mesh     the mesh
+ * \param[in]  natural  a vector in natural order, of the same global size on any layout of the
+ *                      mesh's env (read: not borrowed read-write)
+ * \param[out] global   a global field of this mesh (written: not borrowed)
+ * \return as dc_mesh_global_to_natural(): DC_SUCCESS, DC_ERR_ARG, DC_ERR_SIZE, DC_ERR_COMM,
+ *         DC_ERR_STATE, DC_ERR_NOMEM, DC_ERR_MPI, DC_ERR_TIMEOUT
  */
 DC_API int dc_mesh_natural_to_global(dc_mesh_t *mesh, const dc_vec_t *natural, dc_vec_t *global);
 
@@ -315,8 +375,8 @@ typedef enum {
 typedef struct dc_stencil {
     int npoints;                   /**< entries used, <= DC_STENCIL_MAX */
     int offset[DC_STENCIL_MAX][3]; /**< |offset| <= the mesh's width; 0 beyond dim */
-    double coef[DC_STENCIL_MAX];
-    dc_bc_t bc[3][2]; /**< default (all 0): Dirichlet everywhere */
+    double coef[DC_STENCIL_MAX];   /**< coefficient of each offset */
+    dc_bc_t bc[3][2];              /**< default (all 0): Dirichlet everywhere */
     /* Set by dc_stencil_laplacian() (0 otherwise): what geometric multigrid rediscretises on
      * coarser grids. */
     int laplacian; /**< 5, 9 (2-D), 7, 27 (3-D) or 3 (1-D): the stencil's kind; 0: general */
@@ -343,10 +403,14 @@ DC_API int dc_stencil_laplacian(int dim, int npoints, const double *h, double sh
 /**
  * \brief A matrix-free operator (dc_op_t, see dc_solve.h) applying a constant stencil on a
  * mesh: y = A x for global fields x, y. Collective on the mesh's env; the stencil must match.
+ * \param[in]  mesh  the mesh (referenced by the operator)
+ * \param[in]  st    the stencil (copied)
+ * \param[out] op_p  the new operator, set only on success
  * \return DC_SUCCESS, DC_ERR_ARG (invalid handle, st NULL, npoints out of range, an offset
  *         beyond the mesh's width or beyond dim, a box offset on a STAR mesh, a periodic BC on
  *         a non-periodic dimension or a non-periodic BC on a periodic one, arguments differing
- *         between ranks), DC_ERR_NOMEM, DC_ERR_MPI
+ *         between ranks), DC_ERR_NOMEM, DC_ERR_MPI, DC_ERR_TIMEOUT (DC_TIMEOUT expired waiting
+ *         for another rank)
  */
 DC_API int dc_mesh_op_create_stencil(dc_mesh_t *mesh, const dc_stencil_t *st, dc_op_t **op_p);
 
@@ -361,10 +425,17 @@ typedef int (*dc_mesh_point_op_fn)(const dc_gidx_t ijk[3], const double *x,
                                    const ptrdiff_t stride[3], double *y, void *ctx);
 /**
  * \brief A matrix-free operator from a per-point callback (variable coefficients, own
- * discretisations). \p diag (optional, may be NULL) gives the dof diagonal entries of point ijk
- * for Jacobi preconditioning. Collective on the mesh's env.
- * \param[in] bc  boundary conditions per side as dc_stencil_t::bc (NULL: Dirichlet everywhere)
- * \return DC_SUCCESS, DC_ERR_ARG (invalid handle, fn NULL, bad bc), DC_ERR_NOMEM, DC_ERR_MPI
+ * discretisations). Collective on the mesh's env.
+ * \param[in]  mesh  the mesh (referenced by the operator)
+ * \param[in]  fn    computes (A x) at one point (see dc_mesh_point_op_fn)
+ * \param[in]  diag  gives the dof diagonal entries of point ijk for Jacobi preconditioning, or
+ *                   NULL (then DC_PC_JACOBI is not available)
+ * \param[in]  bc    boundary conditions per side as dc_stencil_t::bc (NULL: Dirichlet
+ *                   everywhere; copied)
+ * \param[in]  ctx   passed to fn and diag unchanged
+ * \param[out] op_p  the new operator, set only on success
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid handle, fn or op_p NULL, bad bc), DC_ERR_NOMEM,
+ *         DC_ERR_MPI, DC_ERR_TIMEOUT (DC_TIMEOUT expired waiting for another rank)
  */
 DC_API int dc_mesh_op_create_pointwise(dc_mesh_t *mesh, dc_mesh_point_op_fn fn,
                                        dc_mesh_point_fn diag, const dc_bc_t (*bc)[2], void *ctx,

@@ -40,29 +40,41 @@ typedef int (*dc_op_diag_fn)(dc_vec_t *d, void *ctx);
  * \param[in]  ctx     passed unchanged
  * \param[out] op_p    the new operator, set only on success
  * \return DC_SUCCESS, DC_ERR_ARG (invalid layout: at once on that rank; apply or op_p NULL;
- *         diag NULL on some ranks only), DC_ERR_NOMEM, DC_ERR_MPI
+ *         diag NULL on some ranks only), DC_ERR_NOMEM, DC_ERR_MPI; DC_ERR_TIMEOUT (DC_TIMEOUT
+ *         expired waiting for another rank)
  */
 DC_API int dc_op_create_shell(dc_layout_t *layout, dc_op_apply_fn apply, dc_op_diag_fn diag,
                               void *ctx, dc_op_t **op_p);
 /**
  * \brief y = A x. Collective on the operator's env (x must be the same vector on every rank).
+ * \param[in]  op  the operator
+ * \param[in]  x   the input vector, on the operator's layout (not borrowed read-write)
+ * \param[out] y   the result, on the operator's layout (not borrowed; not x)
  * \return DC_SUCCESS, DC_ERR_ARG (invalid handle, x or y not on the operator's layout, x == y,
- *         the callback failed), DC_ERR_STATE (a vector borrowed), DC_ERR_MPI
+ *         the callback failed), DC_ERR_STATE (a vector borrowed), DC_ERR_MPI, DC_ERR_TIMEOUT
+ *         (DC_TIMEOUT expired waiting for another rank); a shell callback's own error code
  */
 DC_API int dc_op_apply(dc_op_t *op, const dc_vec_t *x, dc_vec_t *y);
 /**
- * \brief d = diag(A). Collective.
- * \return DC_SUCCESS, DC_ERR_ARG, DC_ERR_NOTSUP (a shell or point operator without diag),
- *         DC_ERR_STATE
+ * \brief d = diag(A). Collective on the operator's env.
+ * \param[in]  op  the operator
+ * \param[out] d   the diagonal, a vector on the operator's layout (not borrowed)
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid handle, d not on the operator's layout),
+ *         DC_ERR_NOTSUP (a shell or point operator without diag), DC_ERR_STATE (d borrowed),
+ *         DC_ERR_MPI, DC_ERR_TIMEOUT (DC_TIMEOUT expired waiting for another rank)
  */
 DC_API int dc_op_get_diagonal(dc_op_t *op, dc_vec_t *d);
 /**
  * \brief The layout of the operator's vectors (lent). Local.
- * \return DC_SUCCESS, DC_ERR_ARG
+ * \param[in]  op        the operator
+ * \param[out] layout_p  the layout, lent: usable while the operator lives, not the caller's to
+ *                       destroy
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed operator, layout_p NULL)
  */
 DC_API int dc_op_get_layout(const dc_op_t *op, dc_layout_t **layout_p);
 /**
  * \brief Release the caller's reference and set *op_p = NULL. Local; NULL is a no-op.
+ * \param[in,out] op_p  the caller's handle
  * \return DC_SUCCESS, DC_ERR_ARG (not an operator, or destroyed before)
  */
 DC_API int dc_op_destroy(dc_op_t **op_p);
@@ -119,15 +131,15 @@ typedef enum {
 
 /** Bits of dc_solver_params_t::field_mask: only fields whose bit is set are read. */
 enum {
-    DC_SOLVER_PARAM_TYPE = 1u << 0,
-    DC_SOLVER_PARAM_PC = 1u << 1,
-    DC_SOLVER_PARAM_RTOL = 1u << 2,
-    DC_SOLVER_PARAM_ATOL = 1u << 3,
-    DC_SOLVER_PARAM_MAX_IT = 1u << 4,
-    DC_SOLVER_PARAM_GUESS = 1u << 5,
-    DC_SOLVER_PARAM_REPRO = 1u << 6,
-    DC_SOLVER_PARAM_PC_SHELL = 1u << 7,
-    DC_SOLVER_PARAM_MG = 1u << 8 /**< all mg_* fields */
+    DC_SOLVER_PARAM_TYPE = 1u << 0,     /**< type */
+    DC_SOLVER_PARAM_PC = 1u << 1,       /**< pc */
+    DC_SOLVER_PARAM_RTOL = 1u << 2,     /**< rtol */
+    DC_SOLVER_PARAM_ATOL = 1u << 3,     /**< atol */
+    DC_SOLVER_PARAM_MAX_IT = 1u << 4,   /**< max_it */
+    DC_SOLVER_PARAM_GUESS = 1u << 5,    /**< guess_nonzero */
+    DC_SOLVER_PARAM_REPRO = 1u << 6,    /**< repro */
+    DC_SOLVER_PARAM_PC_SHELL = 1u << 7, /**< pc_apply and pc_ctx */
+    DC_SOLVER_PARAM_MG = 1u << 8        /**< all mg_* fields */
 };
 
 /** Preconditioner callback for DC_PC_SHELL: z = M^-1 r (M symmetric positive definite).
@@ -137,16 +149,16 @@ typedef int (*dc_pc_apply_fn)(const dc_vec_t *r, dc_vec_t *z, void *ctx);
 /** Settings of a solver. Defaults: CG, no preconditioner, rtol 1e-8, atol 1e-50, max_it
  * 10000, zero initial guess, the env's reproducibility mode, MG as documented per field. */
 typedef struct dc_solver_params {
-    uint64_t field_mask;
-    dc_solver_type_t type;
-    dc_pc_type_t pc;
+    uint64_t field_mask;     /**< DC_SOLVER_PARAM_* bits of the fields set */
+    dc_solver_type_t type;   /**< DC_SOLVER_CG (default) or DC_SOLVER_PIPECG */
+    dc_pc_type_t pc;         /**< preconditioner (default DC_PC_NONE) */
     double rtol;             /**< relative tolerance, in [0, 1) */
     double atol;             /**< absolute tolerance, >= 0 */
     int max_it;              /**< >= 0 */
     int guess_nonzero;       /**< 1: start from the x passed to dc_solver_solve() */
     dc_repro_t repro;        /**< DC_REPRO_DEFAULT: the env's */
     dc_pc_apply_fn pc_apply; /**< DC_PC_SHELL's z = M^-1 r */
-    void *pc_ctx;
+    void *pc_ctx;            /**< passed to pc_apply unchanged */
     /* geometric multigrid */
     int mg_levels;                /**< 0: coarsen until the coarsest grid has <= mg_coarse_size
                                        points (default); else at most this many levels */
@@ -168,16 +180,16 @@ typedef struct dc_solver_params {
 
 /** Outcome of the last dc_solver_solve() (a value type). */
 typedef struct dc_solve_result {
-    dc_solve_reason_t reason;
-    int iterations;
-    double rnorm;       /**< ||b - A x|| as the recurrence gives it at the end */
-    double rnorm0;      /**< ||b - A x0|| */
-    double bnorm;       /**< ||b|| */
-    double setup_time;  /**< seconds in dc_solver_create() (MG hierarchy), this rank */
-    double solve_time;  /**< seconds in the last dc_solver_solve(), this rank */
-    double reduce_wait; /**< seconds this rank waited for reductions in the last solve (for
-                             pipelined CG: what the overlap did not hide) */
-    int mg_levels;      /**< levels of the MG hierarchy (0 without MG) */
+    dc_solve_reason_t reason; /**< why it stopped (dc_solve_reason_string() names it) */
+    int iterations;           /**< iterations done */
+    double rnorm;             /**< ||b - A x|| as the recurrence gives it at the end */
+    double rnorm0;            /**< ||b - A x0|| */
+    double bnorm;             /**< ||b|| */
+    double setup_time;        /**< seconds in dc_solver_create() (MG hierarchy), this rank */
+    double solve_time;        /**< seconds in the last dc_solver_solve(), this rank */
+    double reduce_wait;       /**< seconds this rank waited for reductions in the last solve (for
+                                   pipelined CG: what the overlap did not hide) */
+    int mg_levels;            /**< levels of the MG hierarchy (0 without MG) */
 } dc_solve_result_t;
 
 /**
@@ -191,30 +203,37 @@ typedef struct dc_solve_result {
  *         field_mask bits; a params field out of range or differing between ranks; DC_PC_SHELL
  *         without pc_apply; DC_PC_JACOBI with a diagonal entry that is not positive and finite;
  *         a diag callback that failed); DC_ERR_NOTSUP (Jacobi on a shell or point operator
- *         without diag; MG on an operator it cannot coarsen); DC_ERR_NOMEM; DC_ERR_MPI
+ *         without diag; MG on an operator it cannot coarsen); DC_ERR_NOMEM; DC_ERR_MPI;
+ *         DC_ERR_TIMEOUT (DC_TIMEOUT expired waiting for another rank)
  */
 DC_API int dc_solver_create(dc_op_t *op, const dc_solver_params_t *params, dc_solver_t **solver_p);
 /**
  * \brief Solve A x = b. Collective. A solve that stops without converging is not an error:
  * it returns DC_SUCCESS and the reason (dc_solver_get_result()) says why.
+ * \param[in]     solver  the solver
  * \param[in]     b  right-hand side, on the operator's layout
  * \param[in,out] x  solution; read as the initial guess when guess_nonzero
  * \return DC_SUCCESS; DC_ERR_ARG (invalid handle, b or x not on the operator's layout, b == x);
  *         a callback's or the monitor's failure on any rank: its code (by the callbacks' return
  *         rule) on every rank, with that rank's message; DC_ERR_STATE (a vector borrowed;
- *         called from the solver's own monitor); DC_ERR_NOMEM;
- *         DC_ERR_MPI
+ *         called from the solver's own monitor); DC_ERR_NOMEM; DC_ERR_MPI; DC_ERR_TIMEOUT
+ *         (DC_TIMEOUT expired waiting for another rank)
  */
 DC_API int dc_solver_solve(dc_solver_t *solver, const dc_vec_t *b, dc_vec_t *x);
 /**
  * \brief Outcome of the last solve. Local.
+ * \param[in]  solver    the solver
+ * \param[out] result_p  filled (a copy): reason, iterations, norms, times
  * \return DC_SUCCESS, DC_ERR_ARG (invalid handle, result_p NULL)
  */
 DC_API int dc_solver_get_result(const dc_solver_t *solver, dc_solve_result_t *result_p);
 /**
  * \brief Residual norms of the last solve: rnorms[0] = ||r_0||, ..., rnorms[its] (the array
  * belongs to the solver, valid until the next solve or destroy). Local.
- * \return DC_SUCCESS, DC_ERR_ARG
+ * \param[in]  solver    the solver
+ * \param[out] rnorms_p  the array of norms, borrowed from the solver
+ * \param[out] n_p       its length (iterations + 1; 0 before the first solve)
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid handle, rnorms_p or n_p NULL)
  */
 DC_API int dc_solver_get_history(const dc_solver_t *solver, const double **rnorms_p, int *n_p);
 /**
@@ -234,17 +253,23 @@ typedef int (*dc_solver_monitor_fn)(dc_solver_t *solver, int it, double rnorm, v
  * continues a loaded state (dc_ckpt_read_solver()) calls it from the next multiple of \p every
  * after the loaded iteration. Collective in spirit: every rank must set the same
  * monitor and period (not checked; a mismatch deadlocks a monitor that communicates). Local.
+ * \param[in] solver  the solver
+ * \param[in] every   the period in iterations (>= 1; ignored when fn is NULL)
+ * \param[in] fn      the monitor (see dc_solver_monitor_fn), or NULL for none
+ * \param[in] ctx     passed to fn unchanged
  * \return DC_SUCCESS, DC_ERR_ARG (invalid handle, every < 1 with fn not NULL)
  */
 DC_API int dc_solver_set_monitor(dc_solver_t *solver, int every, dc_solver_monitor_fn fn,
                                  void *ctx);
 /**
  * \brief Static name of a reason ("converged: rtol", "diverged: breakdown", ...). Local.
+ * \param[in] reason  a dc_solve_reason_t value (dc_solve_result_t::reason)
  * \return never NULL ("unknown reason" for values not in dc_solve_reason_t)
  */
 DC_API const char *dc_solve_reason_string(int reason);
 /**
  * \brief Destroy a solver and set *solver_p = NULL. Local; NULL is a no-op.
+ * \param[in,out] solver_p  the caller's handle
  * \return DC_SUCCESS, DC_ERR_ARG (not a solver, or destroyed before)
  */
 DC_API int dc_solver_destroy(dc_solver_t **solver_p);

@@ -44,25 +44,28 @@ typedef enum {
     DC_TYPE_FLOAT_LOC,  /**< dc_float_loc_t */
     DC_TYPE_INT32_LOC,  /**< dc_int32_loc_t */
     DC_TYPE_INT64_LOC,  /**< dc_int64_loc_t */
-    DC_TYPE_COUNT_
+    DC_TYPE_COUNT_      /**< number of types (not a type) */
 } dc_dtype_t;
 
 /** (value, global index) pairs reduced by DC_REDUCE_MINLOC / DC_REDUCE_MAXLOC. */
 typedef struct {
-    double value;
-    int64_t index;
+    double value;  /**< the value compared */
+    int64_t index; /**< its global index (smallest wins ties) */
 } dc_double_loc_t;
+/** (float value, global index) pair, DC_TYPE_FLOAT_LOC. */
 typedef struct {
-    float value;
-    int64_t index;
+    float value;   /**< the value compared */
+    int64_t index; /**< its global index (smallest wins ties) */
 } dc_float_loc_t;
+/** (int32_t value, global index) pair, DC_TYPE_INT32_LOC. */
 typedef struct {
-    int32_t value;
-    int64_t index;
+    int32_t value; /**< the value compared */
+    int64_t index; /**< its global index (smallest wins ties) */
 } dc_int32_loc_t;
+/** (int64_t value, global index) pair, DC_TYPE_INT64_LOC. */
 typedef struct {
-    int64_t value;
-    int64_t index;
+    int64_t value; /**< the value compared */
+    int64_t index; /**< its global index (smallest wins ties) */
 } dc_int64_loc_t;
 
 /**
@@ -79,12 +82,12 @@ typedef struct {
  */
 typedef int dc_reduce_op_t;
 enum {
-    DC_REDUCE_SUM = 0,
-    DC_REDUCE_PROD,
-    DC_REDUCE_MIN,
-    DC_REDUCE_MAX,
-    DC_REDUCE_MINLOC,
-    DC_REDUCE_MAXLOC,
+    DC_REDUCE_SUM = 0,  /**< sum */
+    DC_REDUCE_PROD,     /**< product */
+    DC_REDUCE_MIN,      /**< minimum */
+    DC_REDUCE_MAX,      /**< maximum */
+    DC_REDUCE_MINLOC,   /**< smallest value and its index (the *_LOC types, rule above) */
+    DC_REDUCE_MAXLOC,   /**< largest value and its index (the *_LOC types, rule above) */
     DC_REDUCE_USER = 64 /**< first id handed out to user-defined operations */
 };
 

@@ -9,6 +9,14 @@
  * object always are. Hot-path collectives (dot, norms, max/min) do not agree on argument errors
  * beyond what travels for free in their one reduction: a local error (incompatible layouts) is
  * reported on every rank without a hang, but after any error the vectors' values are undefined.
+ *
+ * **Hot-path reductions** (dc_vec_dot(), dc_vec_nrm2(), dc_vec_asum(), dc_vec_sum(), their
+ * *_repro forms, dc_vec_max(), dc_vec_min()): each is one reduction on the vector's env, in
+ * which a local failure travels so that every rank returns an error (the failing rank its own,
+ * the others DC_ERR_ARG "another rank passed invalid arguments"); none hangs. The binary ones
+ * are collective on x's env (x must be the same vector on every rank); a y of another env fails
+ * on every rank. With DC_DEBUG the operation, mode and global size are also checked to match.
+ * After an error the env may only be destroyed (docs/conventions.md).
  * @{
  */
 #ifndef DC_VEC_H
@@ -32,7 +40,7 @@ typedef double (*dc_vec_fill_fn)(dc_gidx_t g, void *ctx);
  * \param[out] vec_p   the new vector, set only on success
  * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed layout: at once on that rank; vec_p NULL),
  *         DC_ERR_NOMEM (an allocation failed on some rank, or a local part too large to
- *         address), DC_ERR_MPI
+ *         address), DC_ERR_MPI, DC_ERR_TIMEOUT (DC_TIMEOUT expired waiting for another rank)
  */
 DC_API int dc_vec_create(dc_layout_t *layout, dc_vec_t **vec_p);
 /**
@@ -47,7 +55,8 @@ DC_API int dc_vec_destroy(dc_vec_t **vec_p);
  * \param[in]  x    the vector to copy (read: not borrowed read-write)
  * \param[out] y_p  the new vector, set only on success
  * \return DC_SUCCESS, DC_ERR_ARG (invalid x, y_p NULL), DC_ERR_STATE (x borrowed read-write),
- *         DC_ERR_NOMEM (on any rank), DC_ERR_MPI
+ *         DC_ERR_NOMEM (on any rank), DC_ERR_MPI, DC_ERR_TIMEOUT (DC_TIMEOUT expired waiting for
+ *         another rank)
  */
 DC_API int dc_vec_dup(const dc_vec_t *x, dc_vec_t **y_p);
 /**
@@ -107,7 +116,9 @@ DC_API int dc_vec_restore_array_read(const dc_vec_t *x, const double **array_p);
 
 /**
  * \brief x[g] = value for all g. Local (no communication).
- * \return DC_SUCCESS, DC_ERR_ARG (invalid vector), DC_ERR_STATE (x borrowed)
+ * \param[in] x      the vector (written: not borrowed)
+ * \param[in] value  the value of every entry
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed vector), DC_ERR_STATE (x borrowed)
  */
 DC_API int dc_vec_set_all(dc_vec_t *x, double value);
 /**
@@ -128,7 +139,8 @@ DC_API int dc_vec_fill(dc_vec_t *x, dc_vec_fill_fn fn, void *ctx);
  * \param[in] root    the rank that holds the array, in [0, size)
  * \param[in] global  N doubles in global order, read on root only (may be NULL elsewhere; copied)
  * \return DC_SUCCESS, DC_ERR_ARG (invalid vector; root out of range or differing; global NULL on
- *         root), DC_ERR_SIZE (N > INT_MAX), DC_ERR_STATE (x borrowed), DC_ERR_NOMEM, DC_ERR_MPI
+ *         root), DC_ERR_SIZE (N > INT_MAX), DC_ERR_STATE (x borrowed), DC_ERR_NOMEM, DC_ERR_MPI,
+ *         DC_ERR_TIMEOUT (DC_TIMEOUT expired waiting for another rank)
  */
 DC_API int dc_vec_scatter(dc_vec_t *x, int root, const double *global);
 /**
@@ -139,7 +151,7 @@ DC_API int dc_vec_scatter(dc_vec_t *x, int root, const double *global);
  * \param[out] global  N doubles in global order, written on the root(s) only (NULL elsewhere)
  * \return DC_SUCCESS, DC_ERR_ARG (invalid vector; root out of range or differing; global NULL on
  *         a root), DC_ERR_SIZE (N > INT_MAX), DC_ERR_STATE (x borrowed read-write),
- *         DC_ERR_NOMEM, DC_ERR_MPI
+ *         DC_ERR_NOMEM, DC_ERR_MPI, DC_ERR_TIMEOUT (DC_TIMEOUT expired waiting for another rank)
  */
 DC_API int dc_vec_gather(const dc_vec_t *x, int root, double *global);
 /**
@@ -152,7 +164,7 @@ DC_API int dc_vec_gather(const dc_vec_t *x, int root, double *global);
  * \param[out] y  destination (written: not borrowed; may be x)
  * \return DC_SUCCESS, DC_ERR_ARG (invalid vector), DC_ERR_COMM (x and y on different envs),
  *         DC_ERR_SIZE (global sizes differ, or a local size > INT_MAX), DC_ERR_STATE (borrowed),
- *         DC_ERR_NOMEM, DC_ERR_MPI
+ *         DC_ERR_NOMEM, DC_ERR_MPI, DC_ERR_TIMEOUT (DC_TIMEOUT expired waiting for another rank)
  */
 DC_API int dc_vec_redistribute(const dc_vec_t *x, dc_vec_t *y);
 
@@ -160,116 +172,144 @@ DC_API int dc_vec_redistribute(const dc_vec_t *x, dc_vec_t *y);
 
 /**
  * \brief y = x (congruent layouts). Local.
+ * \param[in]  x  source (read: not borrowed read-write)
+ * \param[out] y  destination (written: not borrowed)
  * \return DC_SUCCESS, DC_ERR_ARG (invalid vector, layouts not congruent), DC_ERR_COMM
  *         (different envs), DC_ERR_STATE (x borrowed read-write or y borrowed)
  */
 DC_API int dc_vec_copy(const dc_vec_t *x, dc_vec_t *y);
 /**
  * \brief x = alpha * x. Local.
+ * \param[in,out] x      the vector (not borrowed)
+ * \param[in]     alpha  the factor
  * \return DC_SUCCESS, DC_ERR_ARG (invalid vector), DC_ERR_STATE (x borrowed)
  */
 DC_API int dc_vec_scal(dc_vec_t *x, double alpha);
 /**
  * \brief y = alpha * x + y (congruent layouts). Local.
+ * \param[in,out] y      the vector updated (not borrowed)
+ * \param[in]     alpha  factor of x
+ * \param[in]     x      the vector added (not borrowed read-write; may be y)
  * \return DC_SUCCESS, DC_ERR_ARG (invalid vector, layouts not congruent), DC_ERR_COMM
  *         (different envs), DC_ERR_STATE (x borrowed read-write or y borrowed)
  */
 DC_API int dc_vec_axpy(dc_vec_t *y, double alpha, const dc_vec_t *x);
 /**
  * \brief y = alpha * x + beta * y (congruent layouts). Local.
- * \return as dc_vec_axpy()
+ * \param[in,out] y      the vector updated (not borrowed)
+ * \param[in]     alpha  factor of x
+ * \param[in]     x      the vector added (not borrowed read-write; may be y)
+ * \param[in]     beta   factor of y
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid vector, layouts not congruent), DC_ERR_COMM
+ *         (different envs), DC_ERR_STATE (x borrowed read-write or y borrowed)
  */
 DC_API int dc_vec_axpby(dc_vec_t *y, double alpha, const dc_vec_t *x, double beta);
 
 /* ------------------------------------------------------------------ reductions (collective) */
 
-/*
- * The reductions below are hot-path collectives on the vector's env: each is one reduction,
- * in which a local failure travels so that every rank returns an error (the failing rank its
- * own, the others DC_ERR_ARG "another rank passed invalid arguments"); none hangs. The binary
- * ones are collective on x's env (x must be the same vector on every rank); a y of another env
- * fails on every rank. With
- * DC_DEBUG the operation, mode and global size are also checked to match. Common codes:
- * DC_ERR_ARG (invalid vector, result_p NULL, layouts not congruent, mode not a dc_repro_t),
- * DC_ERR_COMM (vectors of different envs), DC_ERR_STATE (an operand borrowed read-write),
- * DC_ERR_MPI. After an error the env may only be destroyed (docs/conventions.md).
- */
+/* The reductions below are hot-path collectives: see the module description. */
 
 /**
- * \brief Global dot product x . y in the env's reproducibility mode. Collective.
+ * \brief Global dot product x . y in the env's reproducibility mode. Collective on x's env (x
+ * must be the same vector on every rank); a hot-path collective (see the module description).
+ * \param[in]  x         first vector (not borrowed read-write)
+ * \param[in]  y         second vector, congruent with x (may be x)
  * \param[out] result_p  the same value on every rank
- * \return DC_SUCCESS or a code listed above
+ * \return DC_SUCCESS; DC_ERR_ARG (invalid vector, result_p NULL, layouts not congruent, or an
+ *         error on another rank), DC_ERR_COMM (x and y of different envs), DC_ERR_STATE (an
+ *         operand borrowed read-write), DC_ERR_MPI,
+ *         DC_ERR_TIMEOUT (DC_TIMEOUT expired waiting for another rank)
  */
 DC_API int dc_vec_dot(const dc_vec_t *x, const dc_vec_t *y, double *result_p);
 /**
  * \brief Euclidean norm, without overflow or underflow for huge or tiny entries, in the env's
- * mode. Collective.
+ * mode. Collective on x's env (hot path).
+ * \param[in]  x         the vector (not borrowed read-write)
  * \param[out] result_p  the same value on every rank
- * \return DC_SUCCESS or a code listed above
+ * \return DC_SUCCESS; DC_ERR_ARG (invalid vector, result_p NULL, or an error on another rank),
+ *         DC_ERR_STATE (x borrowed read-write),
+ *         DC_ERR_MPI, DC_ERR_TIMEOUT (DC_TIMEOUT expired waiting for another rank)
  */
 DC_API int dc_vec_nrm2(const dc_vec_t *x, double *result_p);
 /**
- * \brief Sum of |x_i| in the env's mode. Collective.
+ * \brief Sum of |x_i| in the env's mode. Collective on x's env (hot path).
+ * \param[in]  x         the vector (not borrowed read-write)
  * \param[out] result_p  the same value on every rank
- * \return DC_SUCCESS or a code listed above
+ * \return as dc_vec_nrm2(): DC_SUCCESS, DC_ERR_ARG, DC_ERR_STATE, DC_ERR_MPI,
+ *         DC_ERR_TIMEOUT
  */
 DC_API int dc_vec_asum(const dc_vec_t *x, double *result_p);
 /**
- * \brief Sum of x_i in the env's mode. Collective.
+ * \brief Sum of x_i in the env's mode. Collective on x's env (hot path).
+ * \param[in]  x         the vector (not borrowed read-write)
  * \param[out] result_p  the same value on every rank
- * \return DC_SUCCESS or a code listed above
+ * \return as dc_vec_nrm2(): DC_SUCCESS, DC_ERR_ARG, DC_ERR_STATE, DC_ERR_MPI,
+ *         DC_ERR_TIMEOUT
  */
 DC_API int dc_vec_sum(const dc_vec_t *x, double *result_p);
 /**
- * \brief dot with an explicit mode. Collective; mode must match.
+ * \brief dot with an explicit mode. Collective on x's env; mode must match.
+ * \param[in]  x         first vector (not borrowed read-write)
+ * \param[in]  y         second vector, congruent with x (may be x)
  * \param[in]  mode      DC_REPRO_OFF, _BINNED, _EXACT (correctly rounded), or DC_REPRO_DEFAULT
  *                       for the env's
  * \param[out] result_p  the same value on every rank; in BINNED and EXACT the same bits for any
  *                       rank count and layout
- * \return DC_SUCCESS or a code listed above
+ * \return as dc_vec_dot(): DC_SUCCESS, DC_ERR_ARG (also: mode not a dc_repro_t, or differing
+ *         with DC_DEBUG), DC_ERR_COMM, DC_ERR_STATE, DC_ERR_MPI, DC_ERR_TIMEOUT
  */
 DC_API int dc_vec_dot_repro(const dc_vec_t *x, const dc_vec_t *y, dc_repro_t mode,
                             double *result_p);
 /**
- * \brief nrm2 with an explicit mode (DC_REPRO_EXACT: correctly rounded). Collective; mode must
- * match.
+ * \brief nrm2 with an explicit mode (DC_REPRO_EXACT: correctly rounded). Collective on x's env;
+ * mode must match.
+ * \param[in]  x         the vector (not borrowed read-write)
  * \param[in]  mode      as for dc_vec_dot_repro()
  * \param[out] result_p  as for dc_vec_dot_repro()
- * \return DC_SUCCESS or a code listed above
+ * \return as dc_vec_nrm2(): DC_SUCCESS, DC_ERR_ARG (also: mode not a dc_repro_t, or differing
+ *         with DC_DEBUG), DC_ERR_STATE, DC_ERR_MPI, DC_ERR_TIMEOUT
  */
 DC_API int dc_vec_nrm2_repro(const dc_vec_t *x, dc_repro_t mode, double *result_p);
 /**
  * \brief asum (sum of |x_i|) with an explicit mode (DC_REPRO_EXACT: correctly rounded).
- * Collective; mode must match.
+ * Collective on x's env; mode must match.
+ * \param[in]  x         the vector (not borrowed read-write)
  * \param[in]  mode      as for dc_vec_dot_repro()
  * \param[out] result_p  as for dc_vec_dot_repro()
- * \return DC_SUCCESS or a code listed above
+ * \return as dc_vec_nrm2_repro(): DC_SUCCESS, DC_ERR_ARG, DC_ERR_STATE, DC_ERR_MPI,
+ *         DC_ERR_TIMEOUT
  */
 DC_API int dc_vec_asum_repro(const dc_vec_t *x, dc_repro_t mode, double *result_p);
 /**
- * \brief sum with an explicit mode (DC_REPRO_EXACT: correctly rounded). Collective; mode must
- * match.
+ * \brief sum with an explicit mode (DC_REPRO_EXACT: correctly rounded). Collective on x's env;
+ * mode must match.
+ * \param[in]  x         the vector (not borrowed read-write)
  * \param[in]  mode      as for dc_vec_dot_repro()
  * \param[out] result_p  as for dc_vec_dot_repro()
- * \return DC_SUCCESS or a code listed above
+ * \return as dc_vec_nrm2_repro(): DC_SUCCESS, DC_ERR_ARG, DC_ERR_STATE, DC_ERR_MPI,
+ *         DC_ERR_TIMEOUT
  */
 DC_API int dc_vec_sum_repro(const dc_vec_t *x, dc_repro_t mode, double *result_p);
 /**
- * \brief Largest entry and its global index (smallest index on ties). Collective.
+ * \brief Largest entry and its global index (smallest index on ties). Collective on x's env
+ * (hot path).
  * A NaN entry wins (the first NaN and its index), as with DC_REDUCE_MAXLOC (dc_types.h); an
  * empty vector gives -Inf and index -1.
+ * \param[in]  x        the vector (not borrowed read-write)
  * \param[out] value_p  the largest value (may be NULL if index_p is not)
  * \param[out] index_p  its global index (may be NULL if value_p is not)
- * \return DC_SUCCESS, DC_ERR_ARG (invalid vector; both outputs NULL: on every rank),
- *         DC_ERR_STATE (x borrowed read-write), DC_ERR_MPI
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid vector; both outputs NULL: on every rank; an error on
+ *         another rank), DC_ERR_STATE (x borrowed read-write), DC_ERR_MPI, DC_ERR_TIMEOUT
+ *         (DC_TIMEOUT expired waiting for another rank)
  */
 DC_API int dc_vec_max(const dc_vec_t *x, double *value_p, dc_gidx_t *index_p);
 /**
  * \brief Smallest entry and its global index (smallest index on ties; a NaN entry wins, the
- * first NaN, as with DC_REDUCE_MINLOC); empty: +Inf and -1. Collective.
+ * first NaN, as with DC_REDUCE_MINLOC); empty: +Inf and -1. Collective on x's env (hot path).
+ * \param[in]  x        the vector (not borrowed read-write)
  * \param[out] value_p  the smallest value (may be NULL if index_p is not)
  * \param[out] index_p  its global index (may be NULL if value_p is not)
- * \return as dc_vec_max()
+ * \return as dc_vec_max(): DC_SUCCESS, DC_ERR_ARG, DC_ERR_STATE, DC_ERR_MPI, DC_ERR_TIMEOUT
  */
 DC_API int dc_vec_min(const dc_vec_t *x, double *value_p, dc_gidx_t *index_p);
 

@@ -15,6 +15,7 @@
 #include <mpi.h>
 
 #if defined(OPEN_MPI)
+/** The MPI of the application's <mpi.h> (here Open MPI); dc_env_create checks it. */
 #define DC_APP_MPI_NAME "openmpi"
 #if defined(__has_include)
 #if !__has_include(<dcompute/openmpi/dc_build.h>)
@@ -23,6 +24,7 @@
 #endif
 #include <dcompute/openmpi/dc_build.h>
 #elif defined(MPICH)
+/** The MPI of the application's <mpi.h> (here MPICH); dc_env_create checks it. */
 #define DC_APP_MPI_NAME "mpich"
 #if defined(__has_include)
 #if !__has_include(<dcompute/mpich/dc_build.h>)
@@ -31,6 +33,7 @@
 #endif
 #include <dcompute/mpich/dc_build.h>
 #else
+/** The MPI of the application's <mpi.h> (here another MPI); dc_env_create checks it. */
 #define DC_APP_MPI_NAME "mpi"
 #include <dcompute/mpi/dc_build.h>
 #endif
