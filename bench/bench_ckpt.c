@@ -17,6 +17,8 @@
  * Run: mpirun -np 2 ./bench_ckpt [--bytes LIST] [--reps N] [--dir DIR] [--cached]
  *      [--time-limit S]   (LIST: sizes with K, M, G suffixes, e.g. 16M,128M,1G)
  */
+#include "bench_util.h"
+
 #include <dcompute.h>
 
 #include <errno.h>
@@ -39,10 +41,10 @@ extern char **environ;
 #define TARGET    0.80 /* ours / dd, for write and for read (the issue) */
 #define DD_BS     "bs=4M"
 #define NVARIANTS 3
-#define BUSY_LOAD 0.5
 
 enum { V_OURS, V_MPIIO, V_DD };
 static const char *const vname[NVARIANTS] = {"dc_ckpt", "MPI-IO", "dd"};
+static const char *const vcsv[NVARIANTS] = {"dc", "mpiio", "dd"};
 
 typedef struct {
     size_t bytes[MAX_SIZES];
@@ -52,6 +54,7 @@ typedef struct {
     double time_limit;
     char dir[1024];
     int own_dir; /* the directory was made here: remove it at the end */
+    const char *csv;
 } opts_t;
 
 typedef struct {
@@ -60,6 +63,7 @@ typedef struct {
 } meas_t;
 
 static int g_rank, g_size;
+static dcb_t g_b; /* load, disturbance, CSV, progress */
 static int g_targets, g_missed;
 static char g_missed_text[1024];
 
@@ -91,18 +95,6 @@ static void fmt_size(size_t b, char *buf, size_t len)
         snprintf(buf, len, "%zu KiB", b >> 10);
     else
         snprintf(buf, len, "%zu B", b);
-}
-
-static double load_avg(void)
-{
-    double load = -1.0;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f != NULL) {
-        if (fscanf(f, "%lf", &load) != 1)
-            load = -1.0;
-        fclose(f);
-    }
-    return load;
 }
 
 static int any_failed(int failed, MPI_Comm comm)
@@ -392,6 +384,9 @@ static int bench_size(dc_env_t *env, MPI_Comm comm, MPI_Comm node_comm, const op
     }
     for (r = 0; r < reps && !failed; r++) {
         int stop = 0;
+        char sz[32];
+        fmt_size(bytes, sz, sizeof(sz));
+        dcb_progress(&g_b, "%s rep %d/%d", sz, r + 1, reps);
         c.step = ++*step;
         for (rd = 0; rd < 2 && !failed; rd++) {
             for (k = 0; k < NVARIANTS && !failed; k++) {
@@ -450,13 +445,14 @@ static int bench_size(dc_env_t *env, MPI_Comm comm, MPI_Comm node_comm, const op
 
 /* ---------------------------------------------------------------- report */
 
-static void report_size(size_t bytes, const meas_t *m, int is_target, int cached, double load)
+static void report_size(size_t bytes, const meas_t *m, int is_target, int cached, int disturbed)
 {
     static const char *const opname[2] = {"write", "read"};
     char sz[32];
     int rd, v, r;
 
     fmt_size(bytes, sz, sizeof(sz));
+    dcb_progress_clear(&g_b);
     for (rd = 0; rd < 2; rd++) {
         double ratio[NVARIANTS][MAX_REPS], med[NVARIANTS], lo, hi, gmed, glo, ghi;
         for (v = 0; v < NVARIANTS; v++) {
@@ -467,6 +463,12 @@ static void report_size(size_t bytes, const meas_t *m, int is_target, int cached
             }
             stats(gbs, m->nrep, &gmed, &glo, &ghi);
             stats(ratio[v], m->nrep, &med[v], &lo, &hi);
+            for (r = 0; r < m->nrep; r++)
+                dcb_row(&g_b, vcsv[v], (double)bytes, r, "gbytes_per_s", gbs[r], "GB/s",
+                        opname[rd]);
+            if (v != V_DD)
+                dcb_ratio_rows(&g_b, vcsv[v], "dd", (double)bytes, opname[rd], m->t[rd][v],
+                               m->t[rd][V_DD], m->nrep);
             if (v == V_DD)
                 printf("%-8s %-5s %-8s %7.3f [%6.3f - %6.3f]        1 (baseline)\n", sz, opname[rd],
                        vname[v], gmed, glo, ghi);
@@ -478,8 +480,9 @@ static void report_size(size_t bytes, const meas_t *m, int is_target, int cached
             continue;
         g_targets++;
         if (med[V_OURS] >= TARGET) {
-            printf("  %s %s: dc_ckpt / dd = %.2fx >= %.2fx: target met\n", sz, opname[rd],
-                   med[V_OURS], TARGET);
+            printf("  %s %s: dc_ckpt / dd = %.2fx >= %.2fx: target met%s\n", sz, opname[rd],
+                   med[V_OURS], TARGET,
+                   disturbed ? " (disturbed: other work ran during this size)" : "");
         } else {
             char why[400];
             if (med[V_MPIIO] < TARGET)
@@ -491,8 +494,9 @@ static void report_size(size_t bytes, const meas_t *m, int is_target, int cached
                          "raw MPI-IO measures %.2fx dd: the overhead is the checkpoint layer's "
                          "(dc_ckpt / MPI-IO = %.2fx)",
                          med[V_MPIIO], med[V_OURS] / med[V_MPIIO]);
-            if (load > BUSY_LOAD)
-                strncat(why, "; the machine was busy", sizeof(why) - strlen(why) - 1);
+            if (disturbed)
+                strncat(why, "; other work ran meanwhile (disturbed)",
+                        sizeof(why) - strlen(why) - 1);
             printf("  %s %s: target missed (measured %.2fx < %.2fx; reason: %s)\n", sz, opname[rd],
                    med[V_OURS], TARGET, why);
             g_missed++;
@@ -545,7 +549,8 @@ static void usage(void)
                "twice as many)\n"
                "  --dir DIR         directory for the files (default: $TMPDIR or /tmp)\n"
                "  --cached          reads from the page cache, even as root\n"
-               "  --time-limit S    fewer repetitions (at least 3) past S seconds (default 240)\n");
+               "  --time-limit S    fewer repetitions (at least 3) past S seconds (default 240)\n"
+               "  --csv PATH        the CSV rows to PATH (default $DC_BENCH_OUT/bench_ckpt.csv)\n");
 }
 
 static int parse_args(int argc, char **argv, opts_t *o)
@@ -586,6 +591,8 @@ static int parse_args(int argc, char **argv, opts_t *o)
             if (strlen(val) + 1 > sizeof(o->dir))
                 return -1;
             strcpy(o->dir, val);
+        } else if (!strcmp(a, "--csv")) {
+            o->csv = val;
         } else if (!strcmp(a, "--time-limit")) {
             o->time_limit = atof(val);
             if (o->time_limit <= 0)
@@ -642,7 +649,9 @@ int main(int argc, char **argv)
     meas_t *m;
     int pr, failed = 0, i, cached, target_i = 0;
     int64_t step = 0;
-    double load, t_begin;
+    double t_begin;
+    dcb_cpu_t c0;
+    int disturbed;
 
     MPI_Init(&argc, &argv);
     MPI_Comm_dup(MPI_COMM_WORLD, &comm);
@@ -672,26 +681,16 @@ int main(int argc, char **argv)
         MPI_Finalize();
         return 1;
     }
-    load = load_avg();
     cached = o.cached || geteuid() != 0;
+    failed = dcb_init(&g_b, "bench_ckpt", comm, env, o.csv) != 0;
+    dcb_print_start(&g_b);
     if (g_rank == 0) {
-        char lib[MPI_MAX_LIBRARY_VERSION_STRING] = "", *nl, tsz[32];
+        char tsz[32];
         struct statvfs sv;
-        int len = 0;
-        MPI_Get_library_version(lib, &len);
-        nl = strchr(lib, '\n');
-        if (nl != NULL)
-            *nl = '\0';
         fmt_size(o.bytes[target_i], tsz, sizeof(tsz));
-        printf("bench_ckpt: libdcompute %s, %d rank(s)\n", DC_VERSION_STRING, g_size);
-        printf("MPI: %s\n", lib);
         if (statvfs(o.dir, &sv) == 0)
             printf("directory: %s (%s, %.1f GiB free)\n", o.dir, fs_name(o.dir),
                    (double)sv.f_bavail * (double)sv.f_frsize / (double)(1u << 30));
-        if (load >= 0.0)
-            printf("load average (1 min) at start: %.2f on %ld online CPU(s)%s\n", load,
-                   sysconf(_SC_NPROCESSORS_ONLN),
-                   load > BUSY_LOAD ? " -- other work is running: figures may be noisy" : "");
         printf("method: variants interleaved, order rotating per repetition; time = max over "
                "ranks, open to close; writes to new files, synced (dd conv=fdatasync, MPI-IO "
                "MPI_File_sync, dc_ckpt_write_end); %s; every read checked\n",
@@ -709,7 +708,7 @@ int main(int argc, char **argv)
                "ratio to dd median [min - max]");
     }
     m = malloc(sizeof(*m));
-    failed = any_failed(m == NULL, comm);
+    failed = any_failed(failed || m == NULL, comm);
     t_begin = MPI_Wtime();
     for (i = 0; i < o.nbytes && !failed; i++) {
         int reps = o.bytes[i] < ((size_t)256 << 20) ? 2 * o.reps : o.reps;
@@ -736,27 +735,29 @@ int main(int argc, char **argv)
         MPI_Bcast(&room, 1, MPI_INT, 0, comm);
         if (!room)
             continue;
+        dcb_cpu_read(&g_b, &c0);
         failed = bench_size(env, comm, node_comm, &o, o.bytes[i], reps, &step, m, &cached, t_begin);
+        disturbed = dcb_span_end(&g_b, &c0) > DCB_DISTURBED_OTHER;
         if (!failed && g_rank == 0) {
             if (cached != was_cached)
                 printf("note: the reads of this size mix disk and page cache\n");
-            report_size(o.bytes[i], m, i == target_i, cached, load);
+            report_size(o.bytes[i], m, i == target_i, cached, disturbed);
         }
     }
     free(m);
     remove_dir(&o);
+    dcb_finish(&g_b);
     if (g_rank == 0) {
-        double end_load = load_avg();
-        printf("\nload average (1 min) at end: %.2f\n", end_load);
         if (failed)
             printf("bench_ckpt: FAILED (a call failed or data read back was wrong; see "
                    "stderr)\n");
         else if (g_missed == 0)
-            printf("bench_ckpt: all %d targets met\n", g_targets);
+            printf("bench_ckpt: all %d targets met%s\n", g_targets, dcb_verdict_note(&g_b));
         else
-            printf("bench_ckpt: %d of %d targets met; missed: %s\n", g_targets - g_missed,
-                   g_targets, g_missed_text);
+            printf("bench_ckpt: %d of %d targets met; missed: %s%s\n", g_targets - g_missed,
+                   g_targets, g_missed_text, dcb_verdict_note(&g_b));
     }
+    dcb_free(&g_b);
     dc_env_destroy(&env);
     MPI_Comm_free(&node_comm);
     MPI_Comm_free(&comm);

@@ -37,6 +37,7 @@
  * OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, unset both: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE.
  */
 #define _GNU_SOURCE
+#include "bench_util.h"
 #include "gemm_volume.h"
 
 #include <dcompute.h>
@@ -74,8 +75,7 @@ char *openblas_get_config(void);
 #define TARGET_COMPAT_NODE 0.90 /* compat vs blas, n >= 2048 */
 #define TARGET_RANKS       2
 
-#define DISTURBED_OTHER 0.05 /* other work above this share of the node's CPUs: disturbed */
-#define BUSY_LOAD       0.5  /* load average at start above this: warn */
+#define DISTURBED_OTHER DCB_DISTURBED_OTHER /* other work above this share: disturbed */
 
 typedef struct {
     const char *name;
@@ -98,6 +98,7 @@ typedef struct {
     char cases[256];        /* speed mode: case names, comma-separated */
     int nsizes, sizes[8];   /* compat mode: square sizes */
     unsigned modes;         /* bit i: g_modes[i] was asked for; 0: the default ones */
+    const char *csv;        /* --csv PATH (default $DC_BENCH_OUT/bench_gemm.csv) */
 } opts_t;
 
 /* What every mode gets, and the run's summary. */
@@ -118,6 +119,7 @@ typedef struct {
 } bench_t;
 
 static int g_rank, g_size;
+static dcb_t g_b; /* load, disturbance, CSV, progress */
 
 /* ---------------------------------------------------------------- small tools */
 
@@ -606,50 +608,6 @@ static void pd_free(variant_t *v)
 }
 #endif
 
-/* ---------------------------------------------------------------- node CPU accounting */
-
-/* CPU seconds of rank 0's node: all busy time (rank 0) and this job's ranks' share. */
-typedef struct {
-    double wall, busy, ours;
-} cpumon_t;
-
-static void cpumon_read(bench_t *b, cpumon_t *c)
-{
-    struct rusage ru;
-    double mine, sum = 0.0;
-
-    getrusage(RUSAGE_SELF, &ru); /* every thread of this rank */
-    mine = (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
-           (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
-    MPI_Reduce(&mine, &sum, 1, MPI_DOUBLE, MPI_SUM, 0, b->node_comm);
-    c->wall = now();
-    c->ours = sum;
-    c->busy = -1.0;
-    if (g_rank == 0) {
-        unsigned long long f[8] = {0};
-        FILE *fp = fopen("/proc/stat", "r");
-        if (fp != NULL) {
-            if (fscanf(fp, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &f[0], &f[1], &f[2],
-                       &f[3], &f[4], &f[5], &f[6], &f[7]) == 8)
-                /* user nice system idle iowait irq softirq steal: all but idle and iowait */
-                c->busy = (double)(f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) /
-                          (double)sysconf(_SC_CLK_TCK);
-            fclose(fp);
-        }
-    }
-}
-
-/* Share of the node's CPU time spent on other work between s and e (-1: unknown; rank 0). */
-static double cpumon_other(const bench_t *b, const cpumon_t *s, const cpumon_t *e)
-{
-    double other;
-
-    if (s->busy < 0 || e->busy < 0 || e->wall <= s->wall)
-        return -1.0;
-    other = ((e->busy - s->busy) - (e->ours - s->ours)) / ((e->wall - s->wall) * (double)b->ncpu);
-    return other < 0 ? 0.0 : other;
-}
-
 /* ---------------------------------------------------------------- interleaved measurement */
 
 /* One ratio: t[base] / t[ours] within each repetition. */
@@ -734,19 +692,20 @@ static void measure(bench_t *b, variant_t **v, int nv, const ratio_spec_t *rs, i
     const opts_t *o = &b->o;
     int minr = o->fixed_reps ? o->fixed_reps : o->min_reps;
     int maxr = o->fixed_reps ? o->fixed_reps : o->max_reps;
-    cpumon_t c0, c1;
+    dcb_cpu_t c0, c1;
     double t_start, t_rep;
     int i, q, r;
 
     memset(m, 0, sizeof(*m));
     for (i = 0; i < nv; i++) /* warm-up: page faults, caches, communicators, BLAS threads */
         run_one(v[i]);
-    cpumon_read(b, &c0);
+    dcb_cpu_read(&g_b, &c0);
     t_start = now();
     for (r = 0; r < maxr; r++) {
         double t[MAX_VARIANTS], tmax[MAX_VARIANTS];
         int stop = 0;
         t_rep = now();
+        dcb_progress(&g_b, "%s rep %d/%d", v[0]->cs->name, r + 1, maxr);
         for (q = 0; q < nv; q++) {
             i = (q + r) % nv; /* A B C, B C A, C A B, ... */
             t[i] = run_one(v[i]);
@@ -774,8 +733,8 @@ static void measure(bench_t *b, variant_t **v, int nv, const ratio_spec_t *rs, i
             break;
     }
     m->seconds = now() - t_start;
-    cpumon_read(b, &c1);
-    m->other = g_rank == 0 ? cpumon_other(b, &c0, &c1) : 0.0;
+    dcb_cpu_read(&g_b, &c1);
+    m->other = g_rank == 0 ? dcb_cpu_other(&g_b, &c0, &c1) : 0.0;
     MPI_Bcast(&m->other, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
     m->worst_u = 0.0;
     for (q = 0; q < nr; q++) {
@@ -876,6 +835,34 @@ static void print_ratio(bench_t *b, const gcase_t *cs, const char *where, const 
     }
 }
 
+/*
+ * CSV rows of one measurement: every variant's GFLOP/s per repetition (variant names: dc,
+ * dc-repro, openblas, scalapack, dc-compat, each followed by 'suffix'), and one ratio row per
+ * repetition of every ratio printed. Rank 0; nothing without a CSV.
+ */
+static void csv_meas(variant_t **v, int nv, const meas_t *m, const ratio_spec_t *rs, int nr,
+                     const gcase_t *cs, const char *const *suffix, const char *kase)
+{
+    char names[MAX_VARIANTS][64];
+    int i, r;
+
+    for (i = 0; i < nv; i++) {
+        const char *n = v[i]->name;
+        snprintf(names[i], sizeof(names[i]), "%s%s",
+                 !strcmp(n, "repro")    ? "dc-repro"
+                 : !strcmp(n, "blas")   ? "openblas"
+                 : !strcmp(n, "scal")   ? "scalapack"
+                 : !strcmp(n, "compat") ? "dc-compat"
+                                        : n,
+                 suffix[i]);
+        for (r = 0; r < m->reps; r++)
+            dcb_row(&g_b, names[i], cs->n, r, "gflops", gflops(cs, m->t[i][r]), "GFLOP/s", kase);
+    }
+    for (i = 0; i < nr; i++)
+        dcb_ratio_rows(&g_b, names[rs[i].ours], names[rs[i].base], cs->n, kase, m->t[rs[i].ours],
+                       m->t[rs[i].base], m->reps);
+}
+
 static void note_meas(bench_t *b, const meas_t *m)
 {
     if (m->other > b->worst_other)
@@ -959,6 +946,15 @@ static int speed_case(bench_t *b, const gcase_t *cs)
         print_meas_head(b, title, m);
         for (int q = 0; q < nr; q++)
             print_ratio(b, cs, cs->name, m, &rs[q]);
+        {
+            /* square shapes: variants as named; the others carry the shape's name */
+            char sfx[16];
+            const char *suffix[MAX_VARIANTS];
+            snprintf(sfx, sizeof(sfx), "-%s", cs->name);
+            for (int q = 0; q < nv; q++)
+                suffix[q] = square ? "" : sfx;
+            csv_meas(v, nv, m, rs, nr, cs, suffix, square ? "square" : cs->name);
+        }
         if (g_rank == 0 && failed)
             printf("  RESULT WRONG or a call failed (see stderr): figures above are void\n");
     }
@@ -1060,6 +1056,18 @@ static int compat_size(bench_t *b, int n)
             r.what = what;
             print_ratio(b, &cs, name, m, &r);
         }
+        {
+            /* scalapack-1x2-nb64, dc-compat-1x2-nb64, ...; openblas as in the speed mode */
+            char sfx[4][24];
+            const char *suffix[MAX_VARIANTS];
+            suffix[0] = "";
+            for (q = 0; q < nconf; q++) {
+                snprintf(sfx[q], sizeof(sfx[q]), "-%dx%d-nb%d", grids[q / 2][0], grids[q / 2][1],
+                         nbs[q % 2]);
+                suffix[1 + 2 * q] = suffix[2 + 2 * q] = sfx[q];
+            }
+            csv_meas(v, nv, m, rs, nr, &cs, suffix, "compat");
+        }
         if (g_rank == 0 && failed)
             printf("  RESULT WRONG or a call failed (see stderr): figures above are void\n");
     }
@@ -1137,7 +1145,8 @@ static void usage(void)
            "  --tol X        adaptive: stop when every ratio median is known to +-X (default "
            "0.015)\n"
            "  --time-limit S measurements are skipped (and cut short) once the run has taken S\n"
-           "                 seconds (default 300; 0: no limit)\n",
+           "                 seconds (default 300; 0: no limit)\n"
+           "  --csv PATH     the CSV rows to PATH (default $DC_BENCH_OUT/bench_gemm.csv)\n",
            MAX_REPS, FLOOR_REPS);
 }
 
@@ -1198,6 +1207,8 @@ static int parse_args(int argc, char **argv, opts_t *o)
             o->budget = atof(val);
         } else if (!strcmp(a, "--time-limit")) {
             o->time_limit = atof(val);
+        } else if (!strcmp(a, "--csv")) {
+            o->csv = val;
         } else if (!strcmp(a, "--tol")) {
             o->tol = atof(val);
         } else {
@@ -1248,32 +1259,19 @@ static void near_square(int p, int *pr, int *pc)
 
 static void print_preamble(bench_t *b)
 {
-    char lib[MPI_MAX_LIBRARY_VERSION_STRING] = "", *nl;
     const char *core = getenv("OPENBLAS_CORETYPE"), *l2 = getenv("OPENBLAS_L2_SIZE");
     dc_placement_t pl;
-    int len = 0, worst, mine;
-    FILE *f;
+    int worst, mine;
 
-    MPI_Get_library_version(lib, &len);
-    nl = strchr(lib, '\n');
-    if (nl != NULL)
-        *nl = '\0';
     memset(&pl, 0, sizeof(pl));
     dc_env_get_placement(b->env, &pl);
     mine = (int)pl.verdict;
     MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, b->comm);
-    b->load0 = -1.0;
+    b->load0 = g_b.load_start;
+    dcb_print_start(&g_b);
     if (g_rank != 0)
         return;
-    f = fopen("/proc/loadavg", "r");
-    if (f != NULL) {
-        if (fscanf(f, "%lf", &b->load0) != 1)
-            b->load0 = -1.0;
-        fclose(f);
-    }
-    printf("bench_gemm: libdcompute %s, %d rank(s), default grid %d x %d\n", DC_VERSION_STRING,
-           g_size, b->pr, b->pc);
-    printf("MPI: %s\n", lib);
+    printf("default grid %d x %d; ", b->pr, b->pc);
     printf("placement: %s (worst over ranks); rank 0 on %s, cpuset %s, %d BLAS thread(s) per "
            "rank; blas baseline: %d thread(s) on all %ld CPUs of rank 0's node\n",
            verdict_name((dc_placement_verdict_t)worst), pl.node_name, pl.cpuset, pl.blas_threads,
@@ -1284,10 +1282,6 @@ static void print_preamble(bench_t *b)
     if (core != NULL || l2 != NULL)
         printf("  OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s\n", core ? core : "(unset)",
                l2 ? l2 : "(unset)");
-    if (b->load0 >= 0.0)
-        printf("load average (1 min) at start: %.2f on %ld online CPU(s)%s\n", b->load0, b->ncpu,
-               b->load0 > BUSY_LOAD ? " -- WARNING: the machine is busy, figures may be disturbed"
-                                    : "");
     if (b->o.fixed_reps)
         printf("method: %d interleaved repetitions per measurement", b->o.fixed_reps);
     else
@@ -1309,9 +1303,10 @@ static void print_preamble(bench_t *b)
 
 static void print_summary(const bench_t *b)
 {
+    g_b.ndisturbed += b->ndisturbed;
+    dcb_finish(&g_b);
     if (g_rank != 0)
         return;
-    printf("\n");
     if (b->worst_other >= 0)
         printf("disturbance: other work used at most %.0f %% of the node's CPUs during a "
                "measurement (limit %.0f %%); load average at start %.2f\n",
@@ -1323,15 +1318,13 @@ static void print_summary(const bench_t *b)
     if (b->failed)
         printf("bench_gemm: FAILED (a call failed or a result was wrong; see stderr)\n");
     else if (b->nbinding == 0)
-        printf("bench_gemm: no targets checked (%s)\n",
-               b->o.quick ? "--quick" : "targets are set for 2 ranks and n >= 2048");
+        printf("bench_gemm: no targets checked (%s)%s\n",
+               b->o.quick ? "--quick" : "targets are set for 2 ranks and n >= 2048",
+               dcb_verdict_note(&g_b));
     else
         printf("bench_gemm: %d of %d targets met%s%s%s%s\n", b->nbinding - b->nmissed, b->nbinding,
                b->nskipped ? " (some measurements skipped for time)" : "",
-               b->ndisturbed ? " -- DISTURBED RUN: other work ran during some measurements, "
-                               "verdicts not trustworthy"
-                             : "",
-               b->nmissed ? "; missed: " : "", b->missed);
+               b->nmissed ? "; missed: " : "", b->missed, dcb_verdict_note(&g_b));
 }
 
 int main(int argc, char **argv)
@@ -1381,11 +1374,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "[rank %d] dc_grid_create: %s\n", g_rank, dc_env_last_error(b->env));
         b->failed = 1;
     }
+    if (dcb_init(&g_b, "bench_gemm", MPI_COMM_WORLD, b->env, b->o.csv) != 0)
+        b->failed = 1;
     print_preamble(b);
     for (i = 0; i < NMODES && !b->failed; i++)
         if (b->o.modes & (1u << i))
             b->failed = g_modes[i].run(b);
     print_summary(b);
+    dcb_free(&g_b);
     dc_grid_destroy(&b->grid);
     MPI_Comm_free(&b->node_comm);
     dc_env_destroy(&b->env);

@@ -7,14 +7,21 @@
  *   (c) dc_allreduce vs MPI_Allreduce (double, SUM) from 8 B to 64 MiB;
  *   (d) the hang watchdog's cost: dc_vec_dot at 1 and 2^20 elements per rank on an env with
  *       the watchdog off (DC_TIMEOUT 0) and one with it on, and the plain cblas_ddot +
- *       MPI_Allreduce, the three interleaved (--watchdog: this part only).
- * Method: medians of interleaved repetitions (ours and baseline alternate in each one, the order
- * flips every repetition), each repetition timing enough calls to last >= 20 ms, a barrier
- * before each timing, and the time of a repetition is the maximum over ranks. The spread is the
- * range of the per-repetition ratios. The summation kernel the library picked for this CPU
+ *       MPI_Allreduce, the three interleaved (--watchdog: this part only);
+ *   (e) the profiler's cost: dc_vec_dot at 2^24 and 4096 elements per rank and dc_allreduce of
+ *       8 B on an env with profiling off and one with it on (DC_PROFILE as a user sets it, its
+ *       report written to /dev/null), interleaved; the overhead (on / off) must stay <= 1.02.
+ * Method: the variants of a measurement are interleaved (the order rotates every repetition:
+ * A B, B A for two; A B C D, B C D A, ... for more), each repetition timing enough calls to
+ * last >= 20 ms, a barrier before each timing, and the time of a repetition is the maximum over
+ * ranks. A ratio is computed within each repetition and printed as the median over repetitions
+ * with its minimum and maximum. The summation kernel the library picked for this CPU
  * (generic, avx2 or avx512) is printed: the benchmark is built with the library's dispatcher.
+ * The CPU time other work took during each measurement and the run is measured: a verdict from
+ * a disturbed measurement or run says so (bench_util.c). Results also go to
+ * $DC_BENCH_OUT/bench_reduce.csv (docs/benchmarks.md).
  * Run: mpirun --bind-to core -np 2 ./bench_reduce [--quick] [--sizes LIST] [--bytes LIST]
- *      [--reps N] [--watchdog]
+ *      [--reps N] [--watchdog] [--profile] [--csv PATH]
  */
 #include <dcompute.h>
 
@@ -26,10 +33,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "dc_config.h"
 #include "repro_kernel.h" /* only to name the kernel the library's dispatcher picks */
 
 #define MAX_SIZES       32
+#define DEFAULT_REPS    9
 #define MIN_REP_SECONDS 0.020
 
 /* Targets of the issue: speed ratios, ours over the baseline. */
@@ -39,11 +48,13 @@
 #define TARGET_BIN_EXACT 1.00 /* binned not slower than exact */
 #define TARGET_ALLREDUCE 0.90
 #define DOT_TARGET_SIZE  ((size_t)1 << 24) /* the dot targets are set at 2^24 per rank */
+#define TARGET_PROF      1.02              /* profiling on / off, at most */
 
 typedef struct {
     int quick;
-    int watchdog_only;
+    int watchdog_only, profile_only;
     int reps;
+    const char *csv;
     int nsizes, nbytes;
     size_t sizes[MAX_SIZES]; /* dot: elements per rank */
     size_t bytes[MAX_SIZES]; /* allreduce: message bytes */
@@ -67,6 +78,8 @@ typedef struct {
 typedef void (*call_fn)(call_t *c);
 
 static int g_rank, g_size;
+static double g_min_rep = MIN_REP_SECONDS; /* --quick: a tenth */
+static dcb_t g_b;                          /* load, disturbance, CSV, progress */
 
 /* ---------------------------------------------------------------- the timed calls */
 
@@ -103,6 +116,8 @@ static void call_mpi_allreduce(call_t *c)
 
 /* ---------------------------------------------------------------- timing */
 
+#define MAX_VARIANTS 4
+
 /* Seconds per call of 'iters' calls: barrier, time, then the maximum over ranks. */
 static double time_calls(call_fn fn, call_t *c, long iters, MPI_Comm comm)
 {
@@ -118,21 +133,38 @@ static double time_calls(call_fn fn, call_t *c, long iters, MPI_Comm comm)
     return tmax;
 }
 
-/* Calls per repetition so that the faster side lasts >= MIN_REP_SECONDS; agreed (max times). */
-static long calibrate(call_fn fa, call_t *ca, call_fn fb, call_t *cb, MPI_Comm comm)
+/* One variant of a measurement: its call, its context, the calls per timing. */
+typedef struct {
+    call_fn fn;
+    call_t *c;
+    long iters;
+    MPI_Comm comm;
+} timed_t;
+
+static double timed_run(void *p)
+{
+    timed_t *t = p;
+    return time_calls(t->fn, t->c, t->iters, t->comm);
+}
+
+/* Calls per timing so that the fastest variant lasts >= MIN_REP_SECONDS; agreed (max times). */
+static long calibrate(int nv, call_fn *fn, call_t **c, MPI_Comm comm)
 {
     long iters = 1;
-    int round;
+    int round, v;
 
-    fa(ca); /* warm-up: page faults, caches, lazy MPI connections */
-    fb(cb);
+    for (v = 0; v < nv; v++)
+        fn[v](c[v]); /* warm-up: page faults, caches, lazy MPI connections */
     for (round = 0; round < 20; round++) {
-        double ta = time_calls(fa, ca, iters, comm), tb = time_calls(fb, cb, iters, comm);
-        double per = ta < tb ? ta : tb;
+        double per = INFINITY;
         long want;
-        if (per * (double)iters >= MIN_REP_SECONDS)
+        for (v = 0; v < nv; v++) {
+            double t = time_calls(fn[v], c[v], iters, comm);
+            per = t < per ? t : per;
+        }
+        if (per * (double)iters >= g_min_rep)
             break;
-        want = per > 0.0 ? (long)ceil(1.2 * MIN_REP_SECONDS / per) : iters * 100;
+        want = per > 0.0 ? (long)ceil(1.2 * g_min_rep / per) : iters * 100;
         if (want > iters * 100)
             want = iters * 100;
         iters = want > iters ? want : iters + 1;
@@ -140,51 +172,33 @@ static long calibrate(call_fn fa, call_t *ca, call_fn fb, call_t *cb, MPI_Comm c
     return iters;
 }
 
-static int cmp_double(const void *a, const void *b)
+/* One interleaved measurement: t[v][r] seconds per call; other work during it in *other. */
+typedef struct {
+    double t[MAX_VARIANTS][DCB_MAX_REPS];
+    int reps;
+    double other; /* share of the node's CPUs used by other work (-1: unknown) */
+} meas_t;
+
+static void measure(int nv, call_fn *fn, call_t **c, int reps, MPI_Comm comm, const char *what,
+                    meas_t *m)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+    timed_t tv[MAX_VARIANTS];
+    dcb_time_fn tf[MAX_VARIANTS];
+    void *ctx[MAX_VARIANTS];
+    dcb_cpu_t c0;
+    long iters;
+    int v;
 
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(double), cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-/* Range of the per-repetition ratios tb / ta of the last compare(). */
-static double g_spread_lo, g_spread_hi;
-
-/*
- * Interleaved repetitions of a (ours) and b (baseline); medians of the per-call times, and the
- * range of the per-repetition ratios in g_spread_lo .. g_spread_hi.
- */
-static void compare(call_fn fa, call_t *ca, call_fn fb, call_t *cb, int reps, MPI_Comm comm,
-                    double *ta_p, double *tb_p)
-{
-    double ta[64], tb[64];
-    long iters = calibrate(fa, ca, fb, cb, comm);
-    int r;
-
-    if (reps > 64)
-        reps = 64;
-    for (r = 0; r < reps; r++) {
-        if (r % 2 == 0) {
-            ta[r] = time_calls(fa, ca, iters, comm);
-            tb[r] = time_calls(fb, cb, iters, comm);
-        } else {
-            tb[r] = time_calls(fb, cb, iters, comm);
-            ta[r] = time_calls(fa, ca, iters, comm);
-        }
+    dcb_progress(&g_b, "%s calibrating", what);
+    iters = calibrate(nv, fn, c, comm);
+    for (v = 0; v < nv; v++) {
+        tv[v] = (timed_t){fn[v], c[v], iters, comm};
+        tf[v] = timed_run;
+        ctx[v] = &tv[v];
     }
-    g_spread_lo = g_spread_hi = ta[0] > 0.0 ? tb[0] / ta[0] : 0.0;
-    for (r = 1; r < reps; r++) {
-        double q = ta[r] > 0.0 ? tb[r] / ta[r] : 0.0;
-        g_spread_lo = q < g_spread_lo ? q : g_spread_lo;
-        g_spread_hi = q > g_spread_hi ? q : g_spread_hi;
-    }
-    *ta_p = median(ta, reps);
-    *tb_p = median(tb, reps);
+    dcb_cpu_read(&g_b, &c0);
+    m->reps = dcb_interleave(&g_b, nv, tf, ctx, reps, m->t, what);
+    m->other = dcb_span_end(&g_b, &c0);
 }
 
 /* ---------------------------------------------------------------- output */
@@ -195,32 +209,57 @@ static char g_missed[1024];
 static void print_header_row(void)
 {
     if (g_rank == 0)
-        printf("%-28s %10s %13s %13s %7s %13s %7s  %s\n", "comparison (ours / baseline)", "size",
-               "ours [us]", "base [us]", "ratio", "spread", "target", "verdict");
+        printf("%-30s %10s %13s %13s %7s %15s %7s  %s\n", "comparison (ours / baseline)", "size",
+               "ours [us]", "base [us]", "ratio", "[min - max]", "target", "verdict");
 }
 
-/* One row; 'binding' rows are those where the issue sets the target. */
-static void print_row(const char *what, const char *size, double ours, double base, double target,
-                      int binding)
+/*
+ * One row: the median times of variants a (ours) and b (baseline) of m, the median over
+ * repetitions of the ratio t_b / t_a with its range; 'binding' rows are those where the issue
+ * sets the target. A row measured while other work ran says so.
+ */
+static void print_row(const char *what, const char *size, const meas_t *m, int a, int b,
+                      double target, int binding)
 {
-    double ratio = ours > 0.0 ? base / ours : 0.0;
-    int met = ratio >= target;
-    const char *verdict = binding ? (met ? "ok" : "MISSED") : (met ? "(ok)" : "(below)");
+    dcb_stat_t q;
+    int met, disturbed = m->other > DCB_DISTURBED_OTHER;
+    char verdict[64];
 
+    dcb_ratio_stats(m->t[b], m->t[a], m->reps, &q);
+    met = q.med >= target;
+    snprintf(verdict, sizeof(verdict), "%s%s",
+             binding ? (met ? "ok" : "MISSED") : (met ? "(ok)" : "(below)"),
+             disturbed ? ", disturbed" : "");
     if (binding) {
         g_binding_rows++;
         if (!met) {
             size_t len = strlen(g_missed);
             g_binding_missed++;
             snprintf(g_missed + len, sizeof(g_missed) - len, "%s%s at %s (%.2fx)", len ? ", " : "",
-                     what, size, ratio);
+                     what, size, q.med);
         }
     }
     if (g_rank == 0) {
-        printf("%-28s %10s %13.2f %13.2f %7.3f %6.3f-%-6.3f %7.2f  %s\n", what, size, ours * 1e6,
-               base * 1e6, ratio, g_spread_lo, g_spread_hi, target, verdict);
+        dcb_progress_clear(&g_b);
+        printf("%-30s %10s %13.2f %13.2f %7.3f [%5.3f - %5.3f] %7.2f  %s\n", what, size,
+               dcb_median(m->t[a], m->reps) * 1e6, dcb_median(m->t[b], m->reps) * 1e6, q.med, q.lo,
+               q.hi, target, verdict);
         fflush(stdout);
     }
+}
+
+/* CSV: every repetition of variant v as 'metric' (seconds, or GB/s from 'bytes' moved). */
+static void csv_times(const meas_t *m, int v, const char *variant, double size, double bytes,
+                      const char *kase)
+{
+    int r;
+
+    for (r = 0; r < m->reps; r++)
+        if (bytes > 0)
+            dcb_row(&g_b, variant, size, r, "gbytes_per_s", bytes / m->t[v][r] * 1e-9, "GB/s",
+                    kase);
+        else
+            dcb_row(&g_b, variant, size, r, "seconds", m->t[v][r], "s", kase);
 }
 
 static void size_text(size_t n, char *buf, size_t len)
@@ -295,11 +334,15 @@ static void usage(void)
 {
     if (g_rank == 0)
         printf("usage: bench_reduce [--quick] [--sizes LIST] [--bytes LIST] [--reps N]\n"
-               "  --quick        3 repetitions, allreduce up to 16 MiB\n"
+               "  --quick        3 repetitions of >= 2 ms, allreduce up to 16 MiB\n"
                "  --sizes LIST   dot elements per rank, e.g. 4096,2^16,2^20,2^24 (default)\n"
                "  --bytes LIST   allreduce message sizes, e.g. 8,64,512,4K,...,64M (default)\n"
-               "  --reps N       interleaved repetitions per measurement (default 7)\n"
-               "  --watchdog     only the watchdog part (d)\n");
+               "  --reps N       interleaved repetitions per measurement (default %d)\n"
+               "  --watchdog     only the watchdog part (d)\n"
+               "  --profile      only the profiler part (e)\n"
+               "  --csv PATH     the CSV rows to PATH (default: $DC_BENCH_OUT/bench_reduce.csv "
+               "when DC_BENCH_OUT is set)\n",
+               DEFAULT_REPS);
 }
 
 /* Returns 0, 1 (--help) or -1 (bad usage). */
@@ -327,6 +370,10 @@ static int parse_args(int argc, char **argv, opts_t *o)
             o->watchdog_only = 1;
             continue;
         }
+        if (!strcmp(key, "--profile")) {
+            o->profile_only = 1;
+            continue;
+        }
         if (!strcmp(key, "--help") || !strcmp(key, "-h"))
             return 1;
         if (eq)
@@ -343,6 +390,8 @@ static int parse_args(int argc, char **argv, opts_t *o)
             if (parse_list(val, o->bytes, &o->nbytes) != 0)
                 return -1;
             have_bytes = 1;
+        } else if (!strcmp(key, "--csv")) {
+            o->csv = val;
         } else if (!strcmp(key, "--reps")) {
             o->reps = atoi(val);
             if (o->reps < 1 || o->reps > 64)
@@ -352,7 +401,9 @@ static int parse_args(int argc, char **argv, opts_t *o)
         }
     }
     if (o->reps < 0)
-        o->reps = o->quick ? 3 : 7;
+        o->reps = o->quick ? 3 : DEFAULT_REPS;
+    if (o->quick)
+        g_min_rep = 0.1 * MIN_REP_SECONDS;
     if (!have_sizes) {
         static const int full[] = {12, 16, 20, 24};
         for (i = 0; i < 4; i++)
@@ -408,9 +459,14 @@ static int bench_dot(dc_env_t *env, MPI_Comm comm, const opts_t *o)
         dc_vec_t *x = NULL, *y = NULL;
         const double *xa = NULL, *ya = NULL;
         call_t plain, blas, binned, exact;
-        double t_ours, t_base, t_bin, t_plain1, t_exact, t_plain2, t_bin2, t_exact2, tol;
-        char sz[32];
-        int rc;
+        /* the four variants in one interleaved measurement: every ratio from the same reps */
+        call_t *cv[4] = {&plain, &binned, &exact, &blas};
+        call_fn fv[4] = {call_dc_dot, call_dc_dot, call_dc_dot, call_blas_dot};
+        static const char *const vn[4] = {"dc", "dc-binned", "dc-exact", "blas"};
+        meas_t m;
+        double tol, bytes = 2.0 * sizeof(double) * (double)n * g_size;
+        char sz[32], what[64];
+        int rc, v;
 
         size_text(n, sz, sizeof(sz));
         rc = dc_layout_create_block(env, (dc_gidx_t)n * g_size, &l);
@@ -447,18 +503,18 @@ static int bench_dot(dc_env_t *env, MPI_Comm comm, const opts_t *o)
         binned.mode = DC_REPRO_BINNED;
         exact.mode = DC_REPRO_EXACT;
 
-        compare(call_dc_dot, &plain, call_blas_dot, &blas, o->reps, comm, &t_ours, &t_base);
-        print_row("dot: dc plain / cblas+MPI", sz, t_ours, t_base, TARGET_DOT,
-                  n == DOT_TARGET_SIZE);
-        compare(call_dc_dot, &binned, call_blas_dot, &blas, o->reps, comm, &t_bin, &t_plain1);
-        print_row("dot: binned / cblas+MPI", sz, t_bin, t_plain1, TARGET_BINNED,
-                  n == DOT_TARGET_SIZE);
-        compare(call_dc_dot, &exact, call_blas_dot, &blas, o->reps, comm, &t_exact, &t_plain2);
-        print_row("dot: exact / cblas+MPI", sz, t_exact, t_plain2, TARGET_EXACT,
-                  n == DOT_TARGET_SIZE);
-        compare(call_dc_dot, &binned, call_dc_dot, &exact, o->reps, comm, &t_bin2, &t_exact2);
-        print_row("dot: binned / exact", sz, t_bin2, t_exact2, TARGET_BIN_EXACT,
-                  n == DOT_TARGET_SIZE);
+        snprintf(what, sizeof(what), "dot %s", sz);
+        measure(4, fv, cv, o->reps, comm, what, &m);
+        print_row("dot: dc plain / cblas+MPI", sz, &m, 0, 3, TARGET_DOT, n == DOT_TARGET_SIZE);
+        print_row("dot: binned / cblas+MPI", sz, &m, 1, 3, TARGET_BINNED, n == DOT_TARGET_SIZE);
+        print_row("dot: exact / cblas+MPI", sz, &m, 2, 3, TARGET_EXACT, n == DOT_TARGET_SIZE);
+        print_row("dot: binned / exact", sz, &m, 1, 2, TARGET_BIN_EXACT, n == DOT_TARGET_SIZE);
+        for (v = 0; v < 4; v++)
+            csv_times(&m, v, vn[v], (double)n, bytes, "dot");
+        dcb_ratio_rows(&g_b, "dc", "blas", (double)n, "dot", m.t[0], m.t[3], m.reps);
+        dcb_ratio_rows(&g_b, "dc-binned", "blas", (double)n, "dot", m.t[1], m.t[3], m.reps);
+        dcb_ratio_rows(&g_b, "dc-exact", "blas", (double)n, "dot", m.t[2], m.t[3], m.reps);
+        dcb_ratio_rows(&g_b, "dc-binned", "dc-exact", (double)n, "dot", m.t[1], m.t[2], m.reps);
 
         /* The results must agree: the data are positive, so the plain sums are within
          * n u of the exact value, and binned within 2 u. */
@@ -474,10 +530,9 @@ static int bench_dot(dc_env_t *env, MPI_Comm comm, const opts_t *o)
             failed = 1;
         }
         if (n >= bw_n) {
-            double bytes = 2.0 * sizeof(double) * (double)n * g_size;
             bw_n = n;
-            best_bw_ours = bytes / t_ours * 1e-9;
-            best_bw_base = bytes / t_base * 1e-9;
+            best_bw_ours = bytes / dcb_median(m.t[0], m.reps) * 1e-9;
+            best_bw_base = bytes / dcb_median(m.t[3], m.reps) * 1e-9;
         }
     next:
         if (xa != NULL)
@@ -521,9 +576,10 @@ static int bench_allreduce(dc_env_t *env, MPI_Comm comm, const opts_t *o)
     for (i = 0; i < maxb / sizeof(double); i++)
         sbuf[i] = (double)((i + (size_t)g_rank) % 1000); /* integers: sums are exact */
     for (s = 0; s < o->nbytes && !failed; s++) {
-        call_t ours, base;
-        double t_ours, t_base;
-        char sz[32];
+        call_t ours, base, *cv[2] = {&ours, &base};
+        call_fn fv[2] = {call_dc_allreduce, call_mpi_allreduce};
+        meas_t m;
+        char sz[32], what[64];
         size_t count = o->bytes[s] / sizeof(double), bad = 0;
 
         bytes_text(o->bytes[s], sz, sizeof(sz));
@@ -534,9 +590,12 @@ static int bench_allreduce(dc_env_t *env, MPI_Comm comm, const opts_t *o)
         ours.rbuf = rbuf;
         ours.count = count;
         base = ours;
-        compare(call_dc_allreduce, &ours, call_mpi_allreduce, &base, o->reps, comm, &t_ours,
-                &t_base);
-        print_row("allreduce: dc / MPI", sz, t_ours, t_base, TARGET_ALLREDUCE, 1);
+        snprintf(what, sizeof(what), "allreduce %s", sz);
+        measure(2, fv, cv, o->reps, comm, what, &m);
+        print_row("allreduce: dc / MPI", sz, &m, 0, 1, TARGET_ALLREDUCE, 1);
+        csv_times(&m, 0, "dc", (double)o->bytes[s], 0.0, "allreduce");
+        csv_times(&m, 1, "mpi", (double)o->bytes[s], 0.0, "allreduce");
+        dcb_ratio_rows(&g_b, "dc", "mpi", (double)o->bytes[s], "allreduce", m.t[0], m.t[1], m.reps);
         /* check the last result of dc_allreduce (rbuf is shared: recompute it) */
         call_dc_allreduce(&ours);
         for (i = 0; i < count; i++) {
@@ -559,6 +618,71 @@ static int bench_allreduce(dc_env_t *env, MPI_Comm comm, const opts_t *o)
 }
 
 /*
+ * Vectors x, y of n elements per rank on env, filled; and read borrows of them when xa_p is not
+ * NULL. Collective; DC_SUCCESS or the first error (on this rank).
+ */
+typedef struct {
+    dc_layout_t *l;
+    dc_vec_t *x, *y;
+    const double *xa, *ya;
+} vecs_t;
+
+static int vecs_create(dc_env_t *env, size_t n, int borrow, vecs_t *w)
+{
+    int rc;
+
+    memset(w, 0, sizeof(*w));
+    rc = dc_layout_create_block(env, (dc_gidx_t)n * g_size, &w->l);
+    if (rc == DC_SUCCESS)
+        rc = dc_vec_create(w->l, &w->x);
+    if (rc == DC_SUCCESS)
+        rc = dc_vec_create(w->l, &w->y);
+    if (rc == DC_SUCCESS)
+        rc = dc_vec_fill(w->x, fill_x, NULL);
+    if (rc == DC_SUCCESS)
+        rc = dc_vec_fill(w->y, fill_y, NULL);
+    if (rc == DC_SUCCESS && borrow)
+        rc = dc_vec_get_array_read(w->x, &w->xa);
+    if (rc == DC_SUCCESS && borrow)
+        rc = dc_vec_get_array_read(w->y, &w->ya);
+    return rc;
+}
+
+static void vecs_destroy(vecs_t *w)
+{
+    if (w->xa != NULL)
+        dc_vec_restore_array_read(w->x, &w->xa);
+    if (w->ya != NULL)
+        dc_vec_restore_array_read(w->y, &w->ya);
+    dc_vec_destroy(&w->x);
+    dc_vec_destroy(&w->y);
+    dc_layout_destroy(&w->l);
+}
+
+/* A second env like the first (no debug checks, plain sums) with the watchdog or the profiler
+ * on; the profile report of the latter goes to /dev/null. Collective. */
+static int env_variant(MPI_Comm comm, int watchdog, int profile, dc_env_t **env_p)
+{
+    dc_env_params_t p;
+    int rc;
+
+    memset(&p, 0, sizeof(p));
+    p.field_mask =
+        DC_ENV_PARAM_DEBUG | DC_ENV_PARAM_PROFILE | DC_ENV_PARAM_REPRO | DC_ENV_PARAM_TIMEOUT;
+    p.repro = DC_REPRO_OFF;
+    p.timeout = watchdog ? 60.0 : 0.0; /* 60 s: never reached */
+    p.profile = profile;
+    if (profile && g_rank == 0)
+        setenv("DC_PROFILE_FILE", "/dev/null", 1); /* rank 0 reads the options */
+    rc = dc_env_create(comm, &p, env_p);
+    if (profile && g_rank == 0)
+        unsetenv("DC_PROFILE_FILE");
+    if (rc != DC_SUCCESS && g_rank == 0)
+        fprintf(stderr, "bench_reduce: second env: %s\n", dc_env_last_error(NULL));
+    return rc;
+}
+
+/*
  * (d) The watchdog's cost. Three variants timed in every repetition, in an order that rotates:
  * dc_vec_dot on the env with the watchdog off, the same on an env with it on (DC_TIMEOUT 60 s:
  * never reached), and cblas_ddot + MPI_Allreduce. Off must cost nothing measurable: one
@@ -566,51 +690,29 @@ static int bench_allreduce(dc_env_t *env, MPI_Comm comm, const opts_t *o)
  */
 static int bench_watchdog(dc_env_t *env_off, MPI_Comm comm, const opts_t *o)
 {
-    static const int lg[2] = {0, 20};
+    const int lg[2] = {0, o->quick ? 12 : 20};
     dc_env_t *env_on = NULL;
-    dc_env_params_t p;
-    int s, v, r, failed = 0, reps = o->reps > 64 ? 64 : o->reps;
+    int s, v, failed = 0;
 
-    memset(&p, 0, sizeof(p));
-    p.field_mask =
-        DC_ENV_PARAM_DEBUG | DC_ENV_PARAM_PROFILE | DC_ENV_PARAM_REPRO | DC_ENV_PARAM_TIMEOUT;
-    p.repro = DC_REPRO_OFF;
-    p.timeout = 60.0;
-    if (dc_env_create(comm, &p, &env_on) != DC_SUCCESS) {
-        if (g_rank == 0)
-            fprintf(stderr, "watchdog env: %s\n", dc_env_last_error(NULL));
+    if (env_variant(comm, 1, 0, &env_on) != DC_SUCCESS)
         return 1;
-    }
     for (s = 0; s < 2 && !failed; s++) {
         size_t n = (size_t)1 << lg[s];
         dc_env_t *envs[2] = {env_off, env_on};
-        dc_layout_t *l[2] = {NULL, NULL};
-        dc_vec_t *x[2] = {NULL, NULL}, *y[2] = {NULL, NULL};
-        const double *xa = NULL, *ya = NULL;
-        call_t c[3];
+        vecs_t w[2];
+        call_t c[3], *cv[3] = {&c[0], &c[1], &c[2]};
         call_fn fn[3] = {call_dc_dot, call_dc_dot, call_blas_dot};
-        double t[3][64], med[3];
-        long iters;
-        char sz[32];
-        int rc = DC_SUCCESS;
+        static const char *const vn[3] = {"dc-wd-off", "dc-wd-on", "blas"};
+        meas_t m;
+        char sz[32], what[64];
+        int rc;
 
         size_text(n, sz, sizeof(sz));
-        for (v = 0; v < 2; v++) {
-            if (rc == DC_SUCCESS)
-                rc = dc_layout_create_block(envs[v], (dc_gidx_t)n * g_size, &l[v]);
-            if (rc == DC_SUCCESS)
-                rc = dc_vec_create(l[v], &x[v]);
-            if (rc == DC_SUCCESS)
-                rc = dc_vec_create(l[v], &y[v]);
-            if (rc == DC_SUCCESS)
-                rc = dc_vec_fill(x[v], fill_x, NULL);
-            if (rc == DC_SUCCESS)
-                rc = dc_vec_fill(y[v], fill_y, NULL);
-        }
+        rc = vecs_create(envs[0], n, 1, &w[0]);
         if (rc == DC_SUCCESS)
-            rc = dc_vec_get_array_read(x[0], &xa);
-        if (rc == DC_SUCCESS)
-            rc = dc_vec_get_array_read(y[0], &ya);
+            rc = vecs_create(envs[1], n, 0, &w[1]);
+        else
+            memset(&w[1], 0, sizeof(w[1]));
         if (any_failed(rc != DC_SUCCESS, comm)) {
             failed = 1;
             goto next;
@@ -619,44 +721,23 @@ static int bench_watchdog(dc_env_t *env_off, MPI_Comm comm, const opts_t *o)
             memset(&c[v], 0, sizeof(c[v]));
             c[v].env = envs[v == 1];
             c[v].comm = comm;
-            c[v].x = x[v == 1];
-            c[v].y = y[v == 1];
-            c[v].xa = xa;
-            c[v].ya = ya;
+            c[v].x = w[v == 1].x;
+            c[v].y = w[v == 1].y;
+            c[v].xa = w[0].xa;
+            c[v].ya = w[0].ya;
             c[v].n = n;
             c[v].mode = DC_REPRO_OFF;
         }
-        iters = calibrate(fn[0], &c[0], fn[2], &c[2], comm);
-        fn[1](&c[1]);
-        for (r = 0; r < reps; r++) /* order: rotate the start, reverse every other cycle */
-            for (v = 0; v < 3; v++) {
-                int k = (r % 6 < 3) ? (r + v) % 3 : (r + 3 - v) % 3;
-                t[k][r] = time_calls(fn[k], &c[k], iters, comm);
-            }
+        snprintf(what, sizeof(what), "watchdog dot %s", sz);
+        measure(3, fn, cv, o->reps, comm, what, &m);
         /* rows: off / base, on / base, off / on (ratio = second time / first time) */
-        {
-            static const int pa[3][2] = {{0, 2}, {1, 2}, {0, 1}};
-            static const char *const what[3] = {"watchdog off: dot / cblas+MPI",
-                                                "watchdog on: dot / cblas+MPI",
-                                                "watchdog off / on: dot"};
-            int k;
-            for (k = 0; k < 3; k++) {
-                int a = pa[k][0], b = pa[k][1];
-                g_spread_lo = g_spread_hi = t[b][0] / t[a][0];
-                for (r = 1; r < reps; r++) {
-                    double q = t[b][r] / t[a][r];
-                    g_spread_lo = q < g_spread_lo ? q : g_spread_lo;
-                    g_spread_hi = q > g_spread_hi ? q : g_spread_hi;
-                }
-                if (k == 0)
-                    for (v = 0; v < 3; v++) {
-                        double tmp[64];
-                        memcpy(tmp, t[v], sizeof(double) * (size_t)reps);
-                        med[v] = median(tmp, reps);
-                    }
-                print_row(what[k], sz, med[a], med[b], 0.0, 0);
-            }
-        }
+        print_row("watchdog off: dot / cblas+MPI", sz, &m, 0, 2, 0.0, 0);
+        print_row("watchdog on: dot / cblas+MPI", sz, &m, 1, 2, 0.0, 0);
+        print_row("watchdog off / on: dot", sz, &m, 0, 1, 0.0, 0);
+        for (v = 0; v < 3; v++)
+            csv_times(&m, v, vn[v], (double)n, 0.0, "watchdog");
+        dcb_ratio_rows(&g_b, "dc-wd-off", "dc-wd-on", (double)n, "watchdog", m.t[0], m.t[1],
+                       m.reps);
         if (c[0].rc || c[1].rc || c[2].rc || c[0].result != c[1].result ||
             fabs(c[0].result - c[2].result) > 1e-12 * fabs(c[2].result)) {
             fprintf(stderr,
@@ -665,71 +746,127 @@ static int bench_watchdog(dc_env_t *env_off, MPI_Comm comm, const opts_t *o)
             failed = 1;
         }
     next:
-        if (xa != NULL)
-            dc_vec_restore_array_read(x[0], &xa);
-        if (ya != NULL)
-            dc_vec_restore_array_read(y[0], &ya);
-        for (v = 0; v < 2; v++) {
-            dc_vec_destroy(&x[v]);
-            dc_vec_destroy(&y[v]);
-            dc_layout_destroy(&l[v]);
-        }
+        vecs_destroy(&w[0]);
+        vecs_destroy(&w[1]);
         failed = any_failed(failed, comm);
     }
     dc_env_destroy(&env_on);
     return failed;
 }
 
-/* ---------------------------------------------------------------- main */
-
-static const char *verdict_name(dc_placement_verdict_t v)
+/*
+ * (e) The profiler's cost (the issue: <= 2 % with profiling on): dc_vec_dot at 2^24 and 4096
+ * elements per rank and dc_allreduce of 8 B, each on the env with profiling off and on an env
+ * with it on, the two interleaved. Overhead = median over repetitions of t_on / t_off.
+ */
+static int bench_profile(dc_env_t *env_off, MPI_Comm comm, const opts_t *o)
 {
-    switch (v) {
-    case DC_PLACEMENT_OK: return "ok";
-    case DC_PLACEMENT_UNBOUND: return "unbound";
-    case DC_PLACEMENT_OVERLAP: return "overlap";
-    case DC_PLACEMENT_OVERSUBSCRIBED: return "oversubscribed";
+    size_t sizes[3] = {0, SIZE_MAX, 1}; /* the largest and smallest dot sizes; allreduce 8 B */
+    dc_env_t *env_on = NULL;
+    double sb = 1.0 + g_rank, rb = 0.0;
+    int s, v, failed = 0, nover = 0, nok = 0;
+
+    for (s = 0; s < o->nsizes; s++) {
+        sizes[0] = o->sizes[s] > sizes[0] ? o->sizes[s] : sizes[0];
+        sizes[1] = o->sizes[s] < sizes[1] ? o->sizes[s] : sizes[1];
     }
-    return "?";
+    if (env_variant(comm, 0, 1, &env_on) != DC_SUCCESS)
+        return 1;
+    if (g_rank == 0)
+        printf("\nprofiling off / on (DC_PROFILE on the second env; its report to /dev/null): "
+               "overhead = t_on / t_off per repetition, median [min - max], at most %.2f\n",
+               TARGET_PROF);
+    for (s = 0; s < 3 && !failed; s++) {
+        int dot = s < 2;
+        if (s == 1 && sizes[1] == sizes[0])
+            continue;
+        size_t n = dot ? sizes[s] : 1;
+        dc_env_t *envs[2] = {env_off, env_on};
+        vecs_t w[2];
+        call_t c[2], *cv[2] = {&c[0], &c[1]};
+        call_fn fn[2];
+        meas_t m;
+        dcb_stat_t q;
+        char sz[32], what[64];
+        int rc = DC_SUCCESS, ok;
+
+        memset(w, 0, sizeof(w));
+        if (dot) {
+            size_text(n, sz, sizeof(sz));
+            snprintf(what, sizeof(what), "profile dot %s", sz);
+            rc = vecs_create(envs[0], n, 0, &w[0]);
+            if (rc == DC_SUCCESS)
+                rc = vecs_create(envs[1], n, 0, &w[1]);
+        } else {
+            snprintf(sz, sizeof(sz), "8 B");
+            snprintf(what, sizeof(what), "profile allreduce 8 B");
+        }
+        if (any_failed(rc != DC_SUCCESS, comm)) {
+            failed = 1;
+            goto next;
+        }
+        for (v = 0; v < 2; v++) {
+            memset(&c[v], 0, sizeof(c[v]));
+            c[v].env = envs[v];
+            c[v].comm = comm;
+            c[v].x = w[v].x;
+            c[v].y = w[v].y;
+            c[v].n = n;
+            c[v].mode = DC_REPRO_OFF;
+            c[v].sbuf = &sb;
+            c[v].rbuf = &rb;
+            c[v].count = 1;
+            fn[v] = dot ? call_dc_dot : call_dc_allreduce;
+        }
+        measure(2, fn, cv, o->reps, comm, what, &m);
+        dcb_ratio_stats(m.t[1], m.t[0], m.reps, &q);
+        ok = q.med <= TARGET_PROF;
+        nover += !ok;
+        nok += ok;
+        if (g_rank == 0) {
+            dcb_progress_clear(&g_b);
+            printf("%-30s %10s %13.2f %13.2f %7.3f [%5.3f - %5.3f] %7.2f  %s%s\n",
+                   dot ? "profiling on / off: dot" : "profiling on / off: allreduce", sz,
+                   dcb_median(m.t[1], m.reps) * 1e6, dcb_median(m.t[0], m.reps) * 1e6, q.med, q.lo,
+                   q.hi, TARGET_PROF, ok ? "<= 1.02: yes" : "<= 1.02: NO",
+                   m.other > DCB_DISTURBED_OTHER ? ", disturbed" : "");
+            fflush(stdout);
+        }
+        csv_times(&m, 0, "prof-off", dot ? (double)n : 8.0, 0.0,
+                  dot ? "profile-dot" : "profile-allreduce");
+        csv_times(&m, 1, "prof-on", dot ? (double)n : 8.0, 0.0,
+                  dot ? "profile-dot" : "profile-allreduce");
+        dcb_ratio_rows(&g_b, "prof-off", "prof-on", dot ? (double)n : 8.0,
+                       dot ? "profile-dot" : "profile-allreduce", m.t[0], m.t[1], m.reps);
+        if (c[0].rc || c[1].rc || (dot && c[0].result != c[1].result) ||
+            (!dot && rb != 0.5 * g_size * (g_size + 1))) {
+            fprintf(stderr, "[rank %d] profile %s at %s: rc %d %d, results %.17g %.17g\n", g_rank,
+                    dot ? "dot" : "allreduce", sz, c[0].rc, c[1].rc, c[0].result, c[1].result);
+            failed = 1;
+        }
+    next:
+        vecs_destroy(&w[0]);
+        vecs_destroy(&w[1]);
+        failed = any_failed(failed, comm);
+    }
+    if (g_rank == 0 && !failed)
+        printf("profiling overhead: %d of %d measurement(s) within %.2f\n", nok, nok + nover,
+               TARGET_PROF);
+    dc_env_destroy(&env_on);
+    return failed;
 }
 
-static void print_preamble(dc_env_t *env, MPI_Comm comm, const opts_t *o)
-{
-    char lib[MPI_MAX_LIBRARY_VERSION_STRING] = "", *nl;
-    dc_placement_t pl;
-    int len = 0, worst, mine;
-    double load = -1.0;
-    FILE *f;
+/* ---------------------------------------------------------------- main */
 
-    MPI_Get_library_version(lib, &len);
-    nl = strchr(lib, '\n');
-    if (nl != NULL)
-        *nl = '\0';
-    memset(&pl, 0, sizeof(pl));
-    dc_env_get_placement(env, &pl);
-    mine = (int)pl.verdict;
-    MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, comm);
+static void print_preamble(const opts_t *o)
+{
+    dcb_print_start(&g_b);
     if (g_rank != 0)
         return;
-    f = fopen("/proc/loadavg", "r");
-    if (f != NULL) {
-        if (fscanf(f, "%lf", &load) != 1)
-            load = -1.0;
-        fclose(f);
-    }
-    printf("bench_reduce: libdcompute %s, %d rank(s)\n", DC_VERSION_STRING, g_size);
-    printf("MPI: %s\n", lib);
-    printf("placement: %s (worst over ranks); rank 0 on %s, cpuset %s, %d core(s), "
-           "%d BLAS thread(s), verdict %s\n",
-           verdict_name((dc_placement_verdict_t)worst), pl.node_name, pl.cpuset, pl.ncores,
-           pl.blas_threads, verdict_name(pl.verdict));
-    if (load >= 0.0)
-        printf("load average (1 min) at start: %.2f on %ld online CPU(s)%s\n", load,
-               sysconf(_SC_NPROCESSORS_ONLN),
-               load > 0.5 ? " -- other work is running: figures may be noisy" : "");
-    printf("method: median of %d interleaved repetitions, each >= %.0f ms, barrier before each "
-           "timing, time = max over ranks; ratio = baseline time / our time (> 1: faster)%s\n",
-           o->reps, MIN_REP_SECONDS * 1e3, o->quick ? "; --quick" : "");
+    printf("method: %d interleaved repetitions per measurement (order rotates), each >= %.0f ms, "
+           "barrier before each timing, time = max over ranks; ratio = baseline time / our time "
+           "(> 1: faster) in each repetition, median [min - max] over repetitions%s\n",
+           o->reps, g_min_rep * 1e3, o->quick ? "; --quick" : "");
     {
         dci_rk_run_fn *k = dci_rk_best();
         printf("summation kernel (reproducible modes): %s\n",
@@ -784,25 +921,38 @@ int main(int argc, char **argv)
         MPI_Finalize();
         return 1;
     }
-    print_preamble(env, comm, &o);
+    if (dcb_init(&g_b, "bench_reduce", comm, env, o.csv) != 0) {
+        dcb_free(&g_b);
+        dc_env_destroy(&env);
+        MPI_Comm_free(&comm);
+        MPI_Finalize();
+        return 1;
+    }
+    print_preamble(&o);
     print_header_row();
-    if (!o.watchdog_only) {
+    if (!o.watchdog_only && !o.profile_only) {
         failed = bench_dot(env, comm, &o);
         if (!failed)
             failed = bench_allreduce(env, comm, &o);
     }
-    if (!failed)
+    if (!failed && !o.profile_only)
         failed = bench_watchdog(env, comm, &o);
+    if (!failed && !o.watchdog_only)
+        failed = bench_profile(env, comm, &o);
+    dcb_finish(&g_b);
     if (g_rank == 0) {
-        printf("\n");
         if (failed)
             printf("bench_reduce: FAILED (a call failed or a result was wrong; see stderr)\n");
+        else if (g_binding_rows == 0)
+            printf("bench_reduce: no targets checked%s\n", dcb_verdict_note(&g_b));
         else if (g_binding_missed == 0)
-            printf("bench_reduce: all %d targets met\n", g_binding_rows);
+            printf("bench_reduce: all %d targets met%s\n", g_binding_rows, dcb_verdict_note(&g_b));
         else
-            printf("bench_reduce: %d of %d targets met; missed: %s\n",
-                   g_binding_rows - g_binding_missed, g_binding_rows, g_missed);
+            printf("bench_reduce: %d of %d targets met; missed: %s%s\n",
+                   g_binding_rows - g_binding_missed, g_binding_rows, g_missed,
+                   dcb_verdict_note(&g_b));
     }
+    dcb_free(&g_b);
     dc_env_destroy(&env);
     MPI_Comm_free(&comm);
     MPI_Finalize();

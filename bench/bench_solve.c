@@ -33,6 +33,8 @@
  * Run: mpirun -np 2 ./bench_solve [--quick] [--reps N] [--reps2 N] [--its N]
  *      [--time-limit SECONDS]
  */
+#include "bench_util.h"
+
 #include <dcompute.h>
 
 #include <math.h>
@@ -63,10 +65,12 @@ typedef struct {
     double time_limit; /* seconds: later measurements are skipped */
     dc_gidx_t n2, n3;  /* (1) grids: n2^2 and n3^3 */
     dc_gidx_t nmg;     /* (2) grid nmg^2, nmg = 2^k + 1 */
+    const char *csv;   /* --csv PATH */
 } opts_t;
 
 static int g_rank, g_size;
 static double g_t_start;
+static dcb_t g_b; /* load, disturbance, CSV, progress */
 static int g_targets, g_missed, g_failed;
 static char g_missed_text[1024];
 
@@ -473,6 +477,7 @@ static int ours_solver(ours_t *O, dc_solver_type_t type, dc_pc_type_t pc, double
 enum { V_OURS_CG, V_PETSC_CG, V_OURS_PIPE, V_PETSC_PIPE, NV1 };
 static const char *const v1_name[NV1] = {"ours CG (matrix-free)", "PETSc KSPCG, AIJ",
                                          "ours pipelined CG", "PETSc KSPPIPECG, AIJ"};
+static const char *const v1_csv[NV1] = {"dc-cg", "petsc-cg", "dc-pipecg", "petsc-pipecg"};
 
 typedef struct {
     double t[NV1][MAX_REPS];    /* seconds per iteration, max over ranks */
@@ -515,7 +520,8 @@ static int bench_iterations(dc_env_t *env, const opts_t *o, int dim, dc_gidx_t n
     dc_solver_t *scg = NULL, *spipe = NULL;
     KSP kcg = NULL, kpipe = NULL;
     char grid[64], label[96], why[256] = "";
-    int r, k, failed = 0, rc, ours_ok = 1;
+    int r, k, failed = 0, rc, ours_ok = 1, part_disturbed;
+    dcb_cpu_t c0;
     double diff_cg = 0, diff_pipe = 0, res_ours = 0, res_petsc = 0, rp_ours = 0, rp_petsc = 0;
     const char *const none_opts[] = {"-ksp_type",      "cg",      "-pc_type", "none",
                                      "-ksp_norm_type", "natural", NULL};
@@ -570,6 +576,7 @@ static int bench_iterations(dc_env_t *env, const opts_t *o, int dim, dc_gidx_t n
         PetscCallAbort(PETSC_COMM_WORLD, KSPSolve(kcg, P.b, P.x));
     PetscCallAbort(PETSC_COMM_WORLD, KSPSolve(kpipe, P.b, P.x)); /* its warm-up */
     res->reps = 0;
+    dcb_cpu_read(&g_b, &c0);
     for (r = 0; r < o->reps && !failed; r++) {
         /* a share of the time limit for each grid: every target gets measured */
         if (r > 0 && time_is_up(o, dim == 2 ? 0.3 : 0.6)) {
@@ -577,6 +584,7 @@ static int bench_iterations(dc_env_t *env, const opts_t *o, int dim, dc_gidx_t n
                 printf("  (time limit: %d of %d repetitions)\n", r, o->reps);
             break;
         }
+        dcb_progress(&g_b, "CG %s rep %d/%d", grid, r + 1, o->reps);
         for (k = 0; k < NV1 && !failed; k++) {
             int v = (k + r) % NV1, its = 0;
             double t0, t, wait = 0.0;
@@ -624,16 +632,31 @@ static int bench_iterations(dc_env_t *env, const opts_t *o, int dim, dc_gidx_t n
     }
     if (!ours_ok)
         res->reps = -res->reps; /* PETSc's only: nothing for (3) */
+    part_disturbed = dcb_span_end(&g_b, &c0) > DCB_DISTURBED_OTHER;
+    if (!failed && res->reps != 0) {
+        int nr = res->reps < 0 ? -res->reps : res->reps;
+        char kase[16];
+        snprintf(kase, sizeof(kase), "cg-%dd", dim);
+        for (k = 0; k < NV1; k++) {
+            if (!ours_ok && (k == V_OURS_CG || k == V_OURS_PIPE))
+                continue;
+            for (r = 0; r < nr; r++)
+                dcb_row(&g_b, v1_csv[k], (double)pb.nglob, r, "seconds", res->t[k][r], "s/it",
+                        kase);
+            if (k != V_PETSC_CG)
+                dcb_ratio_rows(&g_b, v1_csv[k], v1_csv[V_PETSC_CG], (double)pb.nglob, kase,
+                               res->t[k], res->t[V_PETSC_CG], nr);
+        }
+    }
     if (!failed && res->reps != 0 && g_rank == 0) {
         int nr = res->reps < 0 ? -res->reps : res->reps;
-        double base = median(res->t[V_PETSC_CG], nr);
         char what[96];
         snprintf(what, sizeof(what), "CG iteration at %s", grid);
         printf("  %-26s %10s %19s %8s %15s %7s  %s\n", "variant", "ms/it", "range [ms/it]", "ratio",
                "ratio range", "target", "verdict");
         for (k = 0; k < NV1; k++) {
             int v = k == 0 ? V_PETSC_CG : k == 1 ? V_OURS_CG : k == 2 ? V_PETSC_PIPE : V_OURS_PIPE;
-            double med, lo, hi, q[MAX_REPS], qlo, qhi;
+            double med, lo, hi, q[MAX_REPS], qlo, qhi, qmed;
             if (!ours_ok && (v == V_OURS_CG || v == V_OURS_PIPE)) {
                 if (v == V_OURS_CG)
                     not_available(what);
@@ -646,18 +669,19 @@ static int bench_iterations(dc_env_t *env, const opts_t *o, int dim, dc_gidx_t n
                 q[r] = res->t[V_PETSC_CG][r] / res->t[v][r];
             range(res->t[v], nr, &lo, &hi);
             range(q, nr, &qlo, &qhi);
+            qmed = median(q, nr);
             if (v == V_OURS_CG)
-                printf("  %-26s %10.3f %8.3f - %-8.3f %8.2f %6.2f - %-6.2f %7.2f  %s\n", v1_name[v],
-                       med * 1e3, lo * 1e3, hi * 1e3, base / med, qlo, qhi, TARGET_CG_IT,
-                       verdict(what, base / med, TARGET_CG_IT));
+                printf("  %-26s %10.3f %8.3f - %-8.3f %8.2f %6.2f - %-6.2f %7.2f  %s%s\n",
+                       v1_name[v], med * 1e3, lo * 1e3, hi * 1e3, qmed, qlo, qhi, TARGET_CG_IT,
+                       verdict(what, qmed, TARGET_CG_IT), part_disturbed ? ", disturbed" : "");
             else
                 printf("  %-26s %10.3f %8.3f - %-8.3f %8.2f %6.2f - %-6.2f %7s  %s\n", v1_name[v],
-                       med * 1e3, lo * 1e3, hi * 1e3, base / med, qlo, qhi, "",
+                       med * 1e3, lo * 1e3, hi * 1e3, qmed, qlo, qhi, "",
                        v == V_PETSC_CG ? "(baseline)" : "(informational)");
         }
-        printf("  ratio = PETSc KSPCG's time per iteration / the variant's (> 1: faster); "
-               "median of %d interleaved repetitions\n",
-               nr);
+        printf("  ratio = PETSc KSPCG's time per iteration / the variant's (> 1: faster) in each "
+               "repetition, median [min - max] of %d interleaved repetitions%s\n",
+               nr, part_disturbed ? "; DISTURBED: other work ran during them" : "");
         if (ours_ok)
             printf("  check after %d iterations, against PETSc's KSPCG: ||x_ours - x_petsc|| / "
                    "||x_petsc|| = %.1e (our CG), %.1e (our pipelined CG); true ||b - A x|| / "
@@ -717,6 +741,7 @@ static void report_overlap(const char *grid, const part1_t *res)
 enum { V_OURS_MG, V_PCMG, V_HYPRE, V_GAMG, NV2 };
 static const char *const v2_name[NV2] = {"ours MG-CG (geometric)", "PETSc CG + PCMG (DMDA)",
                                          "PETSc CG + hypre BoomerAMG", "PETSc CG + GAMG"};
+static const char *const v2_csv[NV2] = {"dc-mgcg", "petsc-mgcg", "petsc-hypre", "petsc-gamg"};
 
 static int bench_solution(dc_env_t *env, const opts_t *o)
 {
@@ -783,6 +808,7 @@ static int bench_solution(dc_env_t *env, const opts_t *o)
         for (k = 0; k < NV2 && !failed; k++) {
             double t0, ts, tv;
             v = (k + r) % NV2;
+            dcb_progress(&g_b, "MG-CG %s rep %d/%d, %s", grid, r + 1, o->reps2, v2_csv[v]);
             /* ours and the first PETSc variant always run: the targets get measured */
             if (k > 1 && time_is_up(o, 1.0)) {
                 if (g_rank == 0)
@@ -885,6 +911,25 @@ static int bench_solution(dc_env_t *env, const opts_t *o)
         }
         reps = r + 1;
     }
+    if (!failed) {
+        /* CSV: setup, solve and their sum per repetition; our total against each PETSc one */
+        double tot[NV2][MAX_REPS];
+        for (v = 0; v < NV2; v++)
+            for (r = 0; r < done[v]; r++) {
+                tot[v][r] = setup[v][r] + solve[v][r];
+                dcb_row(&g_b, v2_csv[v], (double)pb.nglob, r, "seconds", tot[v][r], "s", "mgcg");
+                dcb_row(&g_b, v2_csv[v], (double)pb.nglob, r, "setup_seconds", setup[v][r], "s",
+                        "mgcg");
+                dcb_row(&g_b, v2_csv[v], (double)pb.nglob, r, "solve_seconds", solve[v][r], "s",
+                        "mgcg");
+            }
+        for (v = 1; v < NV2; v++) {
+            int n = done[V_OURS_MG] < done[v] ? done[V_OURS_MG] : done[v];
+            if (n > 0)
+                dcb_ratio_rows(&g_b, v2_csv[V_OURS_MG], v2_csv[v], (double)pb.nglob, "mgcg",
+                               tot[V_OURS_MG], tot[v], n);
+        }
+    }
     if (!failed && g_rank == 0) {
         double best_total = INFINITY, best_solve = INFINITY, emin = INFINITY;
         int bt = -1, bs = -1;
@@ -964,7 +1009,8 @@ static void usage(void)
                "  --time-limit S  (default 100) (1) starts no repetition after 30 %% (2-D) and "
                "60 %% (3-D)\n"
                "                  of S seconds, (2) no variant after S (each target is measured "
-               "once at least)\n");
+               "once at least)\n"
+               "  --csv PATH      the CSV rows to PATH (default $DC_BENCH_OUT/bench_solve.csv)\n");
 }
 
 static int parse_args(int argc, char **argv, opts_t *o)
@@ -1008,6 +1054,8 @@ static int parse_args(int argc, char **argv, opts_t *o)
             o->nmg = atoll(argv[++i]);
         else if (!strcmp(a, "--time-limit"))
             o->time_limit = atof(argv[++i]);
+        else if (!strcmp(a, "--csv"))
+            o->csv = argv[++i];
         else
             return -1;
     }
@@ -1019,35 +1067,18 @@ static int parse_args(int argc, char **argv, opts_t *o)
 
 static void print_preamble(const opts_t *o)
 {
-    char lib[MPI_MAX_LIBRARY_VERSION_STRING] = "", pv[256] = "", *nl;
-    int len = 0;
-    double load = -1.0;
-    FILE *f;
+    char pv[256] = "";
 
-    MPI_Get_library_version(lib, &len);
-    nl = strchr(lib, '\n');
-    if (nl != NULL)
-        *nl = '\0';
     PetscGetVersion(pv, sizeof(pv));
+    dcb_print_start(&g_b);
     if (g_rank != 0)
         return;
-    f = fopen("/proc/loadavg", "r");
-    if (f != NULL) {
-        if (fscanf(f, "%lf", &load) != 1)
-            load = -1.0;
-        fclose(f);
-    }
-    printf("bench_solve: libdcompute %s vs %s, %d rank(s)\n", DC_VERSION_STRING, pv, g_size);
-    printf("MPI: %s\n", lib);
+    printf("against %s\n", pv);
 #ifdef PETSC_USE_DEBUG
     printf("PETSc build: debugging (PETSC_USE_DEBUG): its figures are not PETSc's best\n");
 #else
     printf("PETSc build: optimised (no PETSC_USE_DEBUG)\n");
 #endif
-    if (load >= 0.0)
-        printf("load average (1 min) at start: %.2f on %ld online CPU(s)%s\n", load,
-               sysconf(_SC_NPROCESSORS_ONLN),
-               load > 0.5 ? " -- other work is running: figures may be noisy" : "");
     printf("method: interleaved repetitions (order rotates), barrier before each timing, time = "
            "max over ranks, medians with min-max ranges; ratio = PETSc's time / ours (> 1: we "
            "are faster); time limit %.0f s%s\n",
@@ -1098,10 +1129,13 @@ int main(int argc, char **argv)
         MPI_Finalize();
         return 1;
     }
+    if (dcb_init(&g_b, "bench_solve", MPI_COMM_WORLD, env, o.csv) != 0)
+        g_failed = 1;
     print_preamble(&o);
     memset(&r2, 0, sizeof(r2));
     memset(&r3, 0, sizeof(r3));
-    g_failed = bench_iterations(env, &o, 2, o.n2, &r2);
+    if (!g_failed)
+        g_failed = bench_iterations(env, &o, 2, o.n2, &r2);
     if (!g_failed)
         g_failed = bench_iterations(env, &o, 3, o.n3, &r3);
     if (!g_failed)
@@ -1117,16 +1151,17 @@ int main(int argc, char **argv)
         report_overlap(g2, &r2);
         report_overlap(g3, &r3);
     }
+    dcb_finish(&g_b);
     if (g_rank == 0) {
-        printf("\n");
         if (g_failed)
             printf("bench_solve: FAILED (a call failed or an answer was wrong; see stderr)\n");
         else if (g_missed == 0)
-            printf("bench_solve: all %d targets met\n", g_targets);
+            printf("bench_solve: all %d targets met%s\n", g_targets, dcb_verdict_note(&g_b));
         else
-            printf("bench_solve: %d of %d targets met; missed: %s\n", g_targets - g_missed,
-                   g_targets, g_missed_text);
+            printf("bench_solve: %d of %d targets met; missed: %s%s\n", g_targets - g_missed,
+                   g_targets, g_missed_text, dcb_verdict_note(&g_b));
     }
+    dcb_free(&g_b);
     dc_env_destroy(&env);
     PetscFinalize();
     MPI_Finalize();
