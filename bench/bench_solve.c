@@ -18,6 +18,10 @@
  *   (3) pipelined CG vs CG: time per iteration and the time waiting for reductions
  *       (dc_solve_result_t::reduce_wait, max over ranks) from the runs of (1), and the share of a
  *       reduction the pipelining hid. Reported, no target.
+ *   (4) the profiler's cost: in (1) on the 2-D grid, our CG also runs on a second env with
+ *       profiling on (DC_PROFILE, report to /dev/null), interleaved with the others; the
+ *       overhead t_on / t_off per repetition must stay <= 1.02 (the issue), and the profiled CG
+ *       must compute the same x bit for bit.
  * The problem is -Laplace(u) = f on the unit square/cube with homogeneous Dirichlet boundaries,
  * n points per dimension at x_i = (i + 1) h, h = 1/(n + 1), f from the manufactured solution
  * u = prod x_d (1 - x_d) exp(x_d). Every answer is checked: the true residual ||b - A x|| / ||b||
@@ -25,9 +29,11 @@
  * of the two sides' iterates in (1), and the maximum error against u in (2); a wrong answer fails
  * the run whatever its speed.
  * Method: interleaved repetitions (the order of the variants rotates every repetition), a
- * barrier before each timing, time = max over ranks, medians and min-max ranges. The run keeps
- * to --time-limit (100 s, for the main job): (1) starts no repetition after 30 % (2-D) and 60 %
- * (3-D) of it (one always runs), (2) starts no hypre or GAMG run after it (ours and PCMG always
+ * barrier before each timing, time = max over ranks, medians and min-max ranges; ratios per
+ * repetition, printed as median [min - max]. Load and the CPU time of other work are reported
+ * (bench_util.c); results also go to $DC_BENCH_OUT/bench_solve.csv (docs/benchmarks.md). The run
+ * keeps to --time-limit (100 s, for the main job): (1) starts no repetition after 30 % (2-D) and 60
+ * % (3-D) of it (one always runs), (2) starts no hypre or GAMG run after it (ours and PCMG always
  * run once), so every target is measured. PETSc's options are set by the program
  * (PetscOptionsSetValue with a prefix per variant); the command line is not given to PETSc.
  * Run: mpirun -np 2 ./bench_solve [--quick] [--reps N] [--reps2 N] [--its N]
@@ -474,10 +480,15 @@ static int ours_solver(ours_t *O, dc_solver_type_t type, dc_pc_type_t pc, double
 
 /* ---------------------------------------------------------------- (1) time per iteration */
 
-enum { V_OURS_CG, V_PETSC_CG, V_OURS_PIPE, V_PETSC_PIPE, NV1 };
+/* V_OURS_PROF: our CG on a second env with profiling on (2-D only: the profiler's overhead) */
+enum { V_OURS_CG, V_PETSC_CG, V_OURS_PIPE, V_PETSC_PIPE, V_OURS_PROF, NV1 };
 static const char *const v1_name[NV1] = {"ours CG (matrix-free)", "PETSc KSPCG, AIJ",
-                                         "ours pipelined CG", "PETSc KSPPIPECG, AIJ"};
-static const char *const v1_csv[NV1] = {"dc-cg", "petsc-cg", "dc-pipecg", "petsc-pipecg"};
+                                         "ours pipelined CG", "PETSc KSPPIPECG, AIJ",
+                                         "ours CG, profiling on"};
+static const char *const v1_csv[NV1] = {"dc-cg", "petsc-cg", "dc-pipecg", "petsc-pipecg",
+                                        "dc-cg-prof"};
+#define TARGET_PROF 1.02     /* profiling on / off, at most (the issue) */
+static dc_env_t *g_env_prof; /* profiling on; NULL: that variant is not measured */
 
 typedef struct {
     double t[NV1][MAX_REPS];    /* seconds per iteration, max over ranks */
@@ -516,11 +527,11 @@ static int bench_iterations(dc_env_t *env, const opts_t *o, int dim, dc_gidx_t n
 {
     problem_t pb;
     petsc_t P;
-    ours_t O;
-    dc_solver_t *scg = NULL, *spipe = NULL;
+    ours_t O, OP; /* OP: the same on the env with profiling on */
+    dc_solver_t *scg = NULL, *spipe = NULL, *sprof = NULL;
     KSP kcg = NULL, kpipe = NULL;
     char grid[64], label[96], why[256] = "";
-    int r, k, failed = 0, rc, ours_ok = 1, part_disturbed;
+    int r, k, failed = 0, rc, ours_ok = 1, part_disturbed, prof_ok = 0;
     dcb_cpu_t c0;
     double diff_cg = 0, diff_pipe = 0, res_ours = 0, res_petsc = 0, rp_ours = 0, rp_petsc = 0;
     const char *const none_opts[] = {"-ksp_type",      "cg",      "-pc_type", "none",
@@ -549,6 +560,16 @@ static int bench_iterations(dc_env_t *env, const opts_t *o, int dim, dc_gidx_t n
             ours_ok = 0;
         }
     }
+    memset(&OP, 0, sizeof(OP));
+    if (ours_ok && dim == 2 && g_env_prof != NULL) {
+        rc = ours_create(g_env_prof, &pb, &OP);
+        if (rc == DC_SUCCESS)
+            rc = ours_solver(&OP, DC_SOLVER_CG, DC_PC_NONE, 0.0, o->its, &sprof);
+        prof_ok = !any_failed(rc != DC_SUCCESS);
+        if (!prof_ok && g_rank == 0)
+            printf("  ours CG with profiling on: not available (%s)\n",
+                   dc_env_last_error(g_env_prof));
+    }
     PetscCallAbort(PETSC_COMM_WORLD, petsc_ksp(&P, "cg_", none_opts, &kcg));
     PetscCallAbort(PETSC_COMM_WORLD, petsc_ksp(&P, "pipecg_", pipe_opts, &kpipe));
     PetscCallAbort(PETSC_COMM_WORLD,
@@ -575,6 +596,8 @@ static int bench_iterations(dc_env_t *env, const opts_t *o, int dim, dc_gidx_t n
     if (!ours_ok)
         PetscCallAbort(PETSC_COMM_WORLD, KSPSolve(kcg, P.b, P.x));
     PetscCallAbort(PETSC_COMM_WORLD, KSPSolve(kpipe, P.b, P.x)); /* its warm-up */
+    if (prof_ok && any_failed(dc_solver_solve(sprof, OP.b, OP.x) != DC_SUCCESS))
+        failed = 1;
     res->reps = 0;
     dcb_cpu_read(&g_b, &c0);
     for (r = 0; r < o->reps && !failed; r++) {
@@ -592,11 +615,14 @@ static int bench_iterations(dc_env_t *env, const opts_t *o, int dim, dc_gidx_t n
 
             if (!ours_ok && (v == V_OURS_CG || v == V_OURS_PIPE))
                 continue;
+            if (v == V_OURS_PROF && !prof_ok)
+                continue;
             MPI_Barrier(PETSC_COMM_WORLD);
             t0 = MPI_Wtime();
-            if (v == V_OURS_CG || v == V_OURS_PIPE) {
-                dc_solver_t *s = v == V_OURS_CG ? scg : spipe;
-                rc = dc_solver_solve(s, O.b, O.x);
+            if (v == V_OURS_CG || v == V_OURS_PIPE || v == V_OURS_PROF) {
+                dc_solver_t *s = v == V_OURS_CG ? scg : v == V_OURS_PIPE ? spipe : sprof;
+                ours_t *ob = v == V_OURS_PROF ? &OP : &O;
+                rc = dc_solver_solve(s, ob->b, ob->x);
                 t = MPI_Wtime() - t0;
                 if (rc == DC_SUCCESS)
                     rc = dc_solver_get_result(s, &sr);
@@ -640,13 +666,18 @@ static int bench_iterations(dc_env_t *env, const opts_t *o, int dim, dc_gidx_t n
         for (k = 0; k < NV1; k++) {
             if (!ours_ok && (k == V_OURS_CG || k == V_OURS_PIPE))
                 continue;
+            if (k == V_OURS_PROF && !prof_ok)
+                continue;
             for (r = 0; r < nr; r++)
                 dcb_row(&g_b, v1_csv[k], (double)pb.nglob, r, "seconds", res->t[k][r], "s/it",
                         kase);
-            if (k != V_PETSC_CG)
+            if (k != V_PETSC_CG && k != V_OURS_PROF)
                 dcb_ratio_rows(&g_b, v1_csv[k], v1_csv[V_PETSC_CG], (double)pb.nglob, kase,
                                res->t[k], res->t[V_PETSC_CG], nr);
         }
+        if (prof_ok) /* t_on / t_off: the profiler's overhead */
+            dcb_ratio_rows(&g_b, v1_csv[V_OURS_CG], v1_csv[V_OURS_PROF], (double)pb.nglob, kase,
+                           res->t[V_OURS_CG], res->t[V_OURS_PROF], nr);
     }
     if (!failed && res->reps != 0 && g_rank == 0) {
         int nr = res->reps < 0 ? -res->reps : res->reps;
@@ -654,7 +685,7 @@ static int bench_iterations(dc_env_t *env, const opts_t *o, int dim, dc_gidx_t n
         snprintf(what, sizeof(what), "CG iteration at %s", grid);
         printf("  %-26s %10s %19s %8s %15s %7s  %s\n", "variant", "ms/it", "range [ms/it]", "ratio",
                "ratio range", "target", "verdict");
-        for (k = 0; k < NV1; k++) {
+        for (k = 0; k < NV1 - 1; k++) { /* the profiled CG: its overhead below */
             int v = k == 0 ? V_PETSC_CG : k == 1 ? V_OURS_CG : k == 2 ? V_PETSC_PIPE : V_OURS_PIPE;
             double med, lo, hi, q[MAX_REPS], qlo, qhi, qmed;
             if (!ours_ok && (v == V_OURS_CG || v == V_OURS_PIPE)) {
@@ -682,11 +713,50 @@ static int bench_iterations(dc_env_t *env, const opts_t *o, int dim, dc_gidx_t n
         printf("  ratio = PETSc KSPCG's time per iteration / the variant's (> 1: faster) in each "
                "repetition, median [min - max] of %d interleaved repetitions%s\n",
                nr, part_disturbed ? "; DISTURBED: other work ran during them" : "");
+        if (prof_ok) {
+            double q[MAX_REPS], qlo, qhi, qmed;
+            for (r = 0; r < nr; r++)
+                q[r] = res->t[V_OURS_PROF][r] / res->t[V_OURS_CG][r];
+            range(q, nr, &qlo, &qhi);
+            qmed = median(q, nr);
+            printf("  profiling on / off, our CG: %.3f [%.3f - %.3f] per repetition (%s, "
+                   "DC_PROFILE on a second env, report to /dev/null): target <= %.2f: %s%s\n",
+                   qmed, qlo, qhi, v1_name[V_OURS_PROF], TARGET_PROF,
+                   qmed <= TARGET_PROF ? "ok" : "MISSED", part_disturbed ? ", disturbed" : "");
+            g_targets++;
+            if (qmed > TARGET_PROF) {
+                g_missed++;
+                snprintf(what, sizeof(what), "profiling overhead on CG at %s", grid);
+                add_text(g_missed_text, sizeof(g_missed_text), "%s%s (%.3fx)", what, qmed);
+            }
+        }
         if (ours_ok)
             printf("  check after %d iterations, against PETSc's KSPCG: ||x_ours - x_petsc|| / "
                    "||x_petsc|| = %.1e (our CG), %.1e (our pipelined CG); true ||b - A x|| / "
                    "||b||: PETSc %.6e, our CG %.6e, our pipelined CG %.6e\n",
                    o->its, diff_cg, diff_pipe, res_petsc, res_ours, rp_ours);
+    }
+    if (!failed && prof_ok) {
+        /* the profiled CG computed what the plain one did, bit for bit */
+        const double *xa = NULL, *xb = NULL;
+        size_t nl = 0;
+        int same = 0;
+        /* O.x was last written by either CG: solve both once more, untimed */
+        if (dc_solver_solve(scg, O.b, O.x) == DC_SUCCESS &&
+            dc_solver_solve(sprof, OP.b, OP.x) == DC_SUCCESS &&
+            dc_vec_get_local_size(O.x, &nl) == DC_SUCCESS &&
+            dc_vec_get_array_read(O.x, &xa) == DC_SUCCESS &&
+            dc_vec_get_array_read(OP.x, &xb) == DC_SUCCESS)
+            same = memcmp(xa, xb, nl * sizeof(double)) == 0;
+        if (xa != NULL)
+            dc_vec_restore_array_read(O.x, &xa);
+        if (xb != NULL)
+            dc_vec_restore_array_read(OP.x, &xb);
+        if (any_failed(!same)) {
+            if (g_rank == 0)
+                fprintf(stderr, "%s: our CG with profiling on computed another x\n", label);
+            failed = 1;
+        }
     }
     if (!failed && ours_ok &&
         (!(diff_cg <= CG_DIFF_TOL) || !(diff_pipe <= PIPE_DIFF_TOL) ||
@@ -704,7 +774,9 @@ static int bench_iterations(dc_env_t *env, const opts_t *o, int dim, dc_gidx_t n
     PetscCallAbort(PETSC_COMM_WORLD, KSPDestroy(&kpipe));
     dc_solver_destroy(&scg);
     dc_solver_destroy(&spipe);
+    dc_solver_destroy(&sprof);
     ours_destroy(&O);
+    ours_destroy(&OP);
     PetscCallAbort(PETSC_COMM_WORLD, petsc_destroy(&P));
     return failed;
 }
@@ -1086,8 +1158,9 @@ static void print_preamble(const opts_t *o)
     printf("problem: -Laplace(u) = f, Dirichlet, u = prod x_d (1 - x_d) exp(x_d); ours: dc_mesh + "
            "dc_mesh_op_create_stencil (matrix-free); PETSc: DMDA + DMCreateMatrix (AIJ) + KSP\n");
     printf("targets: (1) CG time per iteration >= %.1fx PETSc KSPCG; (2) MG-CG total >= %.1fx "
-           "and solve alone >= %.1fx the best PETSc variant\n",
-           TARGET_CG_IT, TARGET_MG_TOTAL, TARGET_MG_SOLVE);
+           "and solve alone >= %.1fx the best PETSc variant; (4) our CG with profiling on <= "
+           "%.2fx its time with profiling off (2-D grid)\n",
+           TARGET_CG_IT, TARGET_MG_TOTAL, TARGET_MG_SOLVE, TARGET_PROF);
     fflush(stdout);
 }
 
@@ -1131,6 +1204,15 @@ int main(int argc, char **argv)
     }
     if (dcb_init(&g_b, "bench_solve", MPI_COMM_WORLD, env, o.csv) != 0)
         g_failed = 1;
+    /* the same with profiling on (its report to /dev/null): the profiler's cost on our CG */
+    p.profile = 1;
+    if (g_rank == 0)
+        setenv("DC_PROFILE_FILE", "/dev/null", 1); /* rank 0 reads the options */
+    if (dc_env_create(MPI_COMM_WORLD, &p, &g_env_prof) != DC_SUCCESS && g_rank == 0)
+        printf("profiling on: no second env (%s): its overhead is not measured\n",
+               dc_env_last_error(NULL));
+    if (g_rank == 0)
+        unsetenv("DC_PROFILE_FILE");
     print_preamble(&o);
     memset(&r2, 0, sizeof(r2));
     memset(&r3, 0, sizeof(r3));
@@ -1162,6 +1244,7 @@ int main(int argc, char **argv)
                    g_targets, g_missed_text, dcb_verdict_note(&g_b));
     }
     dcb_free(&g_b);
+    dc_env_destroy(&g_env_prof);
     dc_env_destroy(&env);
     PetscFinalize();
     MPI_Finalize();

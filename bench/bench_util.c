@@ -8,6 +8,7 @@
 #include "bench_util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -257,7 +258,18 @@ int dcb_init(dcb_t *b, const char *name, MPI_Comm comm, dc_env_t *env, const cha
     MPI_Comm_size(b->node_comm, &b->node_size);
     MPI_Bcast(&b->node_size, 1, MPI_INT, 0, comm); /* rank 0's node */
     b->ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    b->tty = b->rank == 0 && isatty(STDERR_FILENO);
+    b->tty = NULL;
+    if (b->rank == 0 &&
+        !(getenv("DC_BENCH_PROGRESS") && !strcmp(getenv("DC_BENCH_PROGRESS"), "0"))) {
+        /* Open MPI gives ranks a pipe for stderr even on a terminal: then the terminal itself */
+        if (isatty(STDERR_FILENO)) {
+            b->tty = stderr;
+        } else {
+            int fd = open("/dev/tty", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+            if (fd >= 0 && (b->tty = fdopen(fd, "w")) == NULL)
+                close(fd);
+        }
+    }
     b->other = -1.0;
 
     memset(&pl, 0, sizeof(pl));
@@ -375,6 +387,9 @@ void dcb_free(dcb_t *b)
 {
     if (b->rank == 0)
         dcb_csv_close(&b->csv);
+    if (b->tty != NULL && b->tty != stderr)
+        fclose(b->tty);
+    b->tty = NULL;
     if (b->node_comm != MPI_COMM_NULL && b->node_comm != 0)
         MPI_Comm_free(&b->node_comm);
 }
@@ -459,7 +474,7 @@ void dcb_progress(dcb_t *b, const char *fmt, ...)
     va_list ap;
     int n, m;
 
-    if (!b->tty)
+    if (b->tty == NULL)
         return;
     n = snprintf(line, sizeof(line), "%s: ", b->name);
     va_start(ap, fmt);
@@ -475,10 +490,10 @@ void dcb_progress(dcb_t *b, const char *fmt, ...)
     if (n >= (int)sizeof(line))
         n = (int)sizeof(line) - 1;
     fflush(stdout);
-    fprintf(stderr, "\r%s", line);
+    fprintf(b->tty, "\r%s", line);
     for (m = n; m < b->progress_len; m++)
-        fputc(' ', stderr);
-    fflush(stderr);
+        fputc(' ', b->tty);
+    fflush(b->tty);
     b->progress_len = n;
 }
 
@@ -486,13 +501,13 @@ void dcb_progress_clear(dcb_t *b)
 {
     int i;
 
-    if (!b->tty || b->progress_len == 0)
+    if (b->tty == NULL || b->progress_len == 0)
         return;
-    fputc('\r', stderr);
+    fputc('\r', b->tty);
     for (i = 0; i < b->progress_len; i++)
-        fputc(' ', stderr);
-    fputc('\r', stderr);
-    fflush(stderr);
+        fputc(' ', b->tty);
+    fputc('\r', b->tty);
+    fflush(b->tty);
     b->progress_len = 0;
 }
 

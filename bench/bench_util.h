@@ -75,7 +75,7 @@ typedef struct {
     MPI_Comm node_comm; /* ranks on this node (owned) */
     int rank, size, node_size;
     long ncpu;         /* online CPUs of rank 0's node */
-    int tty;           /* progress line: rank 0 with a terminal on stderr */
+    FILE *tty;         /* progress line: rank 0's terminal (stderr, else /dev/tty), or NULL */
     int progress_len;  /* characters of the progress line on screen */
     double t_start;    /* MPI_Wtime at dcb_init */
     double load_start; /* load average (1 min) at start, -1: unknown */
@@ -120,7 +120,10 @@ void dcb_row(dcb_t *b, const char *variant, double size, int rep, const char *me
 void dcb_ratio_rows(dcb_t *b, const char *ours, const char *base, double size, const char *kase,
                     const double *t_ours, const double *t_base, int n);
 
-/* Rank 0 with a terminal: one updating line "<bench>: <text>, <elapsed> s". */
+/* Rank 0 with a terminal: one updating line "<bench>: <text>, <elapsed> s". The terminal is
+ * stderr when it is one, else the controlling terminal (/dev/tty: Open MPI hands ranks a pipe
+ * for stderr even when mpirun runs on a terminal), so the line never lands in a log or a pipe;
+ * none without a terminal or with DC_BENCH_PROGRESS=0. */
 void dcb_progress(dcb_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Clears the progress line (call before printing). */
 void dcb_progress_clear(dcb_t *b);
