@@ -659,24 +659,54 @@ static void vecs_destroy(vecs_t *w)
     dc_layout_destroy(&w->l);
 }
 
+/* setenv on rank 0 (which reads the options) for one dc_env_create; old value kept in save. */
+static void env_set(const char *name, const char *value, char *save, size_t len, int *had)
+{
+    const char *old;
+
+    if (g_rank != 0)
+        return;
+    old = getenv(name);
+    *had = old != NULL;
+    if (old != NULL)
+        snprintf(save, len, "%s", old);
+    setenv(name, value, 1);
+}
+
+static void env_restore(const char *name, const char *save, int had)
+{
+    if (g_rank != 0)
+        return;
+    if (had)
+        setenv(name, save, 1);
+    else
+        unsetenv(name);
+}
+
 /* A second env like the first (no debug checks, plain sums) with the watchdog or the profiler
- * on; the profile report of the latter goes to /dev/null. Collective. */
+ * on (profile 1: as users get it; 2: DC_PROFILE_SYNC=0, no barrier at collective entry); the
+ * profile report goes to /dev/null. Collective. */
 static int env_variant(MPI_Comm comm, int watchdog, int profile, dc_env_t **env_p)
 {
     dc_env_params_t p;
-    int rc;
+    char save[2][1024];
+    int rc, had[2] = {0, 0};
 
     memset(&p, 0, sizeof(p));
     p.field_mask =
         DC_ENV_PARAM_DEBUG | DC_ENV_PARAM_PROFILE | DC_ENV_PARAM_REPRO | DC_ENV_PARAM_TIMEOUT;
     p.repro = DC_REPRO_OFF;
     p.timeout = watchdog ? 60.0 : 0.0; /* 60 s: never reached */
-    p.profile = profile;
-    if (profile && g_rank == 0)
-        setenv("DC_PROFILE_FILE", "/dev/null", 1); /* rank 0 reads the options */
+    p.profile = profile != 0;
+    if (profile)
+        env_set("DC_PROFILE_FILE", "/dev/null", save[0], sizeof(save[0]), &had[0]);
+    if (profile == 2)
+        env_set("DC_PROFILE_SYNC", "0", save[1], sizeof(save[1]), &had[1]);
     rc = dc_env_create(comm, &p, env_p);
-    if (profile && g_rank == 0)
-        unsetenv("DC_PROFILE_FILE");
+    if (profile)
+        env_restore("DC_PROFILE_FILE", save[0], had[0]);
+    if (profile == 2)
+        env_restore("DC_PROFILE_SYNC", save[1], had[1]);
     if (rc != DC_SUCCESS && g_rank == 0)
         fprintf(stderr, "bench_reduce: second env: %s\n", dc_env_last_error(NULL));
     return rc;
@@ -755,14 +785,18 @@ static int bench_watchdog(dc_env_t *env_off, MPI_Comm comm, const opts_t *o)
 }
 
 /*
- * (e) The profiler's cost (the issue: <= 2 % with profiling on): dc_vec_dot at 2^24 and 4096
- * elements per rank and dc_allreduce of 8 B, each on the env with profiling off and on an env
- * with it on, the two interleaved. Overhead = median over repetitions of t_on / t_off.
+ * (e) The profiler's cost (the issue: <= 2 % with profiling on): dc_vec_dot at the largest and
+ * smallest size (2^24 and 4096 elements per rank by default) and dc_allreduce of 8 B, each on
+ * the env with profiling off, on an env with it on as users get it (DC_PROFILE_SYNC=1: a timed
+ * barrier at each collective's entry), and on one with DC_PROFILE_SYNC=0 (counting only), the
+ * three interleaved. Overhead = median over repetitions of t_on / t_off; the target is the
+ * default setting at the largest dot.
  */
 static int bench_profile(dc_env_t *env_off, MPI_Comm comm, const opts_t *o)
 {
     size_t sizes[3] = {0, SIZE_MAX, 1}; /* the largest and smallest dot sizes; allreduce 8 B */
-    dc_env_t *env_on = NULL;
+    static const char *const vn[3] = {"prof-off", "prof-on", "prof-nosync"};
+    dc_env_t *envs[3] = {env_off, NULL, NULL};
     double sb = 1.0 + g_rank, rb = 0.0;
     int s, v, failed = 0, nover = 0, nok = 0;
 
@@ -770,33 +804,37 @@ static int bench_profile(dc_env_t *env_off, MPI_Comm comm, const opts_t *o)
         sizes[0] = o->sizes[s] > sizes[0] ? o->sizes[s] : sizes[0];
         sizes[1] = o->sizes[s] < sizes[1] ? o->sizes[s] : sizes[1];
     }
-    if (env_variant(comm, 0, 1, &env_on) != DC_SUCCESS)
+    if (env_variant(comm, 0, 1, &envs[1]) != DC_SUCCESS)
         return 1;
+    if (env_variant(comm, 0, 2, &envs[2]) != DC_SUCCESS) {
+        dc_env_destroy(&envs[1]);
+        return 1;
+    }
     if (g_rank == 0)
-        printf("\nprofiling off / on (DC_PROFILE on the second env; its report to /dev/null): "
-               "overhead = t_on / t_off per repetition, median [min - max], at most %.2f\n",
+        printf("\nprofiling on / off (DC_PROFILE on a second env, its report to /dev/null; with "
+               "DC_PROFILE_SYNC=1, the default, and =0 on a third): overhead = t_on / t_off per "
+               "repetition, median [min - max]; target at most %.2f with the default\n",
                TARGET_PROF);
     for (s = 0; s < 3 && !failed; s++) {
         int dot = s < 2;
+        size_t n = dot ? sizes[s] : 1;
+        const char *kase = dot ? "profile-dot" : "profile-allreduce";
+        double size = dot ? (double)n : 8.0;
+        vecs_t w[3];
+        call_t c[3], *cv[3] = {&c[0], &c[1], &c[2]};
+        call_fn fn[3];
+        meas_t m;
+        char sz[32], what[64];
+        int rc = DC_SUCCESS, k;
+
         if (s == 1 && sizes[1] == sizes[0])
             continue;
-        size_t n = dot ? sizes[s] : 1;
-        dc_env_t *envs[2] = {env_off, env_on};
-        vecs_t w[2];
-        call_t c[2], *cv[2] = {&c[0], &c[1]};
-        call_fn fn[2];
-        meas_t m;
-        dcb_stat_t q;
-        char sz[32], what[64];
-        int rc = DC_SUCCESS, ok;
-
         memset(w, 0, sizeof(w));
         if (dot) {
             size_text(n, sz, sizeof(sz));
             snprintf(what, sizeof(what), "profile dot %s", sz);
-            rc = vecs_create(envs[0], n, 0, &w[0]);
-            if (rc == DC_SUCCESS)
-                rc = vecs_create(envs[1], n, 0, &w[1]);
+            for (v = 0; v < 3 && rc == DC_SUCCESS; v++)
+                rc = vecs_create(envs[v], n, 0, &w[v]);
         } else {
             snprintf(sz, sizeof(sz), "8 B");
             snprintf(what, sizeof(what), "profile allreduce 8 B");
@@ -805,7 +843,7 @@ static int bench_profile(dc_env_t *env_off, MPI_Comm comm, const opts_t *o)
             failed = 1;
             goto next;
         }
-        for (v = 0; v < 2; v++) {
+        for (v = 0; v < 3; v++) {
             memset(&c[v], 0, sizeof(c[v]));
             c[v].env = envs[v];
             c[v].comm = comm;
@@ -818,51 +856,61 @@ static int bench_profile(dc_env_t *env_off, MPI_Comm comm, const opts_t *o)
             c[v].count = 1;
             fn[v] = dot ? call_dc_dot : call_dc_allreduce;
         }
-        measure(2, fn, cv, o->reps, comm, what, &m);
-        dcb_ratio_stats(m.t[1], m.t[0], m.reps, &q);
-        ok = q.med <= TARGET_PROF;
-        nover += !ok;
-        nok += ok;
-        if (s == 0) { /* the target: the dot at the largest size (2^24 by default) */
-            g_binding_rows++;
-            if (!ok) {
-                size_t len = strlen(g_missed);
-                g_binding_missed++;
-                snprintf(g_missed + len, sizeof(g_missed) - len,
-                         "%sprofiling overhead on the dot at %s (%.3fx)", len ? ", " : "", sz,
-                         q.med);
+        measure(3, fn, cv, o->reps, comm, what, &m);
+        for (k = 1; k < 3; k++) {
+            dcb_stat_t q;
+            int ok;
+            dcb_ratio_stats(m.t[k], m.t[0], m.reps, &q);
+            ok = q.med <= TARGET_PROF;
+            if (k == 1) {
+                nover += !ok;
+                nok += ok;
+            }
+            if (k == 1 && s == 0) { /* the target: the dot at the largest size */
+                g_binding_rows++;
+                if (!ok) {
+                    size_t len = strlen(g_missed);
+                    g_binding_missed++;
+                    snprintf(g_missed + len, sizeof(g_missed) - len,
+                             "%sprofiling overhead on the dot at %s (%.3fx)", len ? ", " : "", sz,
+                             q.med);
+                }
+            }
+            if (g_rank == 0) {
+                char label[64];
+                dcb_progress_clear(&g_b);
+                snprintf(label, sizeof(label), "profiling %s / off: %s",
+                         k == 1 ? "on" : "on, no sync", dot ? "dot" : "allreduce");
+                printf("%-30s %10s %13.2f %13.2f %7.3f [%5.3f - %5.3f] %7.2f  %s%s\n", label, sz,
+                       dcb_median(m.t[k], m.reps) * 1e6, dcb_median(m.t[0], m.reps) * 1e6, q.med,
+                       q.lo, q.hi, TARGET_PROF,
+                       k == 1 && s == 0 ? (ok ? "ok" : "MISSED") : (ok ? "(ok)" : "(above)"),
+                       m.other > DCB_DISTURBED_OTHER ? ", disturbed" : "");
+                fflush(stdout);
             }
         }
-        if (g_rank == 0) {
-            dcb_progress_clear(&g_b);
-            printf("%-30s %10s %13.2f %13.2f %7.3f [%5.3f - %5.3f] %7.2f  %s%s\n",
-                   dot ? "profiling on / off: dot" : "profiling on / off: allreduce", sz,
-                   dcb_median(m.t[1], m.reps) * 1e6, dcb_median(m.t[0], m.reps) * 1e6, q.med, q.lo,
-                   q.hi, TARGET_PROF, s == 0 ? (ok ? "ok" : "MISSED") : (ok ? "(ok)" : "(above)"),
-                   m.other > DCB_DISTURBED_OTHER ? ", disturbed" : "");
-            fflush(stdout);
-        }
-        csv_times(&m, 0, "prof-off", dot ? (double)n : 8.0, 0.0,
-                  dot ? "profile-dot" : "profile-allreduce");
-        csv_times(&m, 1, "prof-on", dot ? (double)n : 8.0, 0.0,
-                  dot ? "profile-dot" : "profile-allreduce");
-        dcb_ratio_rows(&g_b, "prof-off", "prof-on", dot ? (double)n : 8.0,
-                       dot ? "profile-dot" : "profile-allreduce", m.t[0], m.t[1], m.reps);
-        if (c[0].rc || c[1].rc || (dot && c[0].result != c[1].result) ||
-            (!dot && rb != 0.5 * g_size * (g_size + 1))) {
-            fprintf(stderr, "[rank %d] profile %s at %s: rc %d %d, results %.17g %.17g\n", g_rank,
-                    dot ? "dot" : "allreduce", sz, c[0].rc, c[1].rc, c[0].result, c[1].result);
-            failed = 1;
-        }
+        for (v = 0; v < 3; v++)
+            csv_times(&m, v, vn[v], size, 0.0, kase);
+        dcb_ratio_rows(&g_b, vn[0], vn[1], size, kase, m.t[0], m.t[1], m.reps);
+        dcb_ratio_rows(&g_b, vn[0], vn[2], size, kase, m.t[0], m.t[2], m.reps);
+        for (v = 0; v < 3; v++)
+            if (c[v].rc || (dot && c[v].result != c[0].result) ||
+                (!dot && rb != 0.5 * g_size * (g_size + 1))) {
+                fprintf(stderr, "[rank %d] profile %s at %s: %s: rc %d, result %.17g vs %.17g\n",
+                        g_rank, dot ? "dot" : "allreduce", sz, vn[v], c[v].rc, c[v].result,
+                        c[0].result);
+                failed = 1;
+            }
     next:
-        vecs_destroy(&w[0]);
-        vecs_destroy(&w[1]);
+        for (v = 0; v < 3; v++)
+            vecs_destroy(&w[v]);
         failed = any_failed(failed, comm);
     }
     if (g_rank == 0 && !failed)
-        printf("profiling overhead: %d of %d measurement(s) within %.2f\n", nok, nok + nover,
-               TARGET_PROF);
-    dc_env_destroy(&env_on);
+        printf("profiling overhead (default setting): %d of %d measurement(s) within %.2f\n", nok,
+               nok + nover, TARGET_PROF);
+    dc_env_destroy(&envs[2]);
+    dc_env_destroy(&envs[1]);
     return failed;
 }
 
