@@ -6,7 +6,7 @@
 #   openmpi  (default) build tools, hwloc, OpenBLAS, CUnit, zlib, Open MPI and its ScaLAPACK (and
 #            scalapack-mpi-test, ScaLAPACK's own testers), its parallel HDF5 (checkpoints;
 #            hdf5-tools for h5dump), and PETSc (petsc-dev, built for Open MPI) for
-#            bench/bench_solve
+#            bench/bench_solve, and python3-matplotlib for tools/dc-report
 #   mpich    the same with MPICH (and MPICH's ScaLAPACK and HDF5) instead of Open MPI, without
 #            PETSc
 #   both     both MPIs (what .ci/run uses)
@@ -58,6 +58,9 @@ case "$mpi" in
                  libmpich-dev mpich libscalapack-mpich-dev scalapack-mpi-test petsc-dev
                  libhdf5-openmpi-dev libhdf5-mpich-dev) ;;
 esac
+# tools/dc-report draws the run report and the benchmark results as PNG files with matplotlib
+# (the main job's plots; tests/dc-report.sh skips without it).
+pkgs+=(python3-matplotlib)
 pkgs+=("${extra[@]}")
 
 # dpkg -s succeeds for removed-but-configured packages too; ask for the status word instead.
