@@ -162,13 +162,17 @@ launch() {   # launch TIMEOUT PROGRAM [ARGS]
 export DC_BENCH_OUT=$results/bench
 
 list_steps
+# a library from before the JSON run report has DC_PROFILE as a boolean (dc_info -c says so)
+json_report=0
+./tools/dc_info -c 2>/dev/null | grep -q 'text|json' && json_report=1
 # ---------------------------------------------------------------- examples
 ex_pass=0; ex_fail=0; ex_report=()
 for ex in $examples; do
     envs=(env)
     label="example $ex (mpirun -np $np)"
     if [ "$ex" = "$profiled" ]; then
-        envs+=("DC_PROFILE=json:$results/profile.json" "DC_TRACE=$results/trace.json")
+        envs+=("DC_TRACE=$results/trace.json")
+        [ $json_report -eq 1 ] && envs+=("DC_PROFILE=json:$results/profile.json")
         label="example $ex (mpirun -np $np; run report and trace)"
     fi
     log=$results/logs/$(echo "$ex" | tr / _).txt
@@ -361,8 +365,11 @@ printf '%s\n' "${bench_report[@]}"
 echo "placement:  $verdict"
 echo "files, in $results/:"
 list_files
-[ -s "$results/profile.json" ] ||
+if [ $json_report -eq 0 ]; then
+    echo "  (no run report: this libdcompute's DC_PROFILE has no json:path)"
+elif [ ! -s "$results/profile.json" ]; then
     echo "  (no run report: $profiled did not write $results/profile.json)"
+fi
 [ -s "$results/trace.json" ] ||
     echo "  (no trace: $profiled did not write $results/trace.json)"
 [ $plot_rc -eq 0 ] || echo "  (tools/dc-report failed: see logs/plots.txt)"
