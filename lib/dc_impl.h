@@ -594,4 +594,12 @@ static inline void dci_prof_peers(dc_env_t *env, int n, const int *ranks, const 
 void dci_log(const dc_env_t *env, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* lib/mpi_check.c: DC_ERR_MPI (message in the NULL env's buffer) when the MPI this process
+ * runs, or app_mpi ("mpich 4.0.2"; NULL: not checked), is not the one the library was built
+ * for. Local, no MPI call but MPI_Get_library_version. */
+int dci_mpi_check(const char *app_mpi);
+/* The MPI this process runs: name (openmpi, mpich, mpi), version and, when text is not NULL, the
+ * first line of MPI_Get_library_version. */
+int dci_mpi_runtime(char *name, size_t nname, char *ver, size_t nver, char *text, size_t ntext);
+
 #endif /* DC_IMPL_H */

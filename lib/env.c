@@ -9,6 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
+/* dc_env.h makes dc_env_create a macro that passes the application's MPI (lib/mpi_check.c);
+ * this is the function itself. */
+#undef dc_env_create
+
 /* Envs alive in this process that called MPI_Init themselves (MPI_Finalize after the last). */
 static int dci_mpi_owned_envs;
 
@@ -48,6 +52,11 @@ int dc_env_create(MPI_Comm comm, const dc_env_params_t *params, dc_env_t **env_p
     int64_t vals[8];
     double timeout;
 
+    /* First: the MPI this process runs must be the one the library was built for (its handles
+     * would mean nothing to the other); the same on every rank. */
+    rc = dci_mpi_check(NULL);
+    if (rc != DC_SUCCESS)
+        return rc;
     /* Before MPI is usable there is no env and no communicator: fail locally. */
     if (MPI_Finalized(&finalized) != MPI_SUCCESS || finalized)
         return DC_ERR(NULL, DC_ERR_STATE, "MPI is already finalized");

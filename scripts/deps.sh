@@ -9,7 +9,7 @@
 #            bench/bench_solve, and python3-matplotlib for tools/dc-report
 #   mpich    the same with MPICH (and MPICH's ScaLAPACK and HDF5) instead of Open MPI, without
 #            PETSc
-#   both     both MPIs (what .ci/run uses)
+#   both     both MPIs (what .ci/run uses), and cmake and python3 for its consumer job
 #   --doc    (kept for old command lines: doxygen is always installed now, for the man pages
 #            that make builds and tests/man-check.sh checks)
 #   --netns  also iproute2, for the multi-node check on the simulated cluster (tests/netns-check.sh)
@@ -61,6 +61,9 @@ esac
 # tools/dc-report draws the run report and the benchmark results as PNG files with matplotlib
 # (the main job's plots; tests/dc-report.sh skips without it).
 pkgs+=(python3-matplotlib)
+# the CI job "consumer" (.ci/run, with both MPIs) builds tests/consumer with CMake and checks the
+# Spack package with python3
+[ "$mpi" = both ] && pkgs+=(cmake python3)
 pkgs+=("${extra[@]}")
 
 # dpkg -s succeeds for removed-but-configured packages too; ask for the status word instead.

@@ -107,13 +107,36 @@ typedef struct dc_placement {
  * Calls MPI_Init_thread (MPI_THREAD_FUNNELED) if MPI is not initialised yet; then the last
  * dc_env_destroy() calls MPI_Finalize. Duplicates comm, discovers the topology, applies the
  * placement and sets the BLAS thread count. Placement considers only the env's own ranks on
- * each node. Invalid options on any rank make it fail on all.
+ * each node. Invalid options on any rank make it fail on all. First of all, the MPI the process
+ * runs must be the one the library was built for (else DC_ERR_MPI: see dc_env_create_abi()).
  * \param[in]  comm    the application's communicator (not used afterwards; may be freed)
  * \param[in]  params  options, or NULL for environment variables and defaults (copied)
  * \param[out] env_p   the new env, set only on success
  * \return DC_SUCCESS, DC_ERR_ARG (env_p NULL, bad option), DC_ERR_MPI, DC_ERR_TOPO, DC_ERR_NOMEM
  */
 DC_API int dc_env_create(MPI_Comm comm, const dc_env_params_t *params, dc_env_t **env_p);
+
+/**
+ * \brief dc_env_create() that also checks the MPI of the application's <mpi.h>. Collective on
+ * comm. Applications call dc_env_create, which this header makes a macro around this function
+ * passing DC_APP_MPI; (dc_env_create)(...) or a pointer to it reaches the unchecked function.
+ *
+ * Before anything else (and, like dc_env_create, before any MPI call that takes a handle), the
+ * MPI the process runs (MPI_Get_library_version) and \p app_mpi must be the MPI the library was
+ * built for (DC_MPI_NAME); otherwise it fails on every rank with a message naming both MPIs and
+ * the library to link (libdcompute-openmpi or libdcompute-mpich), instead of dying in the first
+ * collective.
+ * \param[in]  comm     as for dc_env_create()
+ * \param[in]  params   as for dc_env_create()
+ * \param[out] env_p    as for dc_env_create()
+ * \param[in]  app_mpi  "openmpi 4.1.4", "mpich 4.0.2" (DC_APP_MPI), or NULL: not checked
+ * \return DC_SUCCESS, DC_ERR_MPI (another MPI: runtime or application, same on every rank), and
+ * the codes of dc_env_create(): DC_ERR_ARG, DC_ERR_STATE, DC_ERR_COMM, DC_ERR_TOPO, DC_ERR_NOMEM
+ */
+DC_API int dc_env_create_abi(MPI_Comm comm, const dc_env_params_t *params, dc_env_t **env_p,
+                             const char *app_mpi);
+/** dc_env_create() as applications call it: dc_env_create_abi() with their MPI (DC_APP_MPI). */
+#define dc_env_create(comm, params, env_p) dc_env_create_abi((comm), (params), (env_p), DC_APP_MPI)
 
 /**
  * \brief Destroy an env and set *env_p to NULL. Collective on the env. NULL is a no-op.

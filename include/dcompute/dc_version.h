@@ -38,4 +38,23 @@
 #include <dcompute/mpi/dc_build.h>
 #endif
 
+/** Internal: the text of a macro argument. */
+#define DCI_STR_(x) #x
+/** Internal: the text of a macro argument after its expansion. */
+#define DCI_STR(x) DCI_STR_(x)
+#if defined(OPEN_MPI)
+/** The version of the application's MPI (from its <mpi.h>), e.g. "4.1.4". */
+#define DC_APP_MPI_VERSION                                                                         \
+    DCI_STR(OMPI_MAJOR_VERSION) "." DCI_STR(OMPI_MINOR_VERSION) "." DCI_STR(OMPI_RELEASE_VERSION)
+#elif defined(MPICH_VERSION)
+/** The version of the application's MPI (from its <mpi.h>), e.g. "4.0.2". */
+#define DC_APP_MPI_VERSION MPICH_VERSION
+#else
+/** The MPI standard version of the application's <mpi.h>, e.g. "3.1" (another MPI). */
+#define DC_APP_MPI_VERSION DCI_STR(MPI_VERSION) "." DCI_STR(MPI_SUBVERSION)
+#endif
+/** The MPI of the application's <mpi.h> and its version, e.g. "openmpi 4.1.4": what the
+ * dc_env_create macro passes to dc_env_create_abi. */
+#define DC_APP_MPI DC_APP_MPI_NAME " " DC_APP_MPI_VERSION
+
 #endif /* DC_VERSION_H */
