@@ -13,7 +13,9 @@
  * A public operation that calls another public one counts that call too (times are inclusive;
  * bytes and flops go to the innermost open operation); aliases that only forward (dc_mat_gemm
  * to dc_mat_gemm_ex, dc_mesh_global_to_local to its _begin/_end, dc_mesh_create_global to
- * dc_vec_create) share a body instead, so that the user's call is the one counted.
+ * dc_vec_create) and the objects a create builds for itself (dc_mesh_create's layouts,
+ * dc_solver_create's work vectors) share a body under the caller's event instead, so that the
+ * user's call is the one counted.
  *
  * What the counters hold (filled at the call sites in lib/ through the hooks of dc_impl.h):
  * - communication: bytes the library passes to MPI where it calls MPI. A point-to-point message

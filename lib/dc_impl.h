@@ -167,6 +167,10 @@ size_t dci_layout_count(const dc_layout_t *l, int r);
 void dci_layout_locate(const dc_layout_t *l, dc_gidx_t g, int *rank_p, size_t *lidx_p);
 /* 1 if every rank owns the same global indices, in the same order, under a and b. */
 int dci_layout_congruent(const dc_layout_t *a, const dc_layout_t *b);
+/* dc_layout_create_explicit under the caller's profiling event ev (a module that builds its own
+ * layouts, e.g. dc_mesh_create, so that its call is the one counted). */
+int dci_layout_create_explicit_ev(dc_env_t *env, dci_event_t ev, size_t nlocal,
+                                  dc_layout_t **layout_p);
 /* Per-rank counts and displacements as ints for MPI (nranks each); DC_ERR_SIZE (message in
  * env) when the global size exceeds INT_MAX. */
 int dci_layout_counts(dc_env_t *env, const dc_layout_t *l, int *counts, int *displs);

@@ -163,14 +163,14 @@ static dci_event_t layout_event(dc_layout_kind_t kind)
     }
 }
 
-static int layout_create(dc_env_t *env, const layout_spec_t *s, dc_layout_t **layout_p)
+static int layout_create(dc_env_t *env, dci_event_t ev, const layout_spec_t *s,
+                         dc_layout_t **layout_p)
 {
     dc_layout_t *l = NULL;
     dc_gidx_t *counts = NULL;
     double *w = NULL;
     int rc = DC_SUCCESS, r;
     int64_t vals[2];
-    dci_event_t ev = layout_event(s->kind);
     double t;
 
     dci_prof_begin(env, ev);
@@ -297,14 +297,14 @@ int dc_layout_create_block(dc_env_t *env, dc_gidx_t n, dc_layout_t **layout_p)
 {
     layout_spec_t s = {DC_LAYOUT_BLOCK, n, 0, 0.0, 0};
     DC_VALIDATE(env, DCI_CLASS_ENV);
-    return layout_create(env, &s, layout_p);
+    return layout_create(env, layout_event(s.kind), &s, layout_p);
 }
 
 int dc_layout_create_cyclic(dc_env_t *env, dc_gidx_t n, dc_layout_t **layout_p)
 {
     layout_spec_t s = {DC_LAYOUT_CYCLIC, n, 1, 0.0, 0};
     DC_VALIDATE(env, DCI_CLASS_ENV);
-    return layout_create(env, &s, layout_p);
+    return layout_create(env, layout_event(s.kind), &s, layout_p);
 }
 
 int dc_layout_create_block_cyclic(dc_env_t *env, dc_gidx_t n, dc_gidx_t block,
@@ -312,21 +312,28 @@ int dc_layout_create_block_cyclic(dc_env_t *env, dc_gidx_t n, dc_gidx_t block,
 {
     layout_spec_t s = {DC_LAYOUT_BLOCK_CYCLIC, n, block, 0.0, 0};
     DC_VALIDATE(env, DCI_CLASS_ENV);
-    return layout_create(env, &s, layout_p);
+    return layout_create(env, layout_event(s.kind), &s, layout_p);
 }
 
 int dc_layout_create_weighted(dc_env_t *env, dc_gidx_t n, double weight, dc_layout_t **layout_p)
 {
     layout_spec_t s = {DC_LAYOUT_WEIGHTED, n, 0, weight, 0};
     DC_VALIDATE(env, DCI_CLASS_ENV);
-    return layout_create(env, &s, layout_p);
+    return layout_create(env, layout_event(s.kind), &s, layout_p);
 }
 
 int dc_layout_create_explicit(dc_env_t *env, size_t nlocal, dc_layout_t **layout_p)
 {
     layout_spec_t s = {DC_LAYOUT_EXPLICIT, 0, 0, 0.0, nlocal};
     DC_VALIDATE(env, DCI_CLASS_ENV);
-    return layout_create(env, &s, layout_p);
+    return layout_create(env, layout_event(s.kind), &s, layout_p);
+}
+
+int dci_layout_create_explicit_ev(dc_env_t *env, dci_event_t ev, size_t nlocal,
+                                  dc_layout_t **layout_p)
+{
+    layout_spec_t s = {DC_LAYOUT_EXPLICIT, 0, 0, 0.0, nlocal};
+    return layout_create(env, ev, &s, layout_p);
 }
 
 /* ---------------------------------------------------------------- queries (all local) */

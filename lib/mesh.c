@@ -409,7 +409,7 @@ static void mesh_free_obj(dci_obj_t *hdr)
 static int own_layout(dc_env_t *env, size_t nlocal, dc_layout_t **l_p)
 {
     dc_layout_t *l = NULL;
-    int rc = dc_layout_create_explicit(env, nlocal, &l);
+    int rc = dci_layout_create_explicit_ev(env, DCI_EV_MESH_CREATE, nlocal, &l);
 
     if (rc != DC_SUCCESS)
         return rc;

@@ -422,7 +422,7 @@ agree:
     /* from here on every rank takes the same path: each step below is agreed */
     for (i = 0; i < V_COUNT; i++)
         if (needs_vec(&p, i))
-            DC_CHECK_GOTO(dc_vec_create(op->layout, &s->vec[i]), out);
+            DC_CHECK_GOTO(dci_vec_create_ev(op->layout, DCI_EV_SOLVER_CREATE, &s->vec[i]), out);
     if (p.pc == DC_PC_JACOBI)
         DC_CHECK_GOTO(dci_agree(env, jacobi_setup(s)), out);
     if (p.pc == DC_PC_MG) {
