@@ -55,13 +55,13 @@ typedef struct dci_opts {
     int blas_threads; /* 0 = auto */
     int repro;        /* dc_repro_t */
     int debug;
-    int profile;
+    int profile;   /* 0 off, 1 text, 2 json (dc_prof_format_t + 1) */
     int allreduce; /* dc_allreduce_algo_t */
     int verbose;
     double timeout;          /* DC_TIMEOUT: hang watchdog, seconds; 0 = off */
     int timeout_abort;       /* DC_TIMEOUT_ABORT: MPI_Abort after the diagnosis */
     char topology[1024];     /* "" = discover */
-    char profile_file[1024]; /* "" = stderr */
+    char profile_file[1024]; /* DC_PROFILE=fmt:path or DC_PROFILE_FILE; "" = stderr */
     int profile_sync;        /* DC_PROFILE_SYNC: barrier at collective entry timed as wait */
     char trace[1024];        /* DC_TRACE: path of the Chrome trace; "" = off */
     int trace_events;        /* DC_TRACE_EVENTS: ring buffer capacity per rank */
@@ -106,6 +106,12 @@ typedef struct dci_prof {
     struct dci_prof_regions *regions; /* NULL until the first region */
     struct dci_trace *trace;          /* NULL unless DC_TRACE */
     double t_create;                  /* dci_wtime() at dc_env_create */
+    double t_zero;   /* start of the counted period: create, dc_prof_reset or first switch-on */
+    double lib_t0;   /* entry into the outermost open operation */
+    double lib_time; /* time inside outermost library operations (compute = it - comm - wait) */
+    int late;        /* switched on after dc_env_create without the wait barrier */
+    int rskip;       /* regions opened while off before any region existed (ignored) */
+    FILE *report;    /* rank 0: the DC_PROFILE file, opened at dc_env_create; NULL: stderr */
 } dci_prof_t;
 
 /* ---------------------------------------------------------------- env */
@@ -503,10 +509,14 @@ void dci_prof_sync_slow(dc_env_t *env);
 /* Set up / free the profiler's state at dc_env_create / destroy (peer arrays, trace). */
 int dci_prof_init(dc_env_t *env);
 void dci_prof_fini(dc_env_t *env);
-/* Collective: the table of events on rank 0 (lib/prof.c). */
-int dci_prof_table(dc_env_t *env, FILE *f);
-/* Collective: the report (profile and placement) to stderr or DC_PROFILE_FILE (lib/report.c). */
+/* The name of an operation in the report (lib/prof.c). */
+const char *dci_prof_event_name(int ev);
+/* Collective: the run report in the format of DC_PROFILE to its file, opened at create (rank 0),
+ * or stderr (lib/report.c). */
 int dci_prof_print_at_destroy(dc_env_t *env);
+/* Options (lib/options.c): how many, and option i's name with its value in buf. */
+int dci_options_count(void);
+const char *dci_options_get(const dci_opts_t *o, int i, char *buf, size_t len);
 
 /* Trace (lib/trace.c): one complete event [t0, t1] named name on this rank. */
 void dci_trace_record(dc_env_t *env, const char *name, double t0, double t1, uint64_t sbytes,

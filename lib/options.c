@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { OPT_INT, OPT_BOOL, OPT_ENUM, OPT_STRING, OPT_SECONDS } opt_type_t;
+typedef enum { OPT_INT, OPT_BOOL, OPT_ENUM, OPT_STRING, OPT_SECONDS, OPT_PROFILE } opt_type_t;
 
 typedef struct {
     const char *name;
@@ -43,10 +43,12 @@ static const opt_desc_t opt_table[] = {
      "count), exact (same bits, correctly rounded)"},
     {"DC_DEBUG", OPT_BOOL, DC_HAVE_DEBUG ? "1" : "0", NULL, OFF(debug), 0,
      "check that arguments of hot-path collectives match on all ranks (one extra allreduce)"},
-    {"DC_PROFILE", OPT_BOOL, "0", NULL, OFF(profile), 0,
-     "print a per-operation profile and the placement map at dc_env_destroy (rank 0)"},
+    /* before DC_PROFILE, whose ":path" replaces it */
     {"DC_PROFILE_FILE", OPT_STRING, "", NULL, OFF(profile_file), SZ(profile_file),
-     "file for the profile instead of stderr"},
+     "file for the run report instead of stderr (DC_PROFILE=text:path says the same)"},
+    {"DC_PROFILE", OPT_PROFILE, "0", NULL, OFF(profile), 0,
+     "write the run report at dc_env_destroy (rank 0): text|json[:path] (1 = text, 0 or empty "
+     "= off); without a path to stderr. A path that cannot be opened fails dc_env_create"},
     {"DC_PROFILE_SYNC", OPT_BOOL, "1", NULL, OFF(profile_sync), 0,
      "with DC_PROFILE: time a barrier at each library collective's entry as waiting (the "
      "load-imbalance signal); 0 = no barrier, wait not measured"},
@@ -134,6 +136,36 @@ static int opt_parse(const opt_desc_t *d, const char *text, dci_opts_t *o, const
             return -1;
         }
         *(double *)field = t;
+        return 0;
+    }
+    case OPT_PROFILE: {
+        static const char *const fmt[] = {"text", "json"};
+        const char *colon = strchr(text, ':');
+        size_t n = colon != NULL ? (size_t)(colon - text) : strlen(text);
+        for (i = 0; i < 2; i++) {
+            if (n == strlen(fmt[i]) && strncasecmp(text, fmt[i], n) == 0)
+                break;
+        }
+        if (colon == NULL && i == 2) {
+            if (!strcmp(text, "1") || !strcasecmp(text, "on") || !strcasecmp(text, "yes") ||
+                !strcasecmp(text, "true"))
+                i = 0;
+            else if (!strcmp(text, "0") || !strcasecmp(text, "off") || !strcasecmp(text, "no") ||
+                     !strcasecmp(text, "false") || text[0] == '\0')
+                i = -1;
+        }
+        if (i == 2 || (colon != NULL && colon[1] == '\0')) {
+            *why = "expected one of 0, 1, text, json, text:PATH, json:PATH (0 or empty: off)";
+            return -1;
+        }
+        if (colon != NULL) {
+            if (strlen(colon + 1) >= sizeof(o->profile_file)) {
+                *why = "path too long";
+                return -1;
+            }
+            strcpy(o->profile_file, colon + 1);
+        }
+        *(int *)field = i + 1; /* 0 off, 1 text, 2 json */
         return 0;
     }
     case OPT_STRING:
@@ -322,8 +354,12 @@ static int opts_apply_params(dc_env_t *env, dci_opts_t *o, const dc_env_params_t
     }
     if (m & DC_ENV_PARAM_DEBUG)
         o->debug = p->debug != 0;
-    if (m & DC_ENV_PARAM_PROFILE)
-        o->profile = p->profile != 0;
+    if (m & DC_ENV_PARAM_PROFILE) {
+        if (p->profile < 0 || p->profile > 2)
+            return DC_ERR(env, DC_ERR_ARG,
+                          "params.profile = %d is not 0 (off), 1 (text) or 2 (json)", p->profile);
+        o->profile = p->profile;
+    }
     if (m & DC_ENV_PARAM_ALLREDUCE) {
         if ((int)p->allreduce < DC_ALLREDUCE_FLAT || p->allreduce > DC_ALLREDUCE_NODE)
             return DC_ERR(env, DC_ERR_ARG, "params.allreduce = %d is not an algorithm",
@@ -383,12 +419,29 @@ static void opt_value_text(const opt_desc_t *d, const dci_opts_t *o, char *buf, 
     case OPT_ENUM: snprintf(buf, len, "%s", d->choices[*(const int *)field]); break;
     case OPT_STRING: snprintf(buf, len, "%s", field); break;
     case OPT_SECONDS: snprintf(buf, len, "%g", *(const double *)field); break;
+    case OPT_PROFILE:
+        snprintf(buf, len, "%s",
+                 *(const int *)field == 2 ? "json"
+                 : *(const int *)field    ? "text"
+                                          : "0");
+        break;
     }
+}
+
+int dci_options_count(void)
+{
+    return (int)NOPTS;
+}
+
+const char *dci_options_get(const dci_opts_t *o, int i, char *buf, size_t len)
+{
+    opt_value_text(&opt_table[i], o, buf, len);
+    return opt_table[i].name;
 }
 
 int dc_options_view(const dc_env_t *env, FILE *f)
 {
-    static const char *const tnames[] = {"int", "bool", "enum", "string", "double"};
+    static const char *const tnames[] = {"int", "bool", "enum", "string", "double", "format"};
     size_t i;
 
     if (env != NULL && env->hdr.magic != DCI_CLASS_ENV)

@@ -1,10 +1,13 @@
 /*
  * Always-on cheap profiling (the PETSc -log_view pattern): static event ids, begin/end cost one
- * predictable branch when off. The view reduces count/time/bytes over ranks with a handful of
- * MPI_Reduce calls and prints, on rank 0, min/avg/max time, the slowest rank and the imbalance.
+ * predictable branch when off. This file holds the counters of this rank (per operation, per
+ * peer, time inside the library) and their slow-path hooks; user regions are in
+ * lib/prof_region.c, the run report in lib/prof_collect.c and its writers.
  */
 #include "dc_impl.h"
+#include "prof_impl.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -23,14 +26,22 @@ double dci_wtime(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+const char *dci_prof_event_name(int ev)
+{
+    return ev >= 0 && ev < DCI_EV_COUNT ? ev_names[ev] : "?";
+}
+
 void dci_prof_begin_slow(dc_env_t *env, dci_event_t ev)
 {
     dci_prof_t *p = &env->prof;
+    double now = dci_wtime();
 
     /* Nested calls of the same event (dc_vec_dot inside itself never happens, but a public
      * call made from another one does) count once, at the outermost level. */
     if (p->depth[ev]++ == 0)
-        p->t0[ev] = dci_wtime();
+        p->t0[ev] = now;
+    if (p->nstack == 0)
+        p->lib_t0 = now; /* entering the library */
     if (p->nstack < DCI_PROF_STACK)
         p->stack[p->nstack] = (int)ev;
     p->nstack++;
@@ -39,49 +50,71 @@ void dci_prof_begin_slow(dc_env_t *env, dci_event_t ev)
 void dci_prof_end_slow(dc_env_t *env, dci_event_t ev, size_t bytes)
 {
     dci_prof_t *p = &env->prof;
+    double now;
 
     if (p->depth[ev] <= 0)
         return; /* profiling was switched on between begin and end */
-    if (p->nstack > 0)
-        p->nstack--;
+    now = dci_wtime();
+    if (p->nstack > 0 && --p->nstack == 0)
+        p->lib_time += now - p->lib_t0; /* leaving the library */
     if (--p->depth[ev] == 0) {
-        p->ev[ev].time += dci_wtime() - p->t0[ev];
+        dci_prof_ev_t *r = dci_region_ev(p, ev);
+        double dt = now - p->t0[ev];
+        p->ev[ev].time += dt;
         p->ev[ev].calls++;
         p->ev[ev].mem += bytes;
+        if (r != NULL) { /* the innermost user region's table */
+            r->time += dt;
+            r->calls++;
+            r->mem += bytes;
+        }
     }
 }
 
-/* The innermost open operation, or NULL outside every operation. */
-static dci_prof_ev_t *prof_current(dci_prof_t *p)
+/* The innermost open operation, or -1 outside every operation. */
+static int prof_current(const dci_prof_t *p)
 {
     int i = p->nstack < DCI_PROF_STACK ? p->nstack : DCI_PROF_STACK;
 
-    return i > 0 ? &p->ev[p->stack[i - 1]] : NULL;
+    return i > 0 ? p->stack[i - 1] : -1;
 }
 
 void dci_prof_mpi_end_slow(dc_env_t *env, double t0)
 {
-    dci_prof_ev_t *e = prof_current(&env->prof);
+    dci_prof_t *p = &env->prof;
+    int ev = prof_current(p);
     double dt;
 
     if (t0 <= 0.0)
         return; /* profiling was switched on after dci_prof_mpi_begin */
     dt = dci_wtime() - t0;
-    env->prof.comm += dt;
-    if (e != NULL)
-        e->comm += dt;
+    p->comm += dt;
+    if (ev >= 0) {
+        dci_prof_ev_t *r = dci_region_ev(p, ev);
+        p->ev[ev].comm += dt;
+        if (r != NULL)
+            r->comm += dt;
+    }
+}
+
+static void ev_msg(dci_prof_ev_t *e, size_t sbytes, size_t rbytes, int smsgs, int rmsgs)
+{
+    e->sbytes += sbytes;
+    e->rbytes += rbytes;
+    e->smsgs += (uint64_t)smsgs;
+    e->rmsgs += (uint64_t)rmsgs;
 }
 
 void dci_prof_msg_slow(dc_env_t *env, int peer, size_t sbytes, size_t rbytes, int smsgs, int rmsgs)
 {
     dci_prof_t *p = &env->prof;
-    dci_prof_ev_t *e = prof_current(p);
+    int ev = prof_current(p);
 
-    if (e != NULL) {
-        e->sbytes += sbytes;
-        e->rbytes += rbytes;
-        e->smsgs += (uint64_t)smsgs;
-        e->rmsgs += (uint64_t)rmsgs;
+    if (ev >= 0) {
+        dci_prof_ev_t *r = dci_region_ev(p, ev);
+        ev_msg(&p->ev[ev], sbytes, rbytes, smsgs, rmsgs);
+        if (r != NULL)
+            ev_msg(r, sbytes, rbytes, smsgs, rmsgs);
     }
     if (peer >= 0 && peer < env->size && p->peer_sent != NULL) {
         p->peer_sent[peer] += sbytes;
@@ -91,17 +124,22 @@ void dci_prof_msg_slow(dc_env_t *env, int peer, size_t sbytes, size_t rbytes, in
 
 void dci_prof_flops_slow(dc_env_t *env, double flops)
 {
-    dci_prof_ev_t *e = prof_current(&env->prof);
+    dci_prof_t *p = &env->prof;
+    int ev = prof_current(p);
 
-    if (e != NULL)
-        e->flops += flops;
+    if (ev >= 0) {
+        dci_prof_ev_t *r = dci_region_ev(p, ev);
+        p->ev[ev].flops += flops;
+        if (r != NULL)
+            r->flops += flops;
+    }
 }
 
 void dci_prof_sync_slow(dc_env_t *env)
 {
     dci_prof_t *p = &env->prof;
-    dci_prof_ev_t *e;
     double t0, dt;
+    int ev;
 
     if (!p->sync || p->sync_comm == MPI_COMM_NULL)
         return;
@@ -110,9 +148,13 @@ void dci_prof_sync_slow(dc_env_t *env)
         return; /* the collective itself will report the failure */
     dt = dci_wtime() - t0;
     p->wait += dt;
-    e = prof_current(p);
-    if (e != NULL)
-        e->wait += dt;
+    ev = prof_current(p);
+    if (ev >= 0) {
+        dci_prof_ev_t *r = dci_region_ev(p, ev);
+        p->ev[ev].wait += dt;
+        if (r != NULL)
+            r->wait += dt;
+    }
 }
 
 int dci_prof_init(dc_env_t *env)
@@ -120,7 +162,7 @@ int dci_prof_init(dc_env_t *env)
     dci_prof_t *p = &env->prof;
     int rc = DC_SUCCESS;
 
-    p->t_create = dci_wtime();
+    p->t_create = p->t_zero = dci_wtime();
     p->on = env->opts.profile != 0 || env->opts.trace[0] != '\0';
     p->sync = env->opts.profile != 0 && env->opts.profile_sync != 0;
     /* The wait barrier's communicator only when profiling from the start: dc_prof_set_enabled
@@ -130,6 +172,19 @@ int dci_prof_init(dc_env_t *env)
         DC_CHECK_MPI(env, MPI_Comm_dup(env->comm, &p->sync_comm));
     DC_CHECK(dci_calloc(env, (size_t)env->size, sizeof(uint64_t), (void **)&p->peer_sent));
     DC_CHECK(dci_calloc(env, (size_t)env->size, sizeof(uint64_t), (void **)&p->peer_recv));
+    /* The report's file: opened now, so that a path that cannot be written fails here (the
+     * caller agrees), not after the run. */
+    if (env->opts.profile == 2 && !DC_HAVE_JANSSON)
+        return DC_ERR(env, DC_ERR_NOTSUP,
+                      "DC_PROFILE=json needs jansson: this libdcompute was configured without "
+                      "it (Debian: apt-get install libjansson-dev, then configure again); "
+                      "DC_PROFILE=text works");
+    if (env->opts.profile != 0 && env->rank == 0 && env->opts.profile_file[0] != '\0') {
+        p->report = fopen(env->opts.profile_file, "w");
+        if (p->report == NULL)
+            return DC_ERR(env, DC_ERR_IO, "cannot open the profile file '%s' (DC_PROFILE): %s",
+                          env->opts.profile_file, strerror(errno));
+    }
     return rc;
 }
 
@@ -139,32 +194,51 @@ void dci_prof_fini(dc_env_t *env)
 
     if (p->sync_comm != MPI_COMM_NULL)
         MPI_Comm_free(&p->sync_comm);
+    if (p->report != NULL)
+        fclose(p->report);
+    p->report = NULL;
     dci_free(p->peer_sent);
     dci_free(p->peer_recv);
     p->peer_sent = p->peer_recv = NULL;
+    dci_regions_free(p);
 }
 
 int dc_prof_set_enabled(dc_env_t *env, int on)
 {
+    dci_prof_t *p;
+
     DC_VALIDATE(env, DCI_CLASS_ENV);
-    env->prof.on = on != 0;
+    p = &env->prof;
+    if (on && !p->on) {
+        /* nothing counted yet: the counted period starts now */
+        if (p->lib_time == 0.0 && p->nstack == 0)
+            p->t_zero = dci_wtime();
+        /* no barrier communicator (off at create): wait is not measured */
+        if (p->sync_comm == MPI_COMM_NULL)
+            p->late = 1;
+    }
+    p->on = on != 0;
     return DC_SUCCESS;
 }
 
 int dc_prof_reset(dc_env_t *env)
 {
     dci_prof_t *p;
+    double now;
 
     DC_VALIDATE(env, DCI_CLASS_ENV);
     p = &env->prof;
+    now = dci_wtime();
     memset(p->ev, 0, sizeof(p->ev));
     memset(p->depth, 0, sizeof(p->depth));
     p->nstack = 0;
-    p->comm = p->wait = 0.0;
+    p->comm = p->wait = p->lib_time = 0.0;
+    p->t_zero = now;
     if (p->peer_sent != NULL) {
         memset(p->peer_sent, 0, (size_t)env->size * sizeof(uint64_t));
         memset(p->peer_recv, 0, (size_t)env->size * sizeof(uint64_t));
     }
+    dci_regions_clear(p, now);
     return DC_SUCCESS;
 }
 
@@ -233,58 +307,4 @@ int dc_prof_get_peer_bytes(const dc_env_t *env, int peer, uint64_t *sent_p, uint
     if (recv_p)
         *recv_p = env->prof.peer_recv != NULL ? env->prof.peer_recv[peer] : 0;
     return DC_SUCCESS;
-}
-
-/* The table of events (collective; printed on rank 0); dc_prof_view adds the placement. */
-int dci_prof_table(dc_env_t *env, FILE *f)
-{
-    struct {
-        double v;
-        int r;
-    } tmax_in[DCI_EV_COUNT], tmax[DCI_EV_COUNT];
-    double tmin[DCI_EV_COUNT], tsum[DCI_EV_COUNT];
-    double mytime[DCI_EV_COUNT];
-    uint64_t mycalls[DCI_EV_COUNT], mybytes[DCI_EV_COUNT];
-    uint64_t calls[DCI_EV_COUNT], bytes[DCI_EV_COUNT];
-    int i, rc = DC_SUCCESS;
-
-    DC_VALIDATE(env, DCI_CLASS_ENV);
-    if (f == NULL)
-        f = stdout;
-    for (i = 0; i < DCI_EV_COUNT; i++) {
-        mytime[i] = env->prof.ev[i].time;
-        mycalls[i] = env->prof.ev[i].calls;
-        mybytes[i] = env->prof.ev[i].sbytes + env->prof.ev[i].rbytes;
-        tmax_in[i].v = mytime[i];
-        tmax_in[i].r = env->rank;
-    }
-    DC_CHECK_MPI_GOTO(
-        env, MPI_Reduce(mytime, tmin, DCI_EV_COUNT, MPI_DOUBLE, MPI_MIN, 0, env->comm), out);
-    DC_CHECK_MPI_GOTO(
-        env, MPI_Reduce(mytime, tsum, DCI_EV_COUNT, MPI_DOUBLE, MPI_SUM, 0, env->comm), out);
-    DC_CHECK_MPI_GOTO(
-        env, MPI_Reduce(tmax_in, tmax, DCI_EV_COUNT, MPI_DOUBLE_INT, MPI_MAXLOC, 0, env->comm),
-        out);
-    DC_CHECK_MPI_GOTO(
-        env, MPI_Reduce(mycalls, calls, DCI_EV_COUNT, MPI_UINT64_T, MPI_SUM, 0, env->comm), out);
-    DC_CHECK_MPI_GOTO(
-        env, MPI_Reduce(mybytes, bytes, DCI_EV_COUNT, MPI_UINT64_T, MPI_SUM, 0, env->comm), out);
-    if (env->rank == 0) {
-        fprintf(f, "libdcompute profile: %d rank(s), reproducibility %s\n", env->size,
-                env->opts.repro == DC_REPRO_EXACT    ? "exact"
-                : env->opts.repro == DC_REPRO_BINNED ? "binned"
-                                                     : "off");
-        fprintf(f, "%-20s %10s %12s %11s %11s %11s %7s %9s\n", "operation", "calls/rank",
-                "bytes/rank", "min [s]", "avg [s]", "max [s]", "slowest", "max/avg");
-        for (i = 0; i < DCI_EV_COUNT; i++) {
-            double avg = tsum[i] / env->size;
-            if (calls[i] == 0)
-                continue;
-            fprintf(f, "%-20s %10.1f %12.4g %11.4e %11.4e %11.4e %7d %9.3f\n", ev_names[i],
-                    (double)calls[i] / env->size, (double)bytes[i] / env->size, tmin[i], avg,
-                    tmax[i].v, tmax[i].r, avg > 0 ? tmax[i].v / avg : 1.0);
-        }
-    }
-out:
-    return rc;
 }

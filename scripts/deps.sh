@@ -35,7 +35,8 @@ for arg in "$@"; do
 done
 
 pkgs=(build-essential autoconf automake libtool pkg-config libhwloc-dev libopenblas-dev
-      libcunit1-dev zlib1g-dev hdf5-tools libisal-dev doxygen man-db)
+      libcunit1-dev zlib1g-dev hdf5-tools libisal-dev doxygen man-db
+      libjansson-dev python3-jsonschema)
 # ScaLAPACK (built for the same MPI) is optional for the build: the GEMM tests and benchmark
 # compare against its pdgemm_ when configure finds it, and skip that comparison otherwise.
 # scalapack-mpi-test holds ScaLAPACK's own testers for both MPIs (tests/pblas-tester.sh runs
@@ -49,6 +50,8 @@ pkgs=(build-essential autoconf automake libtool pkg-config libhwloc-dev libopenb
 # CRC-32 as zlib about 6x faster.
 # doxygen builds the man pages of the public functions (make, make install); man-db renders them
 # in tests/man-check.sh (without doxygen configure leaves them out and that test skips).
+# jansson (libjansson-dev) writes the JSON run report; python3-jsonschema validates it against
+# docs/profile-schema.json in make check.
 case "$mpi" in
     openmpi) pkgs+=(libopenmpi-dev openmpi-bin libscalapack-openmpi-dev scalapack-mpi-test
                     petsc-dev libhdf5-openmpi-dev) ;;

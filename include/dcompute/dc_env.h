@@ -57,7 +57,7 @@ typedef struct dc_env_params {
     int blas_threads;              /**< DC_BLAS_THREADS: 0 = from the rank's CPU set */
     dc_repro_t repro;              /**< DC_REPRO */
     int debug;                     /**< DC_DEBUG: also check hot-path collectives' arguments */
-    int profile;                   /**< DC_PROFILE: print the profile at dc_env_destroy */
+    int profile;                   /**< DC_PROFILE: run report at destroy: 0 off, 1 text, 2 JSON */
     dc_allreduce_algo_t allreduce; /**< DC_ALLREDUCE */
     const char *topology;          /**< DC_TOPOLOGY: hwloc synthetic string or XML file (copied) */
     /**
@@ -112,7 +112,9 @@ typedef struct dc_placement {
  * \param[in]  comm    the application's communicator (not used afterwards; may be freed)
  * \param[in]  params  options, or NULL for environment variables and defaults (copied)
  * \param[out] env_p   the new env, set only on success
- * \return DC_SUCCESS, DC_ERR_ARG (env_p NULL, bad option), DC_ERR_MPI, DC_ERR_TOPO, DC_ERR_NOMEM
+ * \return DC_SUCCESS, DC_ERR_ARG (env_p NULL, bad option), DC_ERR_IO (DC_PROFILE's file cannot
+ *         be opened: the message names it), DC_ERR_NOTSUP (DC_PROFILE=json in a build without
+ *         jansson), DC_ERR_MPI, DC_ERR_TOPO, DC_ERR_NOMEM
  */
 DC_API int dc_env_create(MPI_Comm comm, const dc_env_params_t *params, dc_env_t **env_p);
 
@@ -142,13 +144,13 @@ DC_API int dc_env_create_abi(MPI_Comm comm, const dc_env_params_t *params, dc_en
  * \brief Destroy an env and set *env_p to NULL. Collective on the env. NULL is a no-op.
  * Objects still built on the env keep it alive until they are destroyed; the destroyed handle
  * and its copies are rejected from then on (DC_ERR_ARG), unless dc_layout_get_env() or
- * dc_mat_get_env() lends the env out again. With profiling on,
- * rank 0 prints the profile to stderr (or to DC_PROFILE_FILE). The last env of the process
- * restores the process's original binding and BLAS thread count.
+ * dc_mat_get_env() lends the env out again. With DC_PROFILE (or params.profile),
+ * rank 0 writes the run report (text or JSON, docs/profile.md) to stderr or to its file.
+ * The last env of the process restores the process's original binding and BLAS thread count.
  * \param[in,out] env_p  the caller's handle
  * \return DC_SUCCESS, DC_ERR_ARG (not an env handle, destroyed before, or lent by a getter after
- *         the caller's own handle was destroyed: nothing changed), DC_ERR_MPI (printing the
- *         profile; the env is released anyway)
+ *         the caller's own handle was destroyed: nothing changed), DC_ERR_IO, DC_ERR_NOMEM,
+ *         DC_ERR_MPI (writing the run report, on every rank; the env is released anyway)
  */
 DC_API int dc_env_destroy(dc_env_t **env_p);
 

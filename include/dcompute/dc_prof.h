@@ -8,7 +8,9 @@
  * flops; per rank the time in compute, communication and waiting at collective entry; the
  * communication matrix; user regions (dc_prof_region_begin()); placement, versions, options.
  * Without ":path" the report goes to stderr on rank 0; a path that cannot be opened makes
- * dc_env_create fail with DC_ERR_IO on every rank. DC_PROFILE=1 means text.
+ * dc_env_create fail with DC_ERR_IO on every rank. DC_PROFILE=1 means text, 0 or empty off.
+ * The report is reduced over ranks only when written. Every field is explained in
+ * docs/profile.md.
  * DC_TRACE=path writes a Chrome trace-event timeline of every operation and region per rank
  * (bounded: DC_TRACE_EVENTS per rank, the oldest dropped and counted) at dc_env_destroy.
  * @{
@@ -49,25 +51,34 @@ typedef struct dc_prof_stats {
 } dc_prof_stats_t;
 
 /**
- * \brief Turn profiling on or off from now on. Local (but the view is collective, so every rank
- * should make the same choice).
- * \param[in] on  nonzero: on
+ * \brief Turn profiling on or off from now on. Local (but the report is collective, so every
+ * rank should make the same choice). Switched on after dc_env_create, nothing times a barrier
+ * at collective entry, so waiting is not measured (the report says so); when nothing was
+ * counted yet, the report's wall time starts here.
+ * \param[in] env  the env
+ * \param[in] on   nonzero: on
  * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed env)
  */
 DC_API int dc_prof_set_enabled(dc_env_t *env, int on);
 /**
- * \brief Forget all counts and times of this rank. Local.
+ * \brief Forget all counts and times of this rank, user regions' included (open regions stay
+ * open and count from now on); the report's wall time starts again. Local.
+ * \param[in] env  the env
  * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed env)
  */
 DC_API int dc_prof_reset(dc_env_t *env);
 /**
- * \brief Print the profile table and placement map on rank 0. Collective.
- * \param[in] f  stream on rank 0 (NULL: stdout)
- * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed env), DC_ERR_MPI
+ * \brief Write the text run report (as dc_prof_report() with DC_PROF_TEXT) followed by the
+ * placement map to a stream on rank 0. Collective.
+ * \param[in] env  the env
+ * \param[in] f    stream on rank 0 (NULL: stdout); not used on other ranks
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid or destroyed env), DC_ERR_IO (writing failed; on
+ *         every rank), DC_ERR_NOMEM, DC_ERR_MPI
  */
 DC_API int dc_prof_view(dc_env_t *env, FILE *f);
 /**
  * \brief This rank's totals for one operation, by its name (e.g. "dc_vec_dot"). Local.
+ * \param[in]  env        the env
  * \param[in]  name       the operation's name as the profile prints it
  * \param[out] calls_p    calls counted (outermost only); may be NULL
  * \param[out] seconds_p  total time; may be NULL
@@ -98,33 +109,41 @@ DC_API int dc_prof_get_stats(const dc_env_t *env, const char *name, dc_prof_stat
 DC_API int dc_prof_get_peer_bytes(const dc_env_t *env, int peer, uint64_t *sent_p,
                                   uint64_t *recv_p);
 /**
- * \brief Open a user region (PETSc's stage): operations called until the matching
- * dc_prof_region_end() are reported under it as well as in the totals. Regions nest (at most
- * 16 deep, at most 64 names per env); the report matches regions across ranks by name. Local;
- * costs nothing but a branch when profiling and tracing are off.
+ * \brief Open a user region (PETSc's stage): operations called while it is the innermost open
+ * region are reported in its own table as well as in the totals; its time (inclusive of inner
+ * regions) is reported over the ranks that have it. Regions nest, at most 16 deep; at most 64
+ * regions per env, a region being a name under its parent (the same name under another parent
+ * counts again). The report matches regions across ranks by path ("outer/inner"); one that
+ * only some ranks opened is reported with the list of those ranks. Local. With profiling and
+ * tracing off and no region opened before, it only counts the open region (names not checked).
  * \param[in] env   the env
- * \param[in] name  the region's name (copied; at most 63 characters)
- * \return DC_SUCCESS, DC_ERR_ARG (invalid env, name NULL, empty or too long, nesting or name
- *         limit reached)
+ * \param[in] name  the region's name (copied): 1 to 63 characters, no '/'
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid env, name NULL, empty, too long or with '/', 16
+ *         regions open, 64 regions exist), DC_ERR_NOMEM
  */
 DC_API int dc_prof_region_begin(dc_env_t *env, const char *name);
 /**
  * \brief Close the innermost user region. Local.
  * \param[in] env   the env
  * \param[in] name  must be the name given to the matching dc_prof_region_begin()
- * \return DC_SUCCESS, DC_ERR_ARG (invalid env, no region open, name not the innermost one's)
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid env, name NULL, no region open, name not the
+ *         innermost one's: nothing changed)
  */
 DC_API int dc_prof_region_end(dc_env_t *env, const char *name);
 /**
  * \brief Write the run report: total time and its share per operation, calls, bytes and
  * messages, flops, time min/avg/max over ranks with the slowest rank and imbalance, per-rank
  * compute / communication / wait, the communication matrix, user regions, placement, BLAS
- * threads, reproducibility mode, versions and options. Collective; rank 0 writes.
+ * threads, reproducibility mode, versions and options (fields: docs/profile.md; JSON schema:
+ * docs/profile-schema.json). Collective, format must match on all ranks; rank 0 opens the file
+ * and writes. Counting goes on afterwards.
  * \param[in] env     the env
  * \param[in] format  DC_PROF_TEXT or DC_PROF_JSON
- * \param[in] path    file to write (replaced); NULL: stdout
- * \return DC_SUCCESS, DC_ERR_ARG (invalid env, format out of range), DC_ERR_IO (the file
- *         cannot be opened or written; on every rank), DC_ERR_NOMEM, DC_ERR_MPI
+ * \param[in] path    file to write (replaced), used on rank 0; NULL: stdout
+ * \return DC_SUCCESS, DC_ERR_ARG (invalid env, format out of range or not the same on all
+ *         ranks), DC_ERR_NOTSUP (DC_PROF_JSON in a build without jansson), DC_ERR_IO (the file
+ *         cannot be opened or written, the message names it and the system's reason; on every
+ *         rank), DC_ERR_NOMEM, DC_ERR_MPI
  */
 DC_API int dc_prof_report(dc_env_t *env, dc_prof_format_t format, const char *path);
 /**
