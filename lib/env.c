@@ -5,6 +5,7 @@
  * is freed when the last of them goes.
  */
 #include "dc_impl.h"
+#include "trace.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +23,7 @@ static void env_free(dc_env_t *env)
 
     MPI_Finalized(&finalized);
     if (!finalized) {
+        dci_trace_free(env);
         dci_prof_fini(env);
         dci_wd_free(env);
         dci_dtype_env_free(env);
@@ -128,6 +130,8 @@ int dc_env_create(MPI_Comm comm, const dc_env_params_t *params, dc_env_t **env_p
                                  "allreduce, timeout or timeout_abort) of dc_env_params_t"),
                   out);
     rc = dci_agree(env, dci_prof_init(env)); /* a failed allocation on one rank fails all */
+    if (rc == DC_SUCCESS)
+        rc = dci_agree(env, dci_trace_init(env)); /* DC_TRACE: ring buffer, clocks, path */
     if (rc != DC_SUCCESS)
         goto out;
     dci_prof_begin(env, DCI_EV_ENV_CREATE);
@@ -159,6 +163,10 @@ int dc_env_destroy(dc_env_t **env_p)
     DC_VALIDATE_OWNED(env, DCI_CLASS_ENV);
     if (env->opts.profile)
         rc = dci_prof_print_at_destroy(env);
+    if (env->prof.trace != NULL) {
+        int trc = dci_trace_write_at_destroy(env);
+        rc = rc != DC_SUCCESS ? rc : trc;
+    }
     *env_p = NULL;
     /* freed now, or when the last object built on it goes */
     dci_obj_release(&env->hdr, "env_p", __func__);

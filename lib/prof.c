@@ -6,6 +6,7 @@
  */
 #include "dc_impl.h"
 #include "prof_impl.h"
+#include "trace.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -45,6 +46,8 @@ void dci_prof_begin_slow(dc_env_t *env, dci_event_t ev)
     if (p->nstack < DCI_PROF_STACK)
         p->stack[p->nstack] = (int)ev;
     p->nstack++;
+    if (p->trace != NULL)
+        dci_trace_op_begin(env, (int)ev);
 }
 
 void dci_prof_end_slow(dc_env_t *env, dci_event_t ev, size_t bytes)
@@ -52,6 +55,8 @@ void dci_prof_end_slow(dc_env_t *env, dci_event_t ev, size_t bytes)
     dci_prof_t *p = &env->prof;
     double now;
 
+    if (p->trace != NULL)
+        dci_trace_op_end(env, (int)ev);
     if (p->depth[ev] <= 0)
         return; /* profiling was switched on between begin and end */
     now = dci_wtime();

@@ -136,6 +136,7 @@ int dc_prof_region_end(dc_env_t *env, const char *name)
     r->time += t1 - r->t0;
     r->calls++;
     R->nstack--;
-    /* Trace (lib/trace.c): the region as one complete event [r->t0, t1] goes here. */
+    if (p->trace != NULL) /* the region as one complete event of the trace (lib/trace.c) */
+        dci_trace_record(env, r->name, r->t0, t1, 0, 0);
     return DC_SUCCESS;
 }
