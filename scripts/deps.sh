@@ -37,6 +37,10 @@ done
 pkgs=(build-essential autoconf automake libtool pkg-config libhwloc-dev libopenblas-dev
       libcunit1-dev zlib1g-dev hdf5-tools libisal-dev doxygen man-db
       libjansson-dev python3-jsonschema)
+# DC_TRACE writes its JSON with jansson (without it, tracing is not supported); make check
+# reads the traces with python3 and loads one into tools/trace-viewer.html in headless chromium
+# (tests/trace-chromium.sh skips without it).
+pkgs+=(python3 chromium)
 # ScaLAPACK (built for the same MPI) is optional for the build: the GEMM tests and benchmark
 # compare against its pdgemm_ when configure finds it, and skip that comparison otherwise.
 # scalapack-mpi-test holds ScaLAPACK's own testers for both MPIs (tests/pblas-tester.sh runs
