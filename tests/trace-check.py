@@ -15,7 +15,9 @@ an account of the calls it made, independent of the trace. Checked:
     process_name metadata event, with a sort index and a thread name.
  3. The events of each rank are the operations and regions trace_prog called, in the order it
     called them (by "seq", the order of their ends): env create, layout create, two vector
-    creates, the dots (the first R inside a region "step" each), the allreduces. With a ring
+    creates, the dots (the first R inside a region "step" each), the allreduces. Each dot and
+    allreduce carries at least 8 bytes sent and received (its one double), and rank 0's add
+    up to the byte totals its profiler reported ("bytes NAME SENT RECEIVED"). With a ring
     buffer smaller than that (--capacity N): exactly the newest N, "seq" from total - N, and
     the dropped count (otherData, the per-rank "dropped N events" instant event) equal to
     the surplus. Without drops, no such event and otherData says 0.
@@ -31,7 +33,8 @@ an account of the calls it made, independent of the trace. Checked:
 
 --self-test loads the trace, checks that it passes, then breaks it in several ways (one
 rank's events moved by 10 ms, an event removed, a pid renamed, a dur made negative, a
-nesting broken, the dropped count changed) and checks that each broken copy fails.
+nesting broken, the dropped count changed, bytes added) and checks that each broken copy
+fails.
 Exit status: 0 pass, 1 fail, 2 usage.
 """
 
@@ -67,14 +70,16 @@ def read_ops(path):
             if len(w) == 3 and w[0] in ("op", "region"):
                 (ops if w[0] == "op" else regions)[w[1]] = int(w[2])
                 order.append(w[1])
-    need("dc_vec_dot" in ops and "dc_allreduce" in ops,
+            elif len(w) == 4 and w[0] == "bytes":
+                ops.setdefault("bytes", {})[w[1]] = (int(w[2]), int(w[3]))
+    need("dc_vec_dot" in ops and "dc_allreduce" in ops and "bytes" in ops,
          "%s: no 'op dc_vec_dot N' and 'op dc_allreduce N' lines (did trace_prog succeed?)" % path)
     return ops, regions
 
 
 def expected_sequence(ops, regions):
     """The events trace_prog records, in the order they end (see its header)."""
-    seq = [("dc_env_create", "op"), ("dc_layout_create", "op")]
+    seq = [("dc_env_create", "op"), ("dc_layout_create_block", "op")]
     seq += [("dc_vec_create", "op")] * ops.get("dc_vec_create", 0)
     nreg = regions.get("step", 0)
     for i in range(ops["dc_vec_dot"]):
@@ -85,7 +90,7 @@ def expected_sequence(ops, regions):
     counted = {}
     for name, _ in seq:
         counted[name] = counted.get(name, 0) + 1
-    for name, n in list(ops.items()) + list(regions.items()):
+    for name, n in [x for x in ops.items() if x[0] != "bytes"] + list(regions.items()):
         need(counted.get(name) == n, "trace_prog reports %d x %s, the checker models %s"
              % (n, name, counted.get(name)))
     return seq
@@ -181,6 +186,21 @@ def check(doc, nranks, ops, regions, capacity=None):
                 if g != w:
                     raise Fail("rank %d: event %d is %r, the calls made give %r (%d events, "
                                "expected %d)" % (r, i, g, w, len(got), len(want)))
+        # bytes: each collective moves at least its one double; rank 0's events add up to the
+        # totals its profiler reported (when nothing was dropped)
+        for e in evs:
+            if e["name"] in ("dc_vec_dot", "dc_allreduce"):
+                need(is_int(e["args"].get("bytes_sent")) and e["args"]["bytes_sent"] >= 8 and
+                     is_int(e["args"].get("bytes_recv")) and e["args"]["bytes_recv"] >= 8,
+                     "rank %d: %s seq %d: bytes_sent/recv %r/%r, not >= 8 (one double)"
+                     % (r, e["name"], e["args"]["seq"], e["args"].get("bytes_sent"),
+                        e["args"].get("bytes_recv")))
+        if r == 0 and not dropped:
+            for name, (sb, rb) in ops.get("bytes", {}).items():
+                got = (sum(e["args"]["bytes_sent"] for e in evs if e["name"] == name),
+                       sum(e["args"]["bytes_recv"] for e in evs if e["name"] == name))
+                need(got == (sb, rb), "rank 0: the %s events carry %d/%d bytes sent/received, "
+                     "the profiler counted %d/%d" % ((name,) + got + (sb, rb)))
         drops = [e for e in instants[r] if e["name"].startswith("dropped")]
         if dropped:
             need(len(drops) == 1 and drops[0]["name"] == "dropped %d events" % dropped,
@@ -264,6 +284,9 @@ def mutations(doc, nranks):
             a["dur"] = b["ts"] - a["ts"] + b["dur"] / 2 + 0.5
             b["dur"] += 1.0
             out.append(("two events of rank 0 overlap without nesting", d))
+    d = copy.deepcopy(doc)
+    next(e for e in xev(d, 0) if e["name"] == "dc_allreduce")["args"]["bytes_sent"] += 8
+    out.append(("8 more bytes in one allreduce of rank 0", d))
     d = copy.deepcopy(doc)
     del xev(d, 0)[0]["ts"]
     out.append(("an event without ts", d))

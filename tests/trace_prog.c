@@ -8,11 +8,13 @@
  * checking each result; REGIONS times a user region "step" around one dot (counted in DOTS).
  * With -w, dc_prof_trace_write(env, PATH) at the end, before dc_env_destroy (which writes
  * DC_TRACE). Rank 0 prints what it called, one line per operation, "op NAME COUNT", with
- * the names the trace uses; exits non-zero on every rank if a call or a result is wrong.
+ * the names the trace uses, and its profiler's byte totals of the dots and allreduces,
+ * "bytes NAME SENT RECEIVED"; exits non-zero on every rank if a call or a result is wrong.
  */
 #include <dcompute.h>
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,7 @@ int main(int argc, char **argv)
     const char *wpath = NULL;
     int dots = 4, allreduces = 3, regions = 0, rank = 0, size = 1, ok = 1, all_ok = 0, opt, i;
     long regions_done = 0;
+    uint64_t bytes[2][2] = {{0, 0}, {0, 0}};
 
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -88,6 +91,16 @@ int main(int argc, char **argv)
         ok &= dc_allreduce(env, &me, &sum, 1, DC_TYPE_DOUBLE, DC_REDUCE_SUM) == DC_SUCCESS;
         ok &= sum == 0.5 * size * (size - 1);
     }
+    /* the profiler's byte totals of this rank, which the trace's events must add up to */
+    if (ok) {
+        const char *names[2] = {"dc_vec_dot", "dc_allreduce"};
+        for (i = 0; i < 2; i++) {
+            dc_prof_stats_t st;
+            ok &= dc_prof_get_stats(env, names[i], &st) == DC_SUCCESS;
+            bytes[i][0] = st.bytes_sent;
+            bytes[i][1] = st.bytes_recv;
+        }
+    }
     if (wpath != NULL && dc_prof_trace_write(env, wpath) != DC_SUCCESS) {
         fprintf(stderr, "rank %d: dc_prof_trace_write: %s\n", rank, dc_env_last_error(env));
         ok = 0;
@@ -103,10 +116,13 @@ done:
     MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
     if (rank == 0 && all_ok) {
         /* what this program called, under the names the trace gives them */
-        printf("op dc_env_create 1\nop dc_layout_create 1\nop dc_vec_create 2\n");
+        printf("op dc_env_create 1\nop dc_layout_create_block 1\nop dc_vec_create 2\n");
         printf("op dc_vec_dot %d\nop dc_allreduce %d\n", dots, allreduces);
         if (regions_done > 0)
             printf("region step %ld\n", regions_done);
+        printf("bytes dc_vec_dot %llu %llu\nbytes dc_allreduce %llu %llu\n",
+               (unsigned long long)bytes[0][0], (unsigned long long)bytes[0][1],
+               (unsigned long long)bytes[1][0], (unsigned long long)bytes[1][1]);
     }
     MPI_Finalize();
     return all_ok ? 0 : 1;
