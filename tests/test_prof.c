@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#if DC_HAVE_JANSSON
+#include <jansson.h>
+#endif
 
 #define SEED 77
 
@@ -472,6 +475,212 @@ static void test_bad_input(void)
     dc_env_destroy(&env);
 }
 
+/* ---------------------------------------------------------------- report, regions, errors */
+
+/* A temporary file name made on rank 0 and sent to every rank (the report's path argument). */
+static void tmp_path(char *path, size_t len)
+{
+    if (dct_rank == 0) {
+        int fd;
+        snprintf(path, len, "/tmp/dc_test_prof_json_XXXXXX");
+        fd = mkstemp(path);
+        if (fd >= 0)
+            close(fd);
+        else
+            path[0] = '\0';
+    }
+    MPI_Bcast(path, (int)len, MPI_CHAR, 0, MPI_COMM_WORLD);
+}
+
+#if DC_HAVE_JANSSON
+/* calls of operation name in a JSON "operations" array; -1 when absent */
+static json_int_t op_calls(json_t *ops, const char *name)
+{
+    size_t i;
+    json_t *o;
+
+    json_array_foreach(ops, i, o)
+    {
+        const char *n = json_string_value(json_object_get(o, "name"));
+        if (n != NULL && strcmp(n, name) == 0)
+            return json_integer_value(json_object_get(o, "calls"));
+    }
+    return -1;
+}
+
+static json_t *region_by_path(json_t *regs, const char *path)
+{
+    size_t i;
+    json_t *r;
+
+    json_array_foreach(regs, i, r)
+    {
+        const char *n = json_string_value(json_object_get(r, "path"));
+        if (n != NULL && strcmp(n, path) == 0)
+            return r;
+    }
+    return NULL;
+}
+#endif
+
+/*
+ * Nested regions and the JSON report read back: the calls the test made per region (each
+ * operation counted in its innermost region) and in the totals, one entry per rank, and the
+ * communication matrix equal to every rank's dc_prof_get_peer_bytes.
+ */
+static void test_regions_json(void)
+{
+    dc_env_t *env = env_with_profile(1);
+    dc_layout_t *l = NULL, *lc = NULL;
+    dc_vec_t *x = NULL, *y = NULL, *z = NULL;
+    char path[64] = "";
+    uint64_t *mine = NULL, *all = NULL;
+    double d, one = 1.0, sum;
+    int rc, i, q, P = dct_size;
+
+    DCT_ASSERT_ALL(env != NULL);
+    if (env == NULL)
+        return;
+    tmp_path(path, sizeof(path));
+    rc = make_vectors(env, 1000, &l, &x, &y);
+    if (rc == DC_SUCCESS)
+        rc = dc_layout_create_cyclic(env, 1000, &lc);
+    if (rc == DC_SUCCESS)
+        rc = dc_vec_create(lc, &z);
+    DCT_ASSERT_ALL(rc == DC_SUCCESS && path[0] != '\0');
+    if (rc == DC_SUCCESS) {
+        CU_ASSERT_EQUAL(dc_prof_reset(env), DC_SUCCESS);
+        CU_ASSERT_EQUAL(dc_prof_region_begin(env, "outer"), DC_SUCCESS);
+        for (i = 0; i < 3; i++)
+            CU_ASSERT_EQUAL(dc_vec_dot(x, y, &d), DC_SUCCESS);
+        CU_ASSERT_EQUAL(dc_prof_region_begin(env, "inner"), DC_SUCCESS);
+        for (i = 0; i < 2; i++)
+            CU_ASSERT_EQUAL(dc_vec_dot(x, y, &d), DC_SUCCESS);
+        CU_ASSERT_EQUAL(dc_vec_redistribute(x, z), DC_SUCCESS); /* point-to-point traffic */
+        CU_ASSERT_EQUAL(dc_prof_region_end(env, "inner"), DC_SUCCESS);
+        CU_ASSERT_EQUAL(dc_allreduce(env, &one, &sum, 1, DC_TYPE_DOUBLE, DC_REDUCE_SUM),
+                        DC_SUCCESS);
+        CU_ASSERT_EQUAL(sum, (double)P);
+        CU_ASSERT_EQUAL(dc_prof_region_end(env, "outer"), DC_SUCCESS);
+        CU_ASSERT_EQUAL(dc_vec_dot(x, y, &d), DC_SUCCESS);
+        /* every rank's row of the communication matrix, gathered as the reference */
+        mine = calloc((size_t)P, sizeof(*mine));
+        all = calloc((size_t)P * (size_t)P, sizeof(*all));
+        DCT_ASSERT_ALL(mine != NULL && all != NULL);
+        for (q = 0; mine != NULL && q < P; q++)
+            CU_ASSERT_EQUAL(dc_prof_get_peer_bytes(env, q, &mine[q], NULL), DC_SUCCESS);
+        if (mine != NULL && all != NULL)
+            MPI_Gather(mine, P, MPI_UINT64_T, all, P, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+        rc = dc_prof_report(env, DC_PROF_JSON, path);
+#if DC_HAVE_JANSSON
+        DCT_ASSERT_ALL(rc == DC_SUCCESS);
+        if (dct_rank == 0 && rc == DC_SUCCESS) {
+            json_error_t jerr;
+            json_t *root = json_load_file(path, 0, &jerr), *regs, *r, *m;
+            CU_ASSERT_PTR_NOT_NULL(root);
+            if (root != NULL) {
+                CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(root, "schema")),
+                                       "dcompute-profile");
+                CU_ASSERT_EQUAL(json_array_size(json_object_get(root, "ranks")), (size_t)P);
+                CU_ASSERT_EQUAL(op_calls(json_object_get(root, "operations"), "dc_vec_dot"), 6 * P);
+                CU_ASSERT_EQUAL(op_calls(json_object_get(root, "operations"), "dc_allreduce"), P);
+                regs = json_object_get(root, "regions");
+                r = region_by_path(regs, "outer");
+                CU_ASSERT_PTR_NOT_NULL(r);
+                if (r != NULL) {
+                    CU_ASSERT_EQUAL(op_calls(json_object_get(r, "operations"), "dc_vec_dot"),
+                                    3 * P);
+                    CU_ASSERT_EQUAL(op_calls(json_object_get(r, "operations"), "dc_allreduce"), P);
+                    CU_ASSERT_EQUAL(json_integer_value(json_object_get(r, "depth")) + 0, 0);
+                }
+                r = region_by_path(regs, "outer/inner");
+                CU_ASSERT_PTR_NOT_NULL(r);
+                if (r != NULL) {
+                    CU_ASSERT_EQUAL(op_calls(json_object_get(r, "operations"), "dc_vec_dot"),
+                                    2 * P);
+                    CU_ASSERT_EQUAL(
+                        op_calls(json_object_get(r, "operations"), "dc_vec_redistribute"), P);
+                    CU_ASSERT_EQUAL(op_calls(json_object_get(r, "operations"), "dc_allreduce"), -1);
+                }
+                m = json_object_get(json_object_get(root, "comm_matrix"), "ranks");
+                CU_ASSERT_EQUAL(json_array_size(m), (size_t)P);
+                for (i = 0; all != NULL && i < P; i++)
+                    for (q = 0; q < P; q++)
+                        CU_ASSERT_EQUAL(
+                            (uint64_t)json_integer_value(json_array_get(json_array_get(m, i), q)),
+                            all[(size_t)i * P + q]);
+                json_decref(root);
+            }
+        }
+#else
+        DCT_ASSERT_ALL(rc == DC_ERR_NOTSUP);
+#endif
+    }
+    if (dct_rank == 0 && path[0] != '\0')
+        unlink(path);
+    free(mine);
+    free(all);
+    dc_vec_destroy(&z);
+    dc_layout_destroy(&lc);
+    free_vectors(&l, &x, &y);
+    dc_env_destroy(&env);
+}
+
+/* Report and region errors: the same code on every rank. */
+static void test_report_errors(void)
+{
+    const char *pname = "DC_PROFILE";
+    char *oldp = getenv(pname) ? strdup(getenv(pname)) : NULL;
+    dc_env_t *env = env_with_profile(1), *bad = NULL;
+    int rc;
+
+    DCT_ASSERT_ALL(env != NULL);
+    if (env != NULL) {
+        /* a file that cannot be opened: DC_ERR_IO everywhere, not a fallback to stdout */
+        rc = dc_prof_report(env, DC_PROF_TEXT, "/nonexistent-dir/dc/report.txt");
+        DCT_ASSERT_ALL(rc == DC_ERR_IO);
+        CU_ASSERT(dct_rank != 0 || strstr(dc_env_last_error(env), "nonexistent-dir") != NULL);
+        rc = dc_prof_report(env, (dc_prof_format_t)7, NULL);
+        DCT_ASSERT_ALL(rc == DC_ERR_ARG);
+        /* regions */
+        CU_ASSERT_EQUAL(dc_prof_region_end(env, "none"), DC_ERR_ARG); /* nothing open */
+        CU_ASSERT_EQUAL(dc_prof_region_begin(env, NULL), DC_ERR_ARG);
+        CU_ASSERT_EQUAL(dc_prof_region_begin(env, ""), DC_ERR_ARG);
+        CU_ASSERT_EQUAL(dc_prof_region_begin(env, "a"), DC_SUCCESS);
+        CU_ASSERT_EQUAL(dc_prof_region_end(env, "b"), DC_ERR_ARG); /* not the innermost */
+        CU_ASSERT(strstr(dc_env_last_error(env), "\"a\"") != NULL);
+        CU_ASSERT_EQUAL(dc_prof_region_end(env, "a"), DC_SUCCESS);
+        CU_ASSERT_EQUAL(dc_prof_region_end(env, "a"), DC_ERR_ARG); /* closed already */
+        dc_env_destroy(&env);
+    }
+    CU_ASSERT_EQUAL(dc_prof_region_begin(NULL, "a"), DC_ERR_ARG);
+    CU_ASSERT_EQUAL(dc_prof_report(NULL, DC_PROF_TEXT, NULL), DC_ERR_ARG);
+    /* DC_PROFILE naming an unwritable file: dc_env_create fails with DC_ERR_IO on every rank
+     * (options are read on rank 0) */
+    if (dct_rank == 0)
+        setenv(pname, "json:/nonexistent-dir/dc/report.json", 1);
+    else
+        unsetenv(pname);
+    rc = dc_env_create(MPI_COMM_WORLD, NULL, &bad);
+    DCT_ASSERT_ALL(rc == DC_ERR_IO && bad == NULL);
+    if (bad != NULL)
+        dc_env_destroy(&bad);
+    /* an invalid value lists the allowed ones */
+    if (dct_rank == 0)
+        setenv(pname, "xml", 1);
+    rc = dc_env_create(MPI_COMM_WORLD, NULL, &bad);
+    DCT_ASSERT_ALL(rc == DC_ERR_ARG && bad == NULL);
+    CU_ASSERT(dct_rank != 0 || strstr(dc_env_last_error(NULL), "json") != NULL);
+    if (bad != NULL)
+        dc_env_destroy(&bad);
+    if (oldp) {
+        setenv(pname, oldp, 1);
+        free(oldp);
+    } else {
+        unsetenv(pname);
+    }
+}
+
 void dct_register(void)
 {
     CU_pSuite s = CU_add_suite("prof", NULL, NULL);
@@ -481,4 +690,6 @@ void dct_register(void)
     CU_add_test(s, "view: rows, slowest rank, placement", test_view);
     CU_add_test(s, "DC_PROFILE_FILE at destroy", test_profile_file);
     CU_add_test(s, "bad input", test_bad_input);
+    CU_add_test(s, "regions and the JSON report read back", test_regions_json);
+    CU_add_test(s, "report and region errors", test_report_errors);
 }
