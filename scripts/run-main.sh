@@ -162,9 +162,9 @@ launch() {   # launch TIMEOUT PROGRAM [ARGS]
 export DC_BENCH_OUT=$results/bench
 
 list_steps
-# a library from before the JSON run report has DC_PROFILE as a boolean (dc_info -c says so)
+# the JSON run report needs jansson (scripts/deps.sh installs it; without it DC_PROFILE=json fails)
 json_report=0
-./tools/dc_info -c 2>/dev/null | grep -q 'text|json' && json_report=1
+grep -qs '^#define DC_HAVE_JANSSON 1' include/dcompute/*/dc_build.h && json_report=1
 # ---------------------------------------------------------------- examples
 ex_pass=0; ex_fail=0; ex_report=()
 for ex in $examples; do
@@ -366,7 +366,7 @@ echo "placement:  $verdict"
 echo "files, in $results/:"
 list_files
 if [ $json_report -eq 0 ]; then
-    echo "  (no run report: this libdcompute's DC_PROFILE has no json:path)"
+    echo "  (no run report: libdcompute was built without jansson, no DC_PROFILE=json)"
 elif [ ! -s "$results/profile.json" ]; then
     echo "  (no run report: $profiled did not write $results/profile.json)"
 fi
