@@ -282,7 +282,7 @@ static void halo_case(int dim, const dc_gidx_t *n, int dof, int width)
 
 static void test_halo(void)
 {
-    const dc_gidx_t n2[3] = {13, 9, 1}, n3[3] = {7, 6, 9};
+    const dc_gidx_t n2[3] = {13, 9, 1}, n3[3] = {11, 10, 12}; /* boxes >= width at 1-5 ranks */
 
     halo_case(2, n2, 2, 1);
     halo_case(3, n3, 1, 2);
