@@ -361,6 +361,8 @@ void dci_wd_free(dc_env_t *env);
  */
 int dci_wd_enter_slow(dc_env_t *env, const char *name, int strict);
 /* The hook at the start of every library collective: one predictable branch when off. */
+/* At every library collective's entry (from dci_wd_enter): with DC_PROFILE_SYNC, a barrier on
+ * a private communicator timed as wait (time from entry to the last rank's arrival). */
 void dci_prof_sync_slow(dc_env_t *env);
 static inline int dci_wd_enter(dc_env_t *env, const char *name)
 {
@@ -503,9 +505,7 @@ void dci_prof_end_slow(dc_env_t *env, dci_event_t ev, size_t bytes);
 void dci_prof_mpi_end_slow(dc_env_t *env, double t0);
 void dci_prof_msg_slow(dc_env_t *env, int peer, size_t sbytes, size_t rbytes, int smsgs, int rmsgs);
 void dci_prof_flops_slow(dc_env_t *env, double flops);
-/* At every library collective's entry (from dci_wd_enter): with DC_PROFILE_SYNC, a barrier on
- * a private communicator timed as wait (time from entry to the last rank's arrival). */
-void dci_prof_sync_slow(dc_env_t *env);
+/* dci_prof_sync_slow: declared above dci_wd_enter, its caller. */
 /* Set up / free the profiler's state at dc_env_create / destroy (peer arrays, trace). */
 int dci_prof_init(dc_env_t *env);
 void dci_prof_fini(dc_env_t *env);
