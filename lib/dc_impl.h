@@ -81,7 +81,9 @@ typedef enum {
 /* One event's counters on this rank (the fields of dc_prof_stats_t). */
 typedef struct dci_prof_ev {
     uint64_t calls;
-    double time, comm, wait;
+    double time, comm, wait; /* wait: measured at the sampled entries only (dci_prof_ev_est) */
+    uint64_t centries;       /* library collectives entered inside this operation */
+    uint64_t csampled;       /* of which with the timed barrier (DC_PROFILE_SYNC) */
     uint64_t sbytes, rbytes, smsgs, rmsgs;
     double flops;
     uint64_t mem; /* bytes of memory touched (dci_prof_end's argument; dc_prof_get_event) */
@@ -93,8 +95,12 @@ struct dci_prof_regions; /* lib/prof.c: user regions (dc_prof_region_begin/end) 
 struct dci_trace;        /* lib/trace.c: the DC_TRACE ring buffer */
 
 typedef struct dci_prof {
-    int on;                  /* profiling or tracing: the hooks take the slow path */
-    int sync;                /* time a barrier at collective entry as wait (DC_PROFILE_SYNC) */
+    int on;   /* profiling or tracing: the hooks take the slow path */
+    int sync; /* DC_PROFILE_SYNC: time a barrier at 1 of every 'sync' collective
+               * entries per operation as wait (1: every one; 0: none) */
+    uint64_t sync_seq[DCI_EV_COUNT + 1]; /* collective entries per innermost operation (last:
+                                          * outside every operation) while on; never reset, so that
+                                          * all ranks pick the same entries for the barrier */
     MPI_Comm sync_comm;      /* private duplicate for that barrier; MPI_COMM_NULL when off */
     double t0[DCI_EV_COUNT]; /* start of the open interval; nesting is not counted twice */
     int depth[DCI_EV_COUNT];
@@ -361,9 +367,16 @@ void dci_wd_free(dc_env_t *env);
  */
 int dci_wd_enter_slow(dc_env_t *env, const char *name, int strict);
 /* The hook at the start of every library collective: one predictable branch when off. */
-/* At every library collective's entry (from dci_wd_enter): with DC_PROFILE_SYNC, a barrier on
- * a private communicator timed as wait (time from entry to the last rank's arrival). */
+/* At every library collective's entry (from dci_wd_enter): counts the entry for the innermost
+ * operation and, at 1 of every DC_PROFILE_SYNC entries of that operation (the first included),
+ * times a barrier on a private communicator as wait (time from entry to the last rank's
+ * arrival). All ranks pick the same entries: they enter the same collectives in the same order
+ * inside the same operations. */
 void dci_prof_sync_slow(dc_env_t *env);
+/* One operation's (or region's) comm and wait with the wait of the entries without a barrier
+ * estimated from the sampled ones (their waiting happened inside the collective, so it moves
+ * from comm to wait); exact when every entry was sampled. */
+void dci_prof_ev_est(const dci_prof_ev_t *e, double *comm_p, double *wait_p);
 static inline int dci_wd_enter(dc_env_t *env, const char *name)
 {
     if (DCI_UNLIKELY(env->wd != NULL)) {

@@ -49,9 +49,10 @@ static const opt_desc_t opt_table[] = {
     {"DC_PROFILE", OPT_PROFILE, "0", NULL, OFF(profile), 0,
      "write the run report at dc_env_destroy (rank 0): text|json[:path] (1 = text, 0 or empty "
      "= off); without a path to stderr. A path that cannot be opened fails dc_env_create"},
-    {"DC_PROFILE_SYNC", OPT_BOOL, "1", NULL, OFF(profile_sync), 0,
-     "with DC_PROFILE: time a barrier at each library collective's entry as waiting (the "
-     "load-imbalance signal); 0 = no barrier, wait not measured"},
+    {"DC_PROFILE_SYNC", OPT_INT, "64", NULL, OFF(profile_sync), 0,
+     "with DC_PROFILE: time a barrier at 1 of every N library collective entries per "
+     "operation as waiting (the load-imbalance signal), estimated for the others; 1 = at "
+     "every entry (exact, costs a barrier per collective), 0 = no barrier, wait not measured"},
     {"DC_TRACE", OPT_STRING, "", NULL, OFF(trace), SZ(trace),
      "write a Chrome trace-event timeline (Perfetto, chrome://tracing) of every library "
      "operation and user region per rank to this file at dc_env_destroy"},

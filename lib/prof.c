@@ -143,23 +143,50 @@ void dci_prof_flops_slow(dc_env_t *env, double flops)
 void dci_prof_sync_slow(dc_env_t *env)
 {
     dci_prof_t *p = &env->prof;
+    dci_prof_ev_t *r = NULL;
     double t0, dt;
-    int ev;
+    uint64_t seq;
+    int ev, sample;
 
     if (!p->sync || p->sync_comm == MPI_COMM_NULL)
+        return;
+    ev = prof_current(p);
+    seq = p->sync_seq[ev >= 0 ? ev : DCI_EV_COUNT]++;
+    sample = seq % (uint64_t)p->sync == 0;
+    if (ev >= 0) {
+        r = dci_region_ev(p, ev);
+        p->ev[ev].centries++;
+        if (r != NULL)
+            r->centries++;
+    }
+    if (!sample)
         return;
     t0 = dci_wtime();
     if (MPI_Barrier(p->sync_comm) != MPI_SUCCESS)
         return; /* the collective itself will report the failure */
     dt = dci_wtime() - t0;
     p->wait += dt;
-    ev = prof_current(p);
     if (ev >= 0) {
-        dci_prof_ev_t *r = dci_region_ev(p, ev);
         p->ev[ev].wait += dt;
-        if (r != NULL)
+        p->ev[ev].csampled++;
+        if (r != NULL) {
             r->wait += dt;
+            r->csampled++;
+        }
     }
+}
+
+void dci_prof_ev_est(const dci_prof_ev_t *e, double *comm_p, double *wait_p)
+{
+    double extra = 0.0;
+
+    if (e->csampled > 0 && e->csampled < e->centries) {
+        extra = e->wait * (double)(e->centries - e->csampled) / (double)e->csampled;
+        if (extra > e->comm)
+            extra = e->comm; /* the waiting of the others was inside their comm time */
+    }
+    *comm_p = e->comm - extra;
+    *wait_p = e->wait + extra;
 }
 
 int dci_prof_init(dc_env_t *env)
@@ -169,7 +196,7 @@ int dci_prof_init(dc_env_t *env)
 
     p->t_create = p->t_zero = dci_wtime();
     p->on = env->opts.profile != 0 || env->opts.trace[0] != '\0';
-    p->sync = env->opts.profile != 0 && env->opts.profile_sync != 0;
+    p->sync = env->opts.profile != 0 ? env->opts.profile_sync : 0;
     /* The wait barrier's communicator only when profiling from the start: dc_prof_set_enabled
      * is local and cannot duplicate a communicator (wait is then not measured). First, so that
      * every rank reaches this collective; the caller agrees on the outcome. */
@@ -292,8 +319,7 @@ int dc_prof_get_stats(const dc_env_t *env, const char *name, dc_prof_stats_t *st
     e = &env->prof.ev[i];
     stats->calls = e->calls;
     stats->seconds = e->time;
-    stats->comm_seconds = e->comm;
-    stats->wait_seconds = e->wait;
+    dci_prof_ev_est(e, &stats->comm_seconds, &stats->wait_seconds);
     stats->bytes_sent = e->sbytes;
     stats->bytes_recv = e->rbytes;
     stats->msgs_sent = e->smsgs;

@@ -114,8 +114,10 @@ typedef struct {
 static void pack_ev(const dci_prof_ev_t *e, size_t K, size_t idx, double *dmin, double *dsum,
                     dbl_int_t *dmax, uint64_t *u, int rank)
 {
-    const double t[3] = {e->time, e->comm, e->wait};
+    double t[3] = {e->time, 0.0, 0.0};
     int j;
+
+    dci_prof_ev_est(e, &t[1], &t[2]);
 
     for (j = 0; j < 3; j++) {
         dmin[j * K + idx] = t[j];
@@ -304,15 +306,20 @@ int dci_prof_collect(dc_env_t *env, dci_prof_report_t **rep_p)
         double d[5];
         if (p->nstack > 0)
             lib += now - p->lib_t0; /* reported from inside an operation (dc_prof_report) */
-        comp = lib - p->comm - p->wait;
+        double comm = p->comm, wait = p->wait;
         for (e = 0; e < E; e++) {
+            double c, w;
             sent += p->ev[e].sbytes;
             recv += p->ev[e].rbytes;
+            dci_prof_ev_est(&p->ev[e], &c, &w); /* wait of the entries without a barrier */
+            comm += c - p->ev[e].comm;
+            wait += w - p->ev[e].wait;
         }
+        comp = lib - comm - wait;
         d[0] = wall;
         d[1] = comp > 0.0 ? comp : 0.0;
-        d[2] = p->comm;
-        d[3] = p->wait;
+        d[2] = comm > 0.0 ? comm : 0.0;
+        d[3] = wait;
         d[4] = wall - lib > 0.0 ? wall - lib : 0.0;
         memcpy(mine7, d, sizeof(d));
         mine7[5] = sent;
@@ -340,6 +347,7 @@ int dci_prof_collect(dc_env_t *env, dci_prof_report_t **rep_p)
     rep->size = P;
     rep->nnodes = rep->place[0].nnodes > 0 ? rep->place[0].nnodes : 1;
     rep->wait_measured = p->sync && !p->late;
+    rep->wait_sampling = rep->wait_measured ? p->sync : 0;
     rc = dci_calloc(env, (size_t)rep->nnodes * (size_t)rep->nnodes, sizeof(uint64_t),
                     (void **)&rep->node_matrix);
     if (rc == DC_SUCCESS)

@@ -80,6 +80,7 @@ typedef struct dci_prof_report {
     double wall;     /* max over ranks */
     double wall_sum; /* sum over ranks: the base of the percentages */
     int wait_measured;
+    int wait_sampling; /* DC_PROFILE_SYNC: barrier at 1 of every N entries; 0: not measured */
     int oversubscribed;
     dci_opsum_t ops[DCI_EV_COUNT];
     dci_rank_sum_t *ranks;   /* [size] */

@@ -115,6 +115,7 @@ static json_t *build(dc_env_t *env, const dci_prof_report_t *rep, int *bad)
     set(run, "blas_threads", json_integer(rep->place[0].blas_threads), bad);
     set(run, "oversubscribed", json_boolean(rep->oversubscribed), bad);
     set(run, "wait_measured", json_boolean(rep->wait_measured), bad);
+    set(run, "wait_sampling", json_integer(rep->wait_sampling), bad);
     for (i = 0; i < n; i++) {
         const char *name = dci_options_get(&env->opts, i, val, sizeof(val));
         set(opts, name, json_string(val), bad);

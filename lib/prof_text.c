@@ -69,10 +69,18 @@ static void header(dc_env_t *env, const dci_prof_report_t *rep, FILE *f)
     fprintf(f, "; %s\n",
             rep->oversubscribed ? "OVERSUBSCRIBED (more ranks than cores on a node)"
                                 : "not oversubscribed");
-    fprintf(f, "          wait %s\n",
-            rep->wait_measured
-                ? "measured (a barrier at each library collective's entry, DC_PROFILE_SYNC=1)"
-                : "not measured (DC_PROFILE_SYNC=0 or profiling switched on after dc_env_create)");
+    if (rep->wait_sampling == 1)
+        fprintf(f, "          wait measured at every library collective's entry (a timed barrier, "
+                   "DC_PROFILE_SYNC=1)\n");
+    else if (rep->wait_sampling > 1)
+        fprintf(f,
+                "          wait measured at 1 of every %d library collective entries per "
+                "operation (a timed barrier, DC_PROFILE_SYNC=%d), estimated for the others; "
+                "DC_PROFILE_SYNC=1: every entry\n",
+                rep->wait_sampling, rep->wait_sampling);
+    else
+        fprintf(f, "          wait not measured (DC_PROFILE_SYNC=0 or profiling switched on "
+                   "after dc_env_create)\n");
     fprintf(f, "options  ");
     for (i = 0; i < n; i++) {
         const char *name = dci_options_get(&env->opts, i, val, sizeof(val));

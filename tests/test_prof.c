@@ -626,6 +626,114 @@ static void test_regions_json(void)
     dc_env_destroy(&env);
 }
 
+/* Set (value != NULL) or unset an environment variable on rank 0 only (options are read there
+ * and agreed); the old value is kept in *old (free it with env_restore). */
+static void env_put(const char *name, const char *value, char **old)
+{
+    *old = getenv(name) ? strdup(getenv(name)) : NULL;
+    if (dct_rank == 0 && value != NULL)
+        setenv(name, value, 1);
+    else
+        unsetenv(name);
+}
+
+static void env_restore(const char *name, char **old)
+{
+    if (*old != NULL) {
+        setenv(name, *old, 1);
+        free(*old);
+        *old = NULL;
+    } else {
+        unsetenv(name);
+    }
+}
+
+/*
+ * Wait (time from entry into a library collective until the last rank arrives): rank 0 sleeps
+ * D before each of K dots, so every other rank waits about D per dot. DC_PROFILE_SYNC=1 times a
+ * barrier at every entry; =4 at entries 0 and 4 and estimates the other six (moving their
+ * waiting out of comm); =0 measures no wait, and the waiting stays inside comm. The reference
+ * is the imposed sleep: the others cannot leave the collective before rank 0 enters it.
+ */
+static void test_wait(void)
+{
+    static const char *const syncs[] = {"1", "4", "0"};
+    const int K = 8;
+    const double D = 0.02;
+    int v;
+
+    for (v = 0; v < 3; v++) {
+        char *oldsync, *oldfile;
+        dc_env_t *env;
+        dc_layout_t *l = NULL;
+        dc_vec_t *x = NULL, *y = NULL;
+        dc_prof_stats_t st;
+        char *text = NULL;
+        size_t len = 0;
+        double d, wmax, cmax;
+        FILE *f;
+        int rc, k, n = atoi(syncs[v]);
+
+        env_put("DC_PROFILE_SYNC", syncs[v], &oldsync);
+        env_put("DC_PROFILE_FILE", "/dev/null", &oldfile);
+        env = env_with_profile(1);
+        env_restore("DC_PROFILE_SYNC", &oldsync);
+        env_restore("DC_PROFILE_FILE", &oldfile);
+        DCT_ASSERT_ALL(env != NULL);
+        if (env == NULL)
+            continue;
+        rc = make_vectors(env, 1000, &l, &x, &y);
+        DCT_ASSERT_ALL(rc == DC_SUCCESS);
+        for (k = 0; rc == DC_SUCCESS && k < K; k++) {
+            if (dct_rank == 0)
+                usleep((useconds_t)(D * 1e6));
+            CU_ASSERT_EQUAL(dc_vec_dot(x, y, &d), DC_SUCCESS);
+        }
+        memset(&st, 0, sizeof(st));
+        CU_ASSERT_EQUAL(dc_prof_get_stats(env, "dc_vec_dot", &st), DC_SUCCESS);
+        CU_ASSERT(st.calls == (uint64_t)K);
+        CU_ASSERT(st.wait_seconds >= 0.0 && st.comm_seconds >= 0.0);
+        CU_ASSERT(st.wait_seconds + st.comm_seconds <= st.seconds + 1e-9);
+        if (n == 0) {
+            CU_ASSERT_EQUAL(st.wait_seconds, 0.0);
+            /* the others' waiting is inside the collective's time */
+            if (dct_rank != 0)
+                CU_ASSERT(st.comm_seconds >= 0.8 * K * D);
+        } else if (dct_rank != 0) {
+            CU_ASSERT(st.wait_seconds >= 0.8 * K * D);
+            CU_ASSERT(st.wait_seconds <= st.seconds);
+            /* the waiting is not counted a second time as communication */
+            CU_ASSERT(st.comm_seconds < 0.5 * K * D);
+        } else {
+            CU_ASSERT(st.wait_seconds < 0.5 * K * D); /* rank 0 arrives last */
+        }
+        /* the report says how wait was measured; the per-rank table holds the same wait */
+        f = open_memstream(&text, &len);
+        rc = dc_prof_view(env, f);
+        if (f != NULL)
+            fclose(f);
+        DCT_ASSERT_ALL(rc == DC_SUCCESS);
+        if (dct_rank == 0 && text != NULL) {
+            const char *want = n == 1   ? "wait measured at every library collective's entry"
+                               : n == 4 ? "wait measured at 1 of every 4 library collective"
+                                        : "wait not measured";
+            CU_ASSERT(strstr(text, want) != NULL);
+        }
+        free(text);
+        /* the largest wait over ranks: about (K - 0) * D on the ranks that waited */
+        wmax = st.wait_seconds;
+        cmax = st.comm_seconds;
+        MPI_Allreduce(MPI_IN_PLACE, &wmax, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+        MPI_Allreduce(MPI_IN_PLACE, &cmax, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+        if (dct_size > 1 && n > 0)
+            CU_ASSERT(wmax >= 0.8 * K * D);
+        if (dct_size == 1)
+            CU_ASSERT(wmax < 0.5 * K * D && cmax < 0.5 * K * D);
+        free_vectors(&l, &x, &y);
+        dc_env_destroy(&env);
+    }
+}
+
 /* Report and region errors: the same code on every rank. */
 static void test_report_errors(void)
 {
@@ -673,6 +781,23 @@ static void test_report_errors(void)
     CU_ASSERT(dct_rank != 0 || strstr(dc_env_last_error(NULL), "json") != NULL);
     if (bad != NULL)
         dc_env_destroy(&bad);
+    /* DC_PROFILE_SYNC is a count (1 in N entries): not an integer, or negative, is refused */
+    {
+        static const char *const bads[] = {"-1", "yes", "4x"};
+        char *olds;
+        int b;
+        for (b = 0; b < 3; b++) {
+            env_put("DC_PROFILE_SYNC", bads[b], &olds);
+            if (dct_rank == 0)
+                setenv(pname, "text:/dev/null", 1);
+            rc = dc_env_create(MPI_COMM_WORLD, NULL, &bad);
+            env_restore("DC_PROFILE_SYNC", &olds);
+            DCT_ASSERT_ALL(rc == DC_ERR_ARG && bad == NULL);
+            CU_ASSERT(dct_rank != 0 || strstr(dc_env_last_error(NULL), "DC_PROFILE_SYNC") != NULL);
+            if (bad != NULL)
+                dc_env_destroy(&bad);
+        }
+    }
     if (oldp) {
         setenv(pname, oldp, 1);
         free(oldp);
@@ -691,5 +816,6 @@ void dct_register(void)
     CU_add_test(s, "DC_PROFILE_FILE at destroy", test_profile_file);
     CU_add_test(s, "bad input", test_bad_input);
     CU_add_test(s, "regions and the JSON report read back", test_regions_json);
+    CU_add_test(s, "wait: imposed imbalance, DC_PROFILE_SYNC 1, 4, 0", test_wait);
     CU_add_test(s, "report and region errors", test_report_errors);
 }
