@@ -1,7 +1,8 @@
 /*
  * bench_sched: load balance and overhead of the scheduler's schedules, measured in one run.
  * Workloads: task i costs in proportion to i+1 (linear skew); heavy-tailed random costs
- * (Pareto, alpha 1.2, capped at 2 % of the total); Mandelbrot rows of an asymmetric window.
+ * (Pareto, alpha 1.2, capped at 2 % of the total); the two sized to the total work given;
+ * Mandelbrot rows of an asymmetric window (a fixed 1600 x 400 image, about 1 s here).
  * For each schedule: wall time, parallel efficiency = total work / (P x wall), where the total
  * work is the sum of the busy times of all ranks (so 1.0 is the ideal total work / P), the
  * imbalance (max busy / mean busy), and the scheduling overhead per chunk. Then the cost of a
@@ -249,7 +250,8 @@ int main(int argc, char **argv)
     w.cost = malloc(NTASK * sizeof(double));
     dcb_print_start(&g_b);
     if (g_rank == 0)
-        printf("total work about %.2f s of one core per run; efficiency = sum of busy / (P x "
+        printf("total work about %.2f s of one core per run (linear and heavy-tailed; mandelbrot: "
+               "a fixed 1600 x 400 image); efficiency = sum of busy / (P x "
                "wall): 1.00 is the ideal (total work / P); the five schedules interleaved (order "
                "rotates), %d repetitions, medians [min - max]; speed-up = static's wall / the "
                "schedule's in each repetition\n",
@@ -282,21 +284,12 @@ int main(int argc, char **argv)
             for (i = 0; i < NTASK; i++)
                 w.cost[i] *= total * rate / sum;
         } else {
-            /* rows x columns x maxiter sized to about 'total' seconds */
+            /* a fixed image (1600 rows x 400 columns, at most 2000 iterations: about 1 s of
+             * one core here), so that runs on different days and machines compare: sizing it
+             * by a timing at start gave 229 to 1115 rows on a busy machine */
             w.w = 400;
             w.maxiter = 2000;
-            w.h = 600;
-            {
-                double t0 = MPI_Wtime(), tm;
-                int y;
-                for (y = 0; y < w.h; y += 20)
-                    sink += mandel_row(&w, y); /* used: not optimised away */
-                tm = (MPI_Wtime() - t0) * 20.0;
-                MPI_Bcast(&tm, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
-                w.h = (int)(600 * total / (tm > 0 ? tm : 1));
-                if (w.h < 16)
-                    w.h = 16;
-            }
+            w.h = 1600;
             n = w.h;
         }
         for (k = 0; k < NKINDS; k++) /* warm-up */
