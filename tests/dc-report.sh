@@ -11,8 +11,11 @@
 #  - A CSV in the documented format (two metrics): one PNG per metric; the same rows with a load
 #    above the core count give a different picture (the title's warning). A CSV with the
 #    optional column "case" (two cases): one PNG per metric and case.
+#  - --spread over three run directories with known ratios: the per-run medians, the spread and
+#    the limit's verdict as computed independently here.
 #  - Bad input (missing file, invalid JSON, a truncated report, another schema, another version,
-#    a non-numeric size): exit status 2 and a message, no Python traceback.
+#    a non-numeric size; --spread of one run, without ratios, of a missing run, with a bad
+#    limit): exit status 2 and a message, no Python traceback.
 # Exit 77 (SKIP) only when the interpreter of tools/dc-report has no matplotlib.
 set -uo pipefail
 src=${srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -214,6 +217,65 @@ for x in bad:
 sys.exit(1 if bad else 0)
 EOF
 
+# ---------------------------------------------------------------- spread over runs
+# Three run directories with known ratios (per run, the median of its repetitions): "a/b" at
+# 8 has medians 1.00, 1.02, 0.98 (spread +-2.0 %), "c/d" at 16 has 1.00, 1.20, 1.10 (+-9.1 %,
+# above the limit), "e/f" is in one run only (left out), rows of other metrics are ignored.
+"$py" - "$work" <<'EOF' || fail "could not write the spread runs"
+import os, sys
+w = sys.argv[1]
+head = "bench,variant,size,rep,metric,value,unit,np,nodes,mpi,blas,placement,machine,git_rev,load1,utc,case\n"
+runs = {1: {"a/b": [0.9, 1.0, 1.3], "c/d": [1.0, 0.5, 2.0], "e/f": [3.0]},
+        2: {"a/b": [1.02, 1.5, 0.7], "c/d": [1.2, 1.2, 1.2]},
+        3: {"a/b": [0.98], "c/d": [1.1, 1.0, 1.3]}}
+for i, ratios in runs.items():
+    os.makedirs(f"{w}/run{i}", exist_ok=True)
+    with open(f"{w}/run{i}/bx.csv", "w") as f:
+        f.write(head)
+        for v, vals in ratios.items():
+            size = {"a/b": 8, "c/d": 16, "e/f": 32}[v]
+            for r, x in enumerate(vals):
+                tail = f"2,1,openmpi 4.1.4,b,ok,m,g,0.{i}0,2026-12-06T00:00:00Z,c1\n"
+                f.write(f"bx,{v},{size},{r},ratio,{x},,{tail}")
+                f.write(f"bx,{v.split('/')[0]},{size},{r},seconds,{5 * x},s,{tail}")
+os.makedirs(f"{w}/noratio", exist_ok=True)
+with open(f"{w}/noratio/x.csv", "w") as f:
+    f.write(head + "bx,a,8,0,seconds,1.5,s,2,1,openmpi 4.1.4,b,ok,m,g,0.10,2026-12-06T00:00:00Z,c1\n")
+EOF
+dcr --spread "$work/run1" "$work/run2" "$work/run3" > "$work/spread.out" 2> "$work/spread.err" ||
+    { cat "$work/spread.err"; fail "--spread exited with status $?"; }
+cat "$work/spread.out"
+"$py" - "$work/spread.out" <<'EOF' || fail "--spread printed other figures"
+import sys
+lines = open(sys.argv[1]).read().splitlines()
+rows = {l.split()[2]: l.split() for l in lines if l.startswith("bx ")}
+bad = []
+if set(rows) != {"a/b", "c/d"}:
+    bad.append(f"ratios listed: {sorted(rows)} (expected a/b and c/d: e/f is in one run only)")
+want = {"a/b": (["1.000", "1.020", "0.980"], 2.0),
+        "c/d": (["1.000", "1.200", "1.100"], 100 * 0.2 / 2.2)}
+for k, (meds, sp) in want.items():
+    r = rows.get(k)
+    if r is None:
+        continue
+    if r[4:7] != meds:
+        bad.append(f"{k}: medians {r[4:7]}, expected {meds}")
+    got = float(r[7].lstrip("+-"))
+    if abs(got - sp) > 0.051:
+        bad.append(f"{k}: spread {got}, expected {sp:.1f}")
+    if (sp > 5) != (r[-1] == "above"):
+        bad.append(f"{k}: the 'above' mark is wrong")
+last = lines[-1]
+if not last.startswith("1 of 2 ratios within +-5 % over 3 runs") or "bx c1 c/d at 16" not in last:
+    bad.append(f"last line: {last}")
+for b in bad:
+    print("FAIL:", b)
+sys.exit(1 if bad else 0)
+EOF
+last=$(dcr --spread "$work/run1" "$work/run2" --limit 20 | tail -n 1)
+[ "$last" = "2 of 2 ratios within +-20 % over 2 runs" ] || fail "--limit 20 over two runs: $last"
+echo "spread: the medians per run, the spread and the limit's verdict as computed independently"
+
 # ---------------------------------------------------------------- bad input
 printf '{"schema": "dcompute-profile", "version": 1, "run": ' > "$work/trunc.json"
 head -c "$(( $(wc -c < "$work/poisson.json") / 2 ))" "$work/poisson.json" > "$work/half.json"
@@ -243,6 +305,10 @@ expect2 "other schema" "$work/schema.json"
 expect2 "other version" "$work/version.json"
 expect2 "missing directory" --bench "$work/nodir"
 expect2 "non-numeric size" --bench "$work/badcsv"
+expect2 "spread of one run" --spread "$work/run1"
+expect2 "spread without ratios" --spread "$work/noratio" "$work/noratio"
+expect2 "spread of a missing run" --spread "$work/run1" "$work/nodir"
+expect2 "spread with a bad limit" --spread "$work/run1" "$work/run2" --limit 0
 [ -e "$work/bad-out" ] && fail "bad input created the output directory"
 echo "PASS: dc-report"
 exit 0
