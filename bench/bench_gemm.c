@@ -23,8 +23,8 @@
  * end, the time is the maximum over ranks (rank 0's for blas). A ratio is computed within each
  * repetition and printed as the median over repetitions with its minimum and maximum. The
  * repetitions continue until every ratio's median is known to +-1.5 % (from the median absolute
- * deviation) after at least 5, or until the time budget of the measurement (30 s; at least 3
- * repetitions) or the maximum count (25) is reached. The CPU time the node spent on other work
+ * deviation) after at least 5 and 3 s, or until the time budget of the measurement (30 s; at least
+ * 3 repetitions) or the maximum count (25) is reached. The CPU time the node spent on other work
  * during a measurement is measured (/proc/stat minus the ranks' own CPU time): above 5 % of the
  * node, the measurement is reported as disturbed and its verdicts say so. Every variant's result
  * is checked at 32 x 32 sampled entries against a serial reference. Once the run has taken
@@ -66,6 +66,9 @@ char *openblas_get_config(void);
 #define MAX_RATIOS   16
 #define NSAMPLE      32 /* checked entries: NSAMPLE x NSAMPLE */
 #define FLOOR_REPS   3  /* adaptive: never fewer repetitions, whatever the budget */
+/* adaptive: a measurement is not called settled before this many seconds of repetitions: a
+ * median known to +-1.5 % from 9 repetitions in 1 s (n1024) still moved 7 % between runs */
+#define SETTLE_SECONDS 3.0
 
 /* Targets, ratios ours / baseline, on 2 ranks (issue 3; issue 7 for the compat path). */
 #define TARGET_NODE        0.90 /* dc vs blas at n = 2048 and 4096 */
@@ -722,7 +725,8 @@ static void measure(bench_t *b, variant_t **v, int nv, const ratio_spec_t *rs, i
                 ratio_stat(m, rs[q].ours, rs[q].base, &st);
                 worst = st.u > worst ? st.u : worst;
             }
-            stop = elapsed + last > o->budget || (m->reps >= minr && worst <= o->tol);
+            stop = elapsed + last > o->budget ||
+                   (m->reps >= minr && worst <= o->tol && elapsed >= SETTLE_SECONDS);
         }
         if (g_rank == 0 && !stop && r + 1 < maxr && o->time_limit > 0 &&
             now() - b->t_start > o->time_limit)
