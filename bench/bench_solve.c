@@ -18,11 +18,11 @@
  *   (3) pipelined CG vs CG: time per iteration and the time waiting for reductions
  *       (dc_solve_result_t::reduce_wait, max over ranks) from the runs of (1), and the share of a
  *       reduction the pipelining hid. Reported, no target.
- *   (4) the profiler's cost: in (1) on the 2-D grid, our CG also runs with profiling switched
- *       on (the env is created with DC_PROFILE, report to /dev/null, and switched off for the
- *       other variants: the same solver on the same vectors), interleaved with the others; the
- *       overhead t_on / t_off per repetition must stay <= 1.02 (the issue), and the profiled CG
- *       must compute the same x bit for bit.
+ *   (4) the profiler's cost: on the 2-D grid of (1), our CG (the same solver and vectors) with
+ *       profiling switched off and on (the env is created with DC_PROFILE, report to
+ *       /dev/null, and switched off for everything else) in 25 interleaved pairs; the overhead
+ *       t_on / t_off per pair must stay <= 1.02 (the issue), and the profiled CG must compute the
+ *       same x bit for bit.
  * The problem is -Laplace(u) = f on the unit square/cube with homogeneous Dirichlet boundaries,
  * n points per dimension at x_i = (i + 1) h, h = 1/(n + 1), f from the manufactured solution
  * u = prod x_d (1 - x_d) exp(x_d). Every answer is checked: the true residual ||b - A x|| / ||b||
@@ -481,16 +481,112 @@ static int ours_solver(ours_t *O, dc_solver_type_t type, dc_pc_type_t pc, double
 
 /* ---------------------------------------------------------------- (1) time per iteration */
 
-/* V_OURS_PROF: our CG with profiling switched on (2-D only: the profiler's overhead) */
-enum { V_OURS_CG, V_PETSC_CG, V_OURS_PIPE, V_PETSC_PIPE, V_OURS_PROF, NV1 };
+enum { V_OURS_CG, V_PETSC_CG, V_OURS_PIPE, V_PETSC_PIPE, NV1 };
 static const char *const v1_name[NV1] = {"ours CG (matrix-free)", "PETSc KSPCG, AIJ",
-                                         "ours pipelined CG", "PETSc KSPPIPECG, AIJ",
-                                         "ours CG, profiling on"};
-static const char *const v1_csv[NV1] = {"dc-cg", "petsc-cg", "dc-pipecg", "petsc-pipecg",
-                                        "dc-cg-prof"};
+                                         "ours pipelined CG", "PETSc KSPPIPECG, AIJ"};
+static const char *const v1_csv[NV1] = {"dc-cg", "petsc-cg", "dc-pipecg", "petsc-pipecg"};
 #define TARGET_PROF 1.02 /* profiling on / off, at most (the issue) */
-static int g_prof_ok;    /* the env was created with profiling on (then switched off): V_OURS_PROF
-                          * switches it on for its solves; 0: that variant is not measured */
+#define PROF_PAIRS  25   /* (4): interleaved off / on pairs */
+static int g_prof_ok;    /* the env was created with profiling on (then switched off): (4)
+                          * switches it on for half its solves; 0: (4) is not measured */
+
+/*
+ * (4) The profiler's cost on our CG: the same solver on the same vectors, solved with profiling
+ * switched off and on in PROF_PAIRS interleaved pairs (off on, on off, ...), apart from the
+ * other variants so that both sides of a pair follow the same work (within the loop of (1) the
+ * profiled solve always followed another of our solves on the same vectors, and the ratio
+ * moved 7 % between runs). Overhead = t_on / t_off per pair, median [min - max]. The profiled
+ * solve must compute the same x, bit for bit. Returns 1 when a call failed.
+ */
+static int bench_prof_overhead(dc_env_t *env, const opts_t *o, const char *grid, double nglob,
+                               dc_solver_t *scg, dc_vec_t *b, dc_vec_t *x)
+{
+    double t[2][MAX_REPS], q[MAX_REPS], qlo, qhi, qmed;
+    const double *xa = NULL;
+    double *xoff = NULL;
+    size_t nl = 0;
+    dcb_cpu_t c0;
+    int r, k, n = 0, failed = 0, same = 1, disturbed;
+    char what[96];
+
+    if (dc_vec_get_local_size(x, &nl) != DC_SUCCESS ||
+        (xoff = malloc(nl * sizeof(double) + 1)) == NULL)
+        failed = 1;
+    if (any_failed(failed))
+        return 1;
+    dcb_cpu_read(&g_b, &c0);
+    for (r = 0; r < PROF_PAIRS && !failed; r++) {
+        if (r >= 5 && time_is_up(o, 0.45)) {
+            if (g_rank == 0)
+                printf("  (time limit: %d of %d pairs)\n", r, PROF_PAIRS);
+            break;
+        }
+        dcb_progress(&g_b, "CG %s profiling on / off, pair %d/%d", grid, r + 1, PROF_PAIRS);
+        for (k = 0; k < 2 && !failed; k++) {
+            int on = (k + r) % 2, rc;
+            double t0;
+            dc_prof_set_enabled(env, on); /* local; every rank does the same */
+            MPI_Barrier(MPI_COMM_WORLD);
+            t0 = MPI_Wtime();
+            rc = dc_solver_solve(scg, b, x);
+            t[on][r] = max_over_ranks(MPI_Wtime() - t0);
+            dc_prof_set_enabled(env, 0);
+            if (any_failed(rc != DC_SUCCESS)) {
+                if (g_rank == 0)
+                    fprintf(stderr, "(4) %s: dc_solver_solve: %s\n", grid, dc_env_last_error(env));
+                failed = 1;
+                break;
+            }
+            /* the same answer with profiling on and off, bit for bit */
+            if (dc_vec_get_array_read(x, &xa) == DC_SUCCESS) {
+                if (r == 0 && k == 0)
+                    memcpy(xoff, xa, nl * sizeof(double));
+                else
+                    same &= memcmp(xoff, xa, nl * sizeof(double)) == 0;
+                dc_vec_restore_array_read(x, &xa);
+            } else {
+                same = 0;
+            }
+        }
+        if (!failed)
+            n = r + 1;
+    }
+    free(xoff);
+    disturbed = dcb_span_end(&g_b, &c0) > DCB_DISTURBED_OTHER;
+    if (failed)
+        return 1;
+    if (any_failed(!same)) {
+        if (g_rank == 0)
+            fprintf(stderr, "(4) %s: our CG with profiling on computed another x\n", grid);
+        return 1;
+    }
+    for (r = 0; r < n; r++) {
+        dcb_row(&g_b, "dc-cg", nglob, r, "seconds", t[0][r], "s", "profile-cg");
+        dcb_row(&g_b, "dc-cg-prof", nglob, r, "seconds", t[1][r], "s", "profile-cg");
+        q[r] = t[1][r] / t[0][r];
+    }
+    dcb_ratio_rows(&g_b, "dc-cg", "dc-cg-prof", nglob, "profile-cg", t[0], t[1], n);
+    range(q, n, &qlo, &qhi);
+    qmed = median(q, n);
+    g_targets++;
+    snprintf(what, sizeof(what), "profiling overhead on CG at %s", grid);
+    if (qmed > TARGET_PROF) {
+        g_missed++;
+        add_text(g_missed_text, sizeof(g_missed_text), "%s%s (%.3fx)", what, qmed);
+    }
+    if (g_rank == 0) {
+        dcb_progress_clear(&g_b);
+        printf("\n(4) profiler's cost, %s: our CG (%d iterations) with profiling switched off and "
+               "on (the same solver and vectors; DC_PROFILE_SYNC=%s), %d interleaved pairs\n",
+               grid, o->its, getenv("DC_PROFILE_SYNC") ? getenv("DC_PROFILE_SYNC") : "64", n);
+        printf("  solve off %.3f s, on %.3f s (medians); on / off %.3f [%.3f - %.3f] per pair: "
+               "target <= %.2f: %s%s; x identical bit for bit\n",
+               median(t[0], n), median(t[1], n), qmed, qlo, qhi, TARGET_PROF,
+               qmed <= TARGET_PROF ? "ok" : "MISSED", disturbed ? ", disturbed" : "");
+        fflush(stdout);
+    }
+    return 0;
+}
 
 typedef struct {
     double t[NV1][MAX_REPS];    /* seconds per iteration, max over ranks */
@@ -608,18 +704,12 @@ static int bench_iterations(dc_env_t *env, const opts_t *o, int dim, dc_gidx_t n
 
             if (!ours_ok && (v == V_OURS_CG || v == V_OURS_PIPE))
                 continue;
-            if (v == V_OURS_PROF && !prof_ok)
-                continue;
-            if (v == V_OURS_PROF)
-                dc_prof_set_enabled(env, 1); /* local; every rank does the same */
             MPI_Barrier(PETSC_COMM_WORLD);
             t0 = MPI_Wtime();
-            if (v == V_OURS_CG || v == V_OURS_PIPE || v == V_OURS_PROF) {
+            if (v == V_OURS_CG || v == V_OURS_PIPE) {
                 dc_solver_t *s = v == V_OURS_PIPE ? spipe : scg;
                 rc = dc_solver_solve(s, O.b, O.x);
                 t = MPI_Wtime() - t0;
-                if (v == V_OURS_PROF)
-                    dc_prof_set_enabled(env, 0);
                 if (rc == DC_SUCCESS)
                     rc = dc_solver_get_result(s, &sr);
                 if (any_failed(rc != DC_SUCCESS)) {
@@ -662,18 +752,13 @@ static int bench_iterations(dc_env_t *env, const opts_t *o, int dim, dc_gidx_t n
         for (k = 0; k < NV1; k++) {
             if (!ours_ok && (k == V_OURS_CG || k == V_OURS_PIPE))
                 continue;
-            if (k == V_OURS_PROF && !prof_ok)
-                continue;
             for (r = 0; r < nr; r++)
                 dcb_row(&g_b, v1_csv[k], (double)pb.nglob, r, "seconds", res->t[k][r], "s/it",
                         kase);
-            if (k != V_PETSC_CG && k != V_OURS_PROF)
+            if (k != V_PETSC_CG)
                 dcb_ratio_rows(&g_b, v1_csv[k], v1_csv[V_PETSC_CG], (double)pb.nglob, kase,
                                res->t[k], res->t[V_PETSC_CG], nr);
         }
-        if (prof_ok) /* t_on / t_off: the profiler's overhead */
-            dcb_ratio_rows(&g_b, v1_csv[V_OURS_CG], v1_csv[V_OURS_PROF], (double)pb.nglob, kase,
-                           res->t[V_OURS_CG], res->t[V_OURS_PROF], nr);
     }
     if (!failed && res->reps != 0 && g_rank == 0) {
         int nr = res->reps < 0 ? -res->reps : res->reps;
@@ -681,7 +766,7 @@ static int bench_iterations(dc_env_t *env, const opts_t *o, int dim, dc_gidx_t n
         snprintf(what, sizeof(what), "CG iteration at %s", grid);
         printf("  %-26s %10s %19s %8s %15s %7s  %s\n", "variant", "ms/it", "range [ms/it]", "ratio",
                "ratio range", "target", "verdict");
-        for (k = 0; k < NV1 - 1; k++) { /* the profiled CG: its overhead below */
+        for (k = 0; k < NV1; k++) {
             int v = k == 0 ? V_PETSC_CG : k == 1 ? V_OURS_CG : k == 2 ? V_PETSC_PIPE : V_OURS_PIPE;
             double med, lo, hi, q[MAX_REPS], qlo, qhi, qmed;
             if (!ours_ok && (v == V_OURS_CG || v == V_OURS_PIPE)) {
@@ -709,57 +794,14 @@ static int bench_iterations(dc_env_t *env, const opts_t *o, int dim, dc_gidx_t n
         printf("  ratio = PETSc KSPCG's time per iteration / the variant's (> 1: faster) in each "
                "repetition, median [min - max] of %d interleaved repetitions%s\n",
                nr, part_disturbed ? "; DISTURBED: other work ran during them" : "");
-        if (prof_ok) {
-            double q[MAX_REPS], qlo, qhi, qmed;
-            for (r = 0; r < nr; r++)
-                q[r] = res->t[V_OURS_PROF][r] / res->t[V_OURS_CG][r];
-            range(q, nr, &qlo, &qhi);
-            qmed = median(q, nr);
-            printf("  profiling on / off, our CG: %.3f [%.3f - %.3f] per repetition (%s, "
-                   "profiling switched on for its solves, report to /dev/null): target <= %.2f: "
-                   "%s%s\n",
-                   qmed, qlo, qhi, v1_name[V_OURS_PROF], TARGET_PROF,
-                   qmed <= TARGET_PROF ? "ok" : "MISSED", part_disturbed ? ", disturbed" : "");
-            g_targets++;
-            if (qmed > TARGET_PROF) {
-                g_missed++;
-                snprintf(what, sizeof(what), "profiling overhead on CG at %s", grid);
-                add_text(g_missed_text, sizeof(g_missed_text), "%s%s (%.3fx)", what, qmed);
-            }
-        }
         if (ours_ok)
             printf("  check after %d iterations, against PETSc's KSPCG: ||x_ours - x_petsc|| / "
                    "||x_petsc|| = %.1e (our CG), %.1e (our pipelined CG); true ||b - A x|| / "
                    "||b||: PETSc %.6e, our CG %.6e, our pipelined CG %.6e\n",
                    o->its, diff_cg, diff_pipe, res_petsc, res_ours, rp_ours);
     }
-    if (!failed && prof_ok) {
-        /* the profiled CG computed what the plain one did, bit for bit */
-        const double *xa = NULL;
-        double *xp = NULL;
-        size_t nl = 0;
-        int same = 0;
-        dc_prof_set_enabled(env, 1);
-        rc = dc_solver_solve(scg, O.b, O.x);
-        dc_prof_set_enabled(env, 0);
-        if (rc == DC_SUCCESS && dc_vec_get_local_size(O.x, &nl) == DC_SUCCESS &&
-            (xp = malloc(nl * sizeof(double) + 1)) != NULL &&
-            dc_vec_get_array_read(O.x, &xa) == DC_SUCCESS) {
-            memcpy(xp, xa, nl * sizeof(double));
-            dc_vec_restore_array_read(O.x, &xa);
-            if (dc_solver_solve(scg, O.b, O.x) == DC_SUCCESS &&
-                dc_vec_get_array_read(O.x, &xa) == DC_SUCCESS) {
-                same = memcmp(xa, xp, nl * sizeof(double)) == 0;
-                dc_vec_restore_array_read(O.x, &xa);
-            }
-        }
-        free(xp);
-        if (any_failed(!same)) {
-            if (g_rank == 0)
-                fprintf(stderr, "%s: our CG with profiling on computed another x\n", label);
-            failed = 1;
-        }
-    }
+    if (!failed && prof_ok)
+        failed = bench_prof_overhead(env, o, grid, (double)pb.nglob, scg, O.b, O.x);
     if (!failed && ours_ok &&
         (!(diff_cg <= CG_DIFF_TOL) || !(diff_pipe <= PIPE_DIFF_TOL) ||
          !(fabs(res_ours - res_petsc) <= CG_DIFF_TOL * res_petsc + RES_FLOOR) ||
