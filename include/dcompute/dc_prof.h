@@ -41,8 +41,10 @@ typedef enum {
 typedef struct dc_prof_stats {
     uint64_t calls;      /**< outermost calls */
     double seconds;      /**< inclusive time in the operation */
-    double comm_seconds; /**< of which inside MPI calls that move data */
-    double wait_seconds; /**< of which waiting at collective entry for the last rank */
+    double comm_seconds; /**< of which inside MPI calls that move data (less the wait
+                              estimated for collective entries without a barrier) */
+    double wait_seconds; /**< of which waiting at collective entry for the last rank: timed
+                              at 1 of every DC_PROFILE_SYNC entries, estimated for the rest */
     uint64_t bytes_sent; /**< bytes passed to MPI to send */
     uint64_t bytes_recv; /**< bytes received from MPI */
     uint64_t msgs_sent;  /**< point-to-point sends plus collective calls */
