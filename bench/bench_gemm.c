@@ -1240,17 +1240,6 @@ static int parse_args(int argc, char **argv, opts_t *o)
 
 /* ---------------------------------------------------------------- main */
 
-static const char *verdict_name(dc_placement_verdict_t v)
-{
-    switch (v) {
-    case DC_PLACEMENT_OK: return "ok";
-    case DC_PLACEMENT_UNBOUND: return "unbound";
-    case DC_PLACEMENT_OVERLAP: return "overlap";
-    case DC_PLACEMENT_OVERSUBSCRIBED: return "oversubscribed";
-    }
-    return "?";
-}
-
 static void near_square(int p, int *pr, int *pc)
 {
     int q = 1, d;
@@ -1278,8 +1267,8 @@ static void print_preamble(bench_t *b)
     printf("default grid %d x %d; ", b->pr, b->pc);
     printf("placement: %s (worst over ranks); rank 0 on %s, cpuset %s, %d BLAS thread(s) per "
            "rank; blas baseline: %d thread(s) on all %ld CPUs of rank 0's node\n",
-           verdict_name((dc_placement_verdict_t)worst), pl.node_name, pl.cpuset, pl.blas_threads,
-           b->node_size, b->ncpu);
+           dc_placement_verdict_name((dc_placement_verdict_t)worst), pl.node_name, pl.cpuset,
+           pl.blas_threads, b->node_size, b->ncpu);
     printf("OpenBLAS: kernel %s (%s); %s\n", openblas_get_corename(), openblas_get_config(),
            core == NULL && l2 == NULL ? "OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset: native"
                                       : "the machine's setting:");

@@ -211,17 +211,6 @@ static void blas_name(char *buf, size_t len)
     snprintf(buf, len, "openblas %s %s", ver, core != NULL ? core : "?");
 }
 
-static const char *verdict_name(int v)
-{
-    switch (v) {
-    case DC_PLACEMENT_OK: return "ok";
-    case DC_PLACEMENT_UNBOUND: return "unbound";
-    case DC_PLACEMENT_OVERLAP: return "overlap";
-    case DC_PLACEMENT_OVERSUBSCRIBED: return "oversubscribed";
-    }
-    return "?";
-}
-
 /* DC_BENCH_OUT/<name>.csv (the directory made if missing) or csv_path; "" for none. */
 static int csv_path_of(const char *name, const char *csv_path, char *buf, size_t len)
 {
@@ -286,7 +275,8 @@ int dcb_init(dcb_t *b, const char *name, MPI_Comm comm, dc_env_t *env, const cha
     b->meta.nodes = pl.nnodes;
     mpi_name(b->meta.mpi, sizeof(b->meta.mpi));
     blas_name(b->meta.blas, sizeof(b->meta.blas));
-    snprintf(b->meta.placement, sizeof(b->meta.placement), "%s%s", verdict_name(worst[0]),
+    snprintf(b->meta.placement, sizeof(b->meta.placement), "%s%s",
+             dc_placement_verdict_name((dc_placement_verdict_t)worst[0]),
              worst[0] == DC_PLACEMENT_OK && !worst[1] ? " bound" : "");
     if (gethostname(b->meta.machine, sizeof(b->meta.machine)) != 0)
         snprintf(b->meta.machine, sizeof(b->meta.machine), "unknown");

@@ -33,10 +33,16 @@ static struct {
     int orig_threads;
 } proc_state;
 
-static const char *const verdict_names[] = {"ok", "unbound", "overlap", "oversubscribed"};
 static const char *const bind_names[] = {"auto", "compact", "spread", "none"};
 
 /* ---------------------------------------------------------------- helpers */
+
+const char *dc_placement_verdict_name(dc_placement_verdict_t verdict)
+{
+    static const char *const names[] = {"ok", "unbound", "overlap", "oversubscribed"};
+
+    return (unsigned)verdict < sizeof(names) / sizeof(names[0]) ? names[verdict] : "unknown";
+}
 
 static uint64_t str_hash(const char *s)
 {
@@ -564,7 +570,7 @@ int dci_topo_setup(dc_env_t *env)
     hwloc_bitmap_list_snprintf(env->place.cpuset, sizeof(env->place.cpuset), got);
     dci_log(env, 1, "node %d rank %d: PUs %s, %d core(s), %d BLAS thread(s), %s",
             env->place.node_id, env->place.node_rank, env->place.cpuset, env->place.ncores,
-            env->place.blas_threads, verdict_names[plan.verdict]);
+            env->place.blas_threads, dc_placement_verdict_name(plan.verdict));
 out:
     for (i = 0; sets != NULL && i < (int)nsets; i++)
         hwloc_bitmap_free(sets[i]);
@@ -649,7 +655,8 @@ int dci_topo_view(dc_env_t *env, FILE *f)
             snprintf(numa, sizeof(numa), "-");
         fprintf(f, "%4d %-16s %5d %-16s %5d %4d %4s %4d %5s %7s %s\n", i, p->node_name,
                 p->node_rank, p->cpuset, p->ncores, p->npus, numa, p->blas_threads,
-                p->bound ? "yes" : "no", p->applied ? "yes" : "no", verdict_names[p->verdict]);
+                p->bound ? "yes" : "no", p->applied ? "yes" : "no",
+                dc_placement_verdict_name(p->verdict));
     }
     /* One verdict line per node, from its lowest rank (node ids follow lowest ranks). */
     for (j = 0, i = 0; i < env->size; i++) {
@@ -657,7 +664,7 @@ int dci_topo_view(dc_env_t *env, FILE *f)
         if (p->node_id != j || p->node_rank != 0)
             continue;
         fprintf(f, "node %d (%s): %d rank(s), %d core(s): %s - %s\n", j, p->node_name, p->node_size,
-                p->node_cores, verdict_names[p->verdict], advice(p->verdict));
+                p->node_cores, dc_placement_verdict_name(p->verdict), advice(p->verdict));
         j++;
     }
 out:

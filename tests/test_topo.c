@@ -741,6 +741,7 @@ static void test_view(void)
                     CU_ASSERT_EQUAL(pus, all[r].npus);
                     CU_ASSERT_EQUAL(threads, all[r].blas_threads);
                     CU_ASSERT_STRING_EQUAL(verdict, vname(all[r].verdict));
+                    CU_ASSERT_STRING_EQUAL(dc_placement_verdict_name(all[r].verdict), verdict);
                     CU_ASSERT_STRING_EQUAL(applied, all[r].applied ? "yes" : "no");
                 }
                 rows++;
@@ -750,6 +751,16 @@ static void test_view(void)
         }
         CU_ASSERT_EQUAL(rows, dct_size);
         CU_ASSERT_EQUAL(nodes, p.nnodes);
+        /* every verdict's name, and "unknown" outside the enum */
+        {
+            int v;
+            for (v = DC_PLACEMENT_OK; v <= DC_PLACEMENT_OVERSUBSCRIBED; v++)
+                CU_ASSERT_STRING_EQUAL(dc_placement_verdict_name((dc_placement_verdict_t)v),
+                                       vname(v));
+            CU_ASSERT_STRING_EQUAL(dc_placement_verdict_name((dc_placement_verdict_t)4), "unknown");
+            CU_ASSERT_STRING_EQUAL(dc_placement_verdict_name((dc_placement_verdict_t)-1),
+                                   "unknown");
+        }
         fclose(f);
     }
     free(all);

@@ -132,17 +132,6 @@ static const char *kernel_name(void)
     return "unknown";
 }
 
-static const char *verdict_name(dc_placement_verdict_t v)
-{
-    switch (v) {
-    case DC_PLACEMENT_OK: return "ok";
-    case DC_PLACEMENT_UNBOUND: return "unbound";
-    case DC_PLACEMENT_OVERLAP: return "overlap";
-    case DC_PLACEMENT_OVERSUBSCRIBED: return "oversubscribed";
-    }
-    return "unknown";
-}
-
 /* One line of --version. */
 static int print_version(void)
 {
@@ -214,7 +203,7 @@ static int print_placement(dc_env_t *env, int rank, int size)
             printf("placement:rank:%d:cores:%d\n", i, p->ncores);
             printf("placement:rank:%d:bound:%d\n", i, p->bound);
             printf("placement:rank:%d:blas_threads:%d\n", i, p->blas_threads);
-            printf("placement:rank:%d:verdict:%s\n", i, verdict_name(p->verdict));
+            printf("placement:rank:%d:verdict:%s\n", i, dc_placement_verdict_name(p->verdict));
         }
     }
     free(all);

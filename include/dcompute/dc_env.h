@@ -178,6 +178,13 @@ DC_API int dc_env_get_rank(const dc_env_t *env, int *rank_p, int *size_p);
  */
 DC_API int dc_env_get_placement(const dc_env_t *env, dc_placement_t *placement_p);
 /**
+ * \brief Static name of a placement verdict, as dc_env_view() and tools/dc_info print it.
+ * Local; thread-safe.
+ * \param[in] verdict  a dc_placement_verdict_t value
+ * \return "ok", "unbound", "overlap" or "oversubscribed"; "unknown" for any other value
+ */
+DC_API const char *dc_placement_verdict_name(dc_placement_verdict_t verdict);
+/**
  * \brief Set the env's default reproducibility mode. Collective, arguments must match on all
  * ranks (a mode that differs on one rank fails on all with DC_ERR_ARG).
  * \param[in] env   the env
