@@ -43,4 +43,13 @@ void dct_near_square(int p, int *nprow_p, int *npcol_p);
 /* Bitwise equality of doubles (NaN == NaN with the same payload). */
 int dct_same_bits(double a, double b);
 
+/*
+ * One step of an allocation-failure sweep (collective): *rc_p = fn(ctx) with the n-th
+ * allocation of rank r failing (dci_test_fail_alloc of lib/dc_testhook.h). *fired_p: 1 on every
+ * rank when that allocation was reached on some rank. Returns 1 when every rank returned the
+ * same code and it is DC_ERR_NOMEM after a failure, DC_SUCCESS without one; else 0 (this rank's
+ * view: combine with dct_all).
+ */
+int dct_fail_alloc_step(long n, int r, int (*fn)(void *ctx), void *ctx, int *rc_p, int *fired_p);
+
 #endif

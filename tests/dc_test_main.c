@@ -3,6 +3,7 @@
  * basic report, the others silent), then sum failures over ranks and exit 1 everywhere if any.
  */
 #include "dc_test.h"
+#include "../lib/dc_testhook.h" /* the allocation hooks: not every test has lib/ on its path */
 
 #include <CUnit/Basic.h>
 #include <stdio.h>
@@ -19,6 +20,23 @@ int dct_all(int cond)
 
     MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_LAND, dct_comm);
     return out;
+}
+
+int dct_fail_alloc_step(long n, int r, int (*fn)(void *ctx), void *ctx, int *rc_p, int *fired_p)
+{
+    int rc, mm[3], out[3];
+
+    dci_test_fail_alloc(n, r);
+    rc = fn(ctx);
+    mm[2] = dci_test_fail_alloc_fired();
+    dci_test_fail_alloc(0, -1);
+    mm[0] = rc;
+    mm[1] = -rc;
+    MPI_Allreduce(mm, out, 3, MPI_INT, MPI_MAX, dct_comm);
+    *rc_p = rc;
+    *fired_p = out[2];
+    /* out[0] == -out[1]: the largest code equals the smallest, the same code on every rank */
+    return out[0] == -out[1] && rc == (out[2] ? DC_ERR_NOMEM : DC_SUCCESS);
 }
 
 dc_env_t *dct_env_create_params(const dc_env_params_t *params)

@@ -1060,6 +1060,19 @@ static int sweep_cycle(dc_env_t *env, const char *dir, sweep_objs_t *o)
     return rc;
 }
 
+/* sweep_cycle for dct_fail_alloc_step */
+typedef struct {
+    dc_env_t *env;
+    const char *dir;
+    sweep_objs_t *o;
+} sweep_args_t;
+
+static int sweep_cycle_fn(void *ctx)
+{
+    sweep_args_t *a = ctx;
+    return sweep_cycle(a->env, a->dir, a->o);
+}
+
 /*
  * Every allocation of the module (handle, names, gathered checksums, the block copies of
  * cyclic vectors and matrices, natural-order fields, the directory scan) failing on rank 0 and
@@ -1074,6 +1087,7 @@ static void test_alloc_failures(void)
     char dir[256];
     long n;
     int any = 1, r, ok = 1, fired, hits = 0;
+    sweep_args_t args = {env, dir, &o};
 
     memset(&o, 0, sizeof(o));
     dc_env_set_debug(env, 0);
@@ -1095,23 +1109,10 @@ static void test_alloc_failures(void)
          * the checksums) and the last rank (as every other rank) */
         for (r = 0; r < dct_size && ok; r = r < dct_size - 1 ? dct_size - 1 : dct_size) {
             long live0 = dci_test_alloc_live(), live1;
-            int rc, mm[3], out[3];
-            dci_test_fail_alloc(n, r);
-            rc = sweep_cycle(env, dir, &o);
-            fired = dci_test_fail_alloc_fired();
-            dci_test_fail_alloc(0, -1);
-            mm[0] = rc;
-            mm[1] = -rc;
-            mm[2] = fired;
-            MPI_Allreduce(mm, out, 3, MPI_INT, MPI_MAX, dct_comm);
-            any |= out[2];
-            hits += out[2];
-            if (out[0] != -out[1])
-                ok = 0;
-            else if (out[2])
-                ok = rc == DC_ERR_NOMEM;
-            else
-                ok = rc == DC_SUCCESS;
+            int rc;
+            ok = dct_fail_alloc_step(n, r, sweep_cycle_fn, &args, &rc, &fired);
+            any |= fired;
+            hits += fired;
             live1 = dci_test_alloc_live();
             ok &= live1 == live0 && count_files(dir, ".tmp") == 0;
             if (rc != DC_SUCCESS)

@@ -402,6 +402,18 @@ static void test_bad_input(void)
     free(b2);
 }
 
+/* dc_ckpt_read_solver for dct_fail_alloc_step */
+typedef struct {
+    dc_ckpt_t *ckpt;
+    dc_solver_t *s;
+} read_solver_args_t;
+
+static int read_solver_fn(void *ctx)
+{
+    read_solver_args_t *a = ctx;
+    return dc_ckpt_read_solver(a->ckpt, "solver", a->s);
+}
+
 /*
  * Allocation n of dc_ckpt_read_solver failing on rank r, for every n and r until none is left
  * (the history past its first 64 values, the stored iterate's vector, the checkpoint's
@@ -431,7 +443,8 @@ static void test_alloc_failures(void)
         any = 0;
         for (rk = 0; rk < dct_size && ok; rk++) {
             long live0 = dci_test_alloc_live(), live1;
-            int rc, fired, mm[3], out[3];
+            int rc, fired;
+            read_solver_args_t args;
             dc_solve_result_t res;
 
             memset(&c, 0, sizeof(c));
@@ -444,16 +457,10 @@ static void test_alloc_failures(void)
             if (rc == DC_SUCCESS)
                 rc = dc_ckpt_read_begin(c.ckpt, DC_CKPT_LATEST, NULL);
             ok = dct_all(rc == DC_SUCCESS);
-            dci_test_fail_alloc(n, rk);
-            rc = dc_ckpt_read_solver(c.ckpt, "solver", p.s);
-            fired = dci_test_fail_alloc_fired();
-            dci_test_fail_alloc(0, -1);
-            mm[0] = rc;
-            mm[1] = -rc;
-            mm[2] = fired;
-            MPI_Allreduce(mm, out, 3, MPI_INT, MPI_MAX, dct_comm);
-            any |= out[2];
-            ok &= out[0] == -out[1] && rc == (out[2] ? DC_ERR_NOMEM : DC_SUCCESS);
+            args.ckpt = c.ckpt;
+            args.s = p.s;
+            ok &= dct_fail_alloc_step(n, rk, read_solver_fn, &args, &rc, &fired);
+            any |= fired;
             /* continued (no failure) or from the start (failure): the reference either way */
             if (dc_solver_solve(p.s, p.b, p.x) != DC_SUCCESS ||
                 dc_solver_get_result(p.s, &res) != DC_SUCCESS ||

@@ -469,29 +469,26 @@ static void case_free(fcase_t *c)
  * allocations alive are counted before the inputs are restored (or created) and after the
  * run, its checks and the case's own clean-up: they must be equal.
  */
+/* c->run for dct_fail_alloc_step */
+static int run_fn(void *ctx)
+{
+    fcase_t *c = ctx;
+    return c->run(c);
+}
+
 static int one(fcase_t *c, long n, int r, int *fired_p)
 {
     long live0, live1;
-    int rc, fired, mm[3], out[3], ok = 1, rc2;
+    int rc, fired, ok = 1, rc2;
 
     live0 = dci_test_alloc_live();
     c->reset(c);
-    dci_test_fail_alloc(n, r);
-    rc = c->run(c);
-    fired = dci_test_fail_alloc_fired();
-    dci_test_fail_alloc(0, -1);
-    mm[0] = rc;
-    mm[1] = -rc;
-    mm[2] = fired;
-    MPI_Allreduce(mm, out, 3, MPI_INT, MPI_MAX, dct_comm);
-    *fired_p = out[2];
-    if (out[0] != -out[1]) {
-        ok = 0; /* different codes on different ranks */
-    } else if (out[2]) {
-        ok = rc == DC_ERR_NOMEM;
-    } else {
-        ok = rc == DC_SUCCESS && c->check(c);
-    }
+    /* the same code on every rank: DC_ERR_NOMEM after the failure, else success and the
+     * reference */
+    ok = dct_fail_alloc_step(n, r, run_fn, c, &rc, &fired);
+    *fired_p = fired;
+    if (ok && !fired)
+        ok = c->check(c);
     if (!dct_all(ok)) {
         fprintf(stderr,
                 "[rank %d] %s, allocation %ld failing on rank %d: rc %d (%s), fired %d%s%s\n",

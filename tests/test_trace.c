@@ -208,11 +208,19 @@ static int traced_cycle(const char *path, const char *mid)
     return rc != DC_SUCCESS ? rc : rc2;
 }
 
+/* traced_cycle for dct_fail_alloc_step: ctx holds the two paths */
+static int traced_cycle_fn(void *ctx)
+{
+    const char *const *paths = ctx;
+    return traced_cycle(paths[0], paths[1]);
+}
+
 static void test_alloc_failures(void)
 {
 #if DC_HAVE_JANSSON
     char path[256], mid[256];
     long n;
+    const char *paths[2] = {path, mid};
     int any = 1, ok = 1, hits = 0, r;
 
     trace_path(path, sizeof(path), "alloc");
@@ -221,23 +229,10 @@ static void test_alloc_failures(void)
         any = 0;
         for (r = 0; r < dct_size && ok; r = r < dct_size - 1 ? dct_size - 1 : dct_size) {
             long live0 = dci_test_alloc_live(), live1;
-            int rc, mm[3], out[3], fired;
-            dci_test_fail_alloc(n, r);
-            rc = traced_cycle(path, mid);
-            fired = dci_test_fail_alloc_fired();
-            dci_test_fail_alloc(0, -1);
-            mm[0] = rc;
-            mm[1] = -rc;
-            mm[2] = fired;
-            MPI_Allreduce(mm, out, 3, MPI_INT, MPI_MAX, dct_comm);
-            any |= out[2];
-            hits += out[2];
-            if (out[0] != -out[1])
-                ok = 0; /* not the same code on every rank */
-            else if (out[2])
-                ok = rc == DC_ERR_NOMEM;
-            else
-                ok = rc == DC_SUCCESS;
+            int rc, fired;
+            ok = dct_fail_alloc_step(n, r, traced_cycle_fn, paths, &rc, &fired);
+            any |= fired;
+            hits += fired;
             live1 = dci_test_alloc_live();
             ok = dct_all(ok && live1 == live0);
             if (!ok && dct_rank == 0)
